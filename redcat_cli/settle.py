@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -184,7 +184,7 @@ class Statement:
     inputs: tuple[InputFile, ...] = ()
     redcat_version: str = __version__
     rounding: str = "half_up"
-    notes: tuple[str, ...] = field(default=())
+    gmv_basis: str = ""  # for people: where GMV and orders were read (not part of the JSON)
 
     def check(self) -> None:
         """Totals are the sums of the rounded lines; every line has two places."""
@@ -326,6 +326,7 @@ def settle(
         inputs=tuple(sorted(set(inputs), key=lambda i: (i.path, i.sha256))),
         redcat_version=redcat_version,
         rounding=rounding,
+        gmv_basis=contract.gmv.describe(),
     )
     statement.check()
     return statement

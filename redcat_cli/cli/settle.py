@@ -1,0 +1,225 @@
+"""``redcat settle``: settle Red Cat contracts on the store, to the fen."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from redcat_cli.cli.options import DATE, format_options, resolve_format, store_option, store_path
+
+
+@contextlib.contextmanager
+def open_read_only(path: str) -> Iterator[Any]:
+    """A read-only connection to the store."""
+    from redcat_cli.store import open_store
+
+    with open_store(path, read_only=True) as store:
+        yield store.con
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename."""
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def run_settlements(
+    contract_paths: Sequence[str], store: str, as_of: dt.date, as_of_ingest: int | None = None
+) -> list[Any]:
+    """Load every contract (all problems at once), then settle each one on the store."""
+    from redcat_cli.contract import load_contract
+    from redcat_cli.errors import ContractError
+    from redcat_cli.queries.settle import daily_facts, input_files
+    from redcat_cli.settle import settle as settle_contract
+
+    contracts = []
+    errors: list[ContractError] = []
+    for p in contract_paths:
+        try:
+            contracts.append(load_contract(p))
+        except ContractError as e:
+            errors.append(e)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        n = sum(max(len(e.problems), 1) for e in errors)
+        raise ContractError(
+            f"{len(errors)} contracts are invalid ({n} problems)",
+            problems=[p for e in errors for p in (e.problems or [e.message])],
+        )
+    statements = []
+    with open_read_only(store) as con:
+        for c in contracts:
+            days = daily_facts(con, c, as_of_ingest)
+            inputs = input_files(con, c, as_of_ingest)
+            statements.append(settle_contract(c, days, as_of, inputs))
+    return statements
+
+
+def statement_tables(st: Any) -> list[Any]:
+    """A finance person's view: a summary row per cycle with totals, then each cycle line by
+    line with its working, so every figure can be checked by hand."""
+    from redcat_cli.cli.render import Table
+
+    status = "final" if st.final else "PROVISIONAL"
+    t = st.totals
+    first, last = st.cycles[0].start, st.cycles[-1].end
+    one_year = first.year == last.year
+
+    def label(c: Any) -> str:
+        if not one_year:
+            return f"{c.start}..{c.end}"
+        if c.start == c.end:
+            return f"{c.start:%m-%d}"
+        return f"{c.start:%m-%d}..{c.end:%d}" if c.start.month == c.end.month else f"{c.start:%m-%d}..{c.end:%m-%d}"
+
+    summary = Table(
+        title=f"Settlement {st.contract_id} · {st.merchant} · {first}..{last} · {st.currency} · {status} as of {st.as_of}",
+        columns=["cycle", "spend", "GMV", "ROI", "payout", "matched", "net cost"],
+        rows=[
+            [label(c), c.spend, c.gmv, c.roi_text, c.payout, c.matched, c.net_ad_cost]
+            for c in st.cycles
+        ],
+        footer=["total", t.spend, t.gmv, None, t.roi_guarantee_payout, t.matched_investment, t.net_ad_cost],
+        caption=(
+            f"{st.final_reason}. Net ad cost = spend − guarantee payout; the matched investment "
+            f"is media the platform adds, not netted. Rounding {st.rounding.replace('_', '-')} "
+            f"to 0.01, once per line; totals are sums of the lines."
+        ),
+        justify={"ROI": "right"},
+    )
+    tables = [summary]
+    for i, c in enumerate(st.cycles, 1):
+        rows: list[list[Any]] = [
+            ["spend (聚光 消费)", c.spend, "sum over the cycle's days"],
+            [f"GMV ({st.gmv_basis})" if st.gmv_basis else "GMV", c.gmv, "sum over the cycle's days" if c.gmv is not None else "no GMV reported"],
+            ["orders", c.orders, None],
+            ["ROI", c.roi_text, "GMV / spend" if c.roi_text else "undefined"],
+        ]
+        g = c.roi_guarantee
+        if g is not None:
+            rows += [
+                ["target ROI", g.target_roi, None],
+                ["guarantee eligible", g.eligible, None],
+                ["guarantee triggered", g.triggered, g.reason],
+                ["guarantee before cap", g.amount_before_cap, g.working.split("; min(")[0]],
+                [
+                    "guarantee payout",
+                    g.payout,
+                    (f"capped by {g.cap_applied}: " if g.cap_applied else "")
+                    + ("min(" + g.working.split("; min(", 1)[1] if "; min(" in g.working else "no cap binds"),
+                ],
+            ]
+        m = c.matched_investment
+        if m is not None:
+            rows.append(["matched investment", m.amount, f"{m.reason}: {m.working}" if m.eligible else m.reason])
+        rows.append(["net ad cost", c.net_ad_cost, f"{c.spend} − {c.payout}"])
+        tables.append(
+            Table(
+                title=f"Cycle {i} of {len(st.cycles)}: {c.start}..{c.end}",
+                columns=["line", "amount", "working"],
+                rows=rows,
+                justify={"amount": "right"},
+            )
+        )
+    inputs = ", ".join(f"{x.path} (sha256 {x.sha256[:12]})" for x in st.inputs) or "none recorded"
+    tables[-1].caption = f"contract sha256 {st.contract_sha256[:16]}; inputs: {inputs}; redcat {st.redcat_version}"
+    return tables
+
+
+def statement_csv_rows(statements: Sequence[Any]) -> tuple[list[str], list[list[Any]]]:
+    columns = [
+        "contract_id", "start", "end", "spend", "gmv", "orders", "roi", "target_roi", "eligible", "triggered",
+        "amount_before_cap", "cap_applied", "payout", "matched_investment", "net_ad_cost", "final",
+    ]
+    rows = []
+    for st in statements:
+        for c in st.cycles:
+            g = c.roi_guarantee
+            rows.append(
+                [
+                    st.contract_id, c.start, c.end, c.spend, c.gmv, c.orders, c.roi_text,
+                    g.target_roi if g else None, g.eligible if g else None,
+                    g.triggered if g else None, g.amount_before_cap if g else None,
+                    g.cap_applied if g else None, c.payout if g else None,
+                    c.matched if c.matched_investment else None, c.net_ad_cost, st.final,
+                ]
+            )
+    return columns, rows
+
+
+@click.command("settle")
+@click.option(
+    "--contract", "contracts", multiple=True, required=True, metavar="FILE",
+    help="Contract YAML (repeat to settle several in one run).",
+)
+@click.option("--as-of", "as_of", type=DATE, default=None, help="Settle as of this date [default: today]; decides final vs provisional.")
+@click.option("--as-of-ingest", "as_of_ingest", type=click.IntRange(min=1), default=None, metavar="N", help="Use the store as it stood after ingest number N.")
+@click.option("--out", "out", type=click.Path(dir_okay=False), default=None, metavar="FILE", help="Also write the JSON statement (JSON Lines for several) to FILE, atomically.")
+@store_option
+@format_options
+def settle(
+    contracts: tuple[str, ...],
+    as_of: dt.date | None,
+    as_of_ingest: int | None,
+    out: str | None,
+    store: str | None,
+    fmt: str,
+    as_json: bool,
+) -> None:
+    """Settle Red Cat contracts: the ROI guarantee (效果对赌) and the matched investment
+    (外投激励), to the fen, with the working shown line by line.
+
+    \b
+    Examples:
+      redcat settle --contract examples/contract.yaml
+      redcat settle --contract deal.yaml --as-of 2025-07-31 --json
+      redcat settle --contract a.yaml --contract b.yaml -f jsonl
+      redcat settle --contract deal.yaml --as-of 2025-07-31 --out statement.json
+
+    The same store, contract and --as-of always give the same JSON, byte for byte.
+    A statement is provisional while a cycle's end + window_days is after --as-of.
+    """
+    from redcat_cli.cli import render
+
+    fmt = resolve_format(fmt, as_json)
+    when = as_of or dt.date.today()
+    statements = run_settlements(contracts, store_path(store), when, as_of_ingest)
+    dicts = [s.to_dict() for s in statements]
+
+    if out:
+        text = render.dumps(dicts[0]) + "\n" if len(dicts) == 1 else "".join(render.dumps(d, indent=None) + "\n" for d in dicts)
+        write_atomic(out, text)
+        render.notice(f"wrote {out}")
+
+    if fmt == "json" and len(dicts) == 1:
+        render.emit_json(dicts[0])
+    elif fmt in ("json", "jsonl"):
+        render.emit_jsonl(dicts)
+    elif fmt == "csv":
+        columns, rows = statement_csv_rows(statements)
+        render.emit_csv(columns, rows)
+    else:
+        tables = [t for s in statements for t in statement_tables(s)]
+        render.emit_tables(tables)
+        for s in statements:
+            if not s.final:
+                render.notice(f"{s.contract_id}: {s.final_reason}")
