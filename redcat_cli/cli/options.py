@@ -1,0 +1,98 @@
+"""Every option shared between commands, defined once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+FORMATS = ("table", "json", "jsonl", "csv")
+DEFAULT_STORE = "redcat.duckdb"
+
+
+def store_path(value: str | None) -> str:
+    return value or os.environ.get("REDCAT_STORE") or DEFAULT_STORE
+
+
+def store_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--store",
+        type=click.Path(dir_okay=False),
+        default=None,
+        metavar="PATH",
+        help="DuckDB store file [default: $REDCAT_STORE or ./redcat.duckdb].",
+    )(f)
+
+
+def format_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option(
+        "--json", "as_json", is_flag=True, default=False, help="Shortcut for --format json."
+    )(f)
+    f = click.option(
+        "-f",
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS),
+        default="table",
+        show_default=True,
+        help="Output format: tables for people, JSON for scripts.",
+    )(f)
+    return f
+
+
+def resolve_format(fmt: str, as_json: bool) -> str:
+    return "json" if as_json else fmt
+
+
+def verbosity_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option("-q", "--quiet", is_flag=True, help="No notices on stderr, only errors.")(f)
+    f = click.option("-v", "--verbose", count=True, help="More notices on stderr.")(f)
+    return f
+
+
+class DateType(click.ParamType):
+    name = "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(f"{value!r} is not a date; write it as YYYY-MM-DD", param, ctx)
+
+
+class PeriodType(click.ParamType):
+    """FROM..TO, both inclusive ISO dates."""
+
+    name = "FROM..TO"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[dt.date, dt.date]:
+        if isinstance(value, tuple):
+            return value
+        text = str(value).strip()
+        if ".." not in text:
+            self.fail(f"{value!r}: write a period as 2025-06-01..2025-06-15", param, ctx)
+        a, b = (p.strip() for p in text.split("..", 1))
+        try:
+            start, end = dt.date.fromisoformat(a), dt.date.fromisoformat(b)
+        except ValueError:
+            self.fail(f"{value!r}: write a period as 2025-06-01..2025-06-15", param, ctx)
+        if end < start:
+            self.fail(f"{value!r}: the period ends before it starts", param, ctx)
+        return start, end
+
+
+DATE = DateType()
+PERIOD = PeriodType()
+
+
+def date_range_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option("--to", "date_to", type=DATE, default=None, help="Last date (inclusive).")(f)
+    f = click.option("--from", "date_from", type=DATE, default=None, help="First date (inclusive).")(f)
+    return f

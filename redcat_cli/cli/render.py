@@ -1,0 +1,173 @@
+"""The only module that knows about rich tables, JSON, JSON Lines and CSV.
+
+Conventions (the JSON contract relies on them):
+- ``Decimal`` is money: a string with two places, half-up ("1234.50").
+- dates and datetimes are ISO 8601; missing values are ``null``.
+- floats (rates, ROI, r) are numbers; NaN and infinities become ``null``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import math
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+CENT = Decimal("0.01")
+
+
+def money(value: Decimal | None) -> str | None:
+    if value is None:
+        return None
+    return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def to_jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return money(value)
+    if isinstance(value, float):
+        return None if (math.isnan(value) or math.isinf(value)) else value
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return to_jsonable(value.item())
+    return value
+
+
+def dumps(obj: Any, *, indent: int | None = 2) -> str:
+    return json.dumps(to_jsonable(obj), ensure_ascii=False, indent=indent, sort_keys=False)
+
+
+def emit_json(obj: Any) -> None:
+    sys.stdout.write(dumps(obj) + "\n")
+
+
+def emit_jsonl(records: Iterable[Any]) -> None:
+    for rec in records:
+        sys.stdout.write(dumps(rec, indent=None) + "\n")
+
+
+# --- CSV -------------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> str:
+    """Text for a CSV cell that Excel will not run as a formula.
+
+    A cell starting with = + - @ (or a tab/CR) gets a leading apostrophe, unless it is a
+    plain number such as -12.5, which Excel reads as a number anyway.
+    """
+    if value is None:
+        return ""
+    value = to_jsonable(value)
+    text = value if isinstance(value, str) else str(value)
+    if text.startswith(_FORMULA_START):
+        try:
+            float(text)
+            return text
+        except ValueError:
+            return "'" + text
+    return text
+
+
+def write_csv(stream: io.TextIOBase | Any, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    writer = csv.writer(stream, lineterminator="\r\n")
+    writer.writerow([csv_safe(c) for c in columns])
+    for row in rows:
+        writer.writerow([csv_safe(v) for v in row])
+
+
+def emit_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    write_csv(sys.stdout, columns, rows)
+
+
+# --- tables ----------------------------------------------------------------------------
+
+
+@dataclass
+class Table:
+    title: str
+    columns: list[str]
+    rows: list[list[Any]]
+    footer: list[Any] | None = None
+    caption: str | None = None
+    justify: dict[str, str] = field(default_factory=dict)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, Decimal):
+        return f"{value.quantize(CENT, rounding=ROUND_HALF_UP):,}"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return "–"
+        if abs(value) >= 1000:
+            return f"{value:,.0f}"
+        return f"{value:.4g}" if abs(value) < 1 else f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def stdout_console() -> Any:
+    from rich.console import Console
+
+    return Console(no_color=bool(os.environ.get("NO_COLOR")) or None, highlight=False)
+
+
+def stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")) or None, highlight=False)
+
+
+def emit_tables(tables: Sequence[Table]) -> None:
+    from rich import box
+    from rich.table import Table as RichTable
+
+    console = stdout_console()
+    for t in tables:
+        rt = RichTable(
+            title=t.title,
+            caption=t.caption,
+            box=box.SIMPLE_HEAVY,
+            show_footer=t.footer is not None,
+            title_justify="left",
+            caption_justify="left",
+        )
+        numeric = [
+            all(isinstance(r[i], int | float | Decimal) or r[i] is None for r in t.rows) and t.rows
+            for i in range(len(t.columns))
+        ]
+        for i, col in enumerate(t.columns):
+            rt.add_column(
+                col,
+                footer=_cell(t.footer[i]) if t.footer is not None else "",
+                justify=t.justify.get(col, "right" if numeric[i] else "left"),  # type: ignore[arg-type]
+                overflow="fold",
+            )
+        for row in t.rows:
+            rt.add_row(*(_cell(v) for v in row))
+        console.print(rt)
+
+
+def notice(message: str, *, style: str = "") -> None:
+    """A notice for people: stderr, never stdout."""
+    stderr_console().print(message, style=style or None, markup=False, highlight=False)

@@ -1,0 +1,290 @@
+"""Export kinds are data: YAML files under configs/sources/, interpreted here.
+
+A kind names its canonical fields (type, header aliases, required), the natural key, extra
+missing-value markers, and the headers it recognises without storing them. This module
+matches a file's header row against the kinds and decides which kind a file is.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from redcat_cli.errors import IngestError
+
+TYPES = ("id", "text", "date", "datetime", "int", "money", "rate", "number", "days")
+
+SQL_TYPES = {
+    "id": "VARCHAR",
+    "text": "VARCHAR",
+    "date": "DATE",
+    "datetime": "TIMESTAMP",
+    "int": "BIGINT",
+    "money": "DECIMAL(18,4)",
+    "rate": "DOUBLE",
+    "number": "DOUBLE",
+    "days": "INTEGER",
+}
+
+_SPACE = re.compile(r"\s+")
+_UNIT = re.compile(r"\([^()]*\)$")
+
+
+def normalise_header(name: Any) -> str:
+    """NFKC, trimmed, case-folded, without spaces: `（30日)` = `(30日)`, `uv` = `UV`."""
+    if name is None:
+        return ""
+    text = unicodedata.normalize("NFKC", str(name)).strip().lstrip("\ufeff")
+    return _SPACE.sub("", text).casefold()
+
+
+def strip_unit(norm: str) -> str:
+    """`消耗(元)` → `消耗`: a unit in brackets at the end of a header."""
+    return _UNIT.sub("", norm)
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: str
+    aliases: tuple[str, ...]  # as written in the YAML
+    required: bool = False
+
+    @property
+    def label(self) -> str:
+        return self.aliases[0] if self.aliases else self.name
+
+    @property
+    def sql_type(self) -> str:
+        return SQL_TYPES[self.type]
+
+
+@dataclass
+class Match:
+    """How a header row maps onto one kind."""
+
+    kind: Kind
+    columns: dict[int, str]  # column index -> field name
+    recognised: set[int]  # column indexes of recognised-but-not-stored headers
+    duplicates: list[tuple[int, str]]  # column index, field already taken by an earlier column
+    unmatched: list[int]
+
+    @property
+    def fields(self) -> set[str]:
+        return set(self.columns.values())
+
+    @property
+    def required_present(self) -> int:
+        return sum(1 for f in self.kind.required if f in self.fields)
+
+    @property
+    def missing_required(self) -> list[str]:
+        missing = [f for f in self.kind.required if f not in self.fields]
+        for group in self.kind.required_any:
+            if not any(f in self.fields for f in group):
+                missing.append(" or ".join(group))
+        return missing
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing_required
+
+    @property
+    def n_recognised(self) -> int:
+        return len(self.columns) + len(self.recognised)
+
+
+@dataclass(frozen=True, eq=False)
+class Kind:
+    name: str
+    title: str
+    description: str
+    fields: dict[str, Field]
+    key: tuple[str, ...]
+    required_any: tuple[tuple[str, ...], ...] = ()
+    missing: tuple[str, ...] = ()
+    recognised: tuple[str, ...] = ()
+    summary: dict[str, Any] = field(default_factory=dict)
+    path: str = ""
+
+    @property
+    def required(self) -> list[str]:
+        return [f.name for f in self.fields.values() if f.required]
+
+    @property
+    def table(self) -> str:
+        return self.name
+
+    @property
+    def history_table(self) -> str:
+        return f"{self.name}_history"
+
+    @property
+    def alias_index(self) -> dict[str, str]:
+        return _alias_index(self)
+
+    def match(self, header: Sequence[Any]) -> Match:
+        index = self.alias_index
+        recognised = {normalise_header(r) for r in self.recognised}
+        columns: dict[int, str] = {}
+        taken: set[str] = set()
+        rec: set[int] = set()
+        dups: list[tuple[int, str]] = []
+        unmatched: list[int] = []
+        for i, raw in enumerate(header):
+            norm = normalise_header(raw)
+            if not norm:
+                continue
+            name = index.get(norm)
+            if name is None and norm not in recognised:
+                bare = strip_unit(norm)
+                if bare != norm:
+                    name = index.get(bare)
+                    if name is None and bare in recognised:
+                        rec.add(i)
+                        continue
+            if name is None:
+                if norm in recognised:
+                    rec.add(i)
+                else:
+                    unmatched.append(i)
+            elif name in taken:
+                dups.append((i, name))
+            else:
+                columns[i] = name
+                taken.add(name)
+        return Match(self, columns, rec, dups, unmatched)
+
+
+@lru_cache(maxsize=None)
+def _alias_index(kind: Kind) -> dict[str, str]:
+    index: dict[str, str] = {}
+    for f in kind.fields.values():
+        for alias in (*f.aliases, f.name):
+            index.setdefault(normalise_header(alias), f.name)
+    return index
+
+
+def _kind_from_yaml(data: dict[str, Any], path: Path) -> Kind:
+    where = str(path)
+    try:
+        name = str(data["name"])
+        raw_fields = data["fields"]
+        key = tuple(data["key"])
+    except (KeyError, TypeError) as e:
+        raise IngestError(f"{where}: an export kind needs name, fields and key ({e})") from None
+    fields: dict[str, Field] = {}
+    for fname, spec in raw_fields.items():
+        ftype = spec.get("type")
+        if ftype not in TYPES:
+            raise IngestError(f"{where}: field {fname} has type {ftype!r}; expected one of {', '.join(TYPES)}")
+        fields[fname] = Field(
+            name=fname,
+            type=ftype,
+            aliases=tuple(str(a) for a in spec.get("aliases", [])),
+            required=bool(spec.get("required", False)),
+        )
+    for k in key:
+        if k not in fields:
+            raise IngestError(f"{where}: key field {k} is not among the fields")
+    required_any = tuple(tuple(g) for g in data.get("required_any", []))
+    for group in required_any:
+        for k in group:
+            if k not in fields:
+                raise IngestError(f"{where}: required_any field {k} is not among the fields")
+    return Kind(
+        name=name,
+        title=str(data.get("title", name)),
+        description=" ".join(str(data.get("description", "")).split()),
+        fields=fields,
+        key=key,
+        required_any=required_any,
+        missing=tuple(str(m) for m in data.get("missing", [])),
+        recognised=tuple(str(r) for r in data.get("recognised", [])),
+        summary=dict(data.get("summary", {})),
+        path=where,
+    )
+
+
+@lru_cache(maxsize=4)
+def load_kinds(directory: str | None = None) -> dict[str, Kind]:
+    """Every export kind, by name, from YAML (safely loaded)."""
+    import yaml
+
+    from redcat_cli.resources import sources_dir
+
+    folder = Path(directory) if directory else sources_dir()
+    kinds: dict[str, Kind] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        with path.open(encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+        kind = _kind_from_yaml(data, path)
+        kinds[kind.name] = kind
+    return kinds
+
+
+def get_kind(name: str) -> Kind:
+    kinds = load_kinds()
+    if name not in kinds:
+        raise IngestError(f"unknown export kind {name!r}", hint=f"one of: {', '.join(kinds)}")
+    return kinds[name]
+
+
+def best_matches(header: Sequence[Any], kinds: Iterable[Kind]) -> list[Match]:
+    """Complete matches first, ordered by required fields present, then headers recognised."""
+    matches = [k.match(header) for k in kinds]
+    matches.sort(key=lambda m: (m.complete, m.required_present, m.n_recognised), reverse=True)
+    return matches
+
+
+def header_score(header: Sequence[Any], kinds: Iterable[Kind]) -> tuple[bool, int, int]:
+    ms = best_matches(header, kinds)
+    if not ms:
+        return (False, 0, 0)
+    m = ms[0]
+    return (m.complete, m.required_present, m.n_recognised)
+
+
+def detect(header: Sequence[Any], kinds: dict[str, Kind], *, name: str = "the file") -> Match:
+    """The kind of a file from its header row, or an error that says what was found."""
+    matches = best_matches(header, kinds.values())
+    complete = [m for m in matches if m.complete]
+    if not complete:
+        found = ", ".join(str(h) for h in header if normalise_header(h)) or "(none)"
+        closest = matches[0] if matches else None
+        hint = "if you know the kind, force it with --source NAME (see `redcat sources`)"
+        if closest is not None and closest.n_recognised:
+            missing = ", ".join(_labels(closest.kind, closest.missing_required))
+            raise IngestError(
+                f"{name}: not recognised as any export kind. Headers found: {found}. "
+                f"Closest kind: {closest.kind.name} ({closest.kind.title}), "
+                f"which needs {missing}.",
+                hint=hint,
+            )
+        raise IngestError(f"{name}: not recognised as any export kind. Headers found: {found}.", hint=hint)
+    best = complete[0]
+    ties = [
+        m
+        for m in complete[1:]
+        if (m.required_present, m.n_recognised) == (best.required_present, best.n_recognised)
+    ]
+    if ties:
+        names = ", ".join(m.kind.name for m in [best, *ties])
+        raise IngestError(
+            f"{name}: its headers fit several export kinds equally well ({names})",
+            hint="say which with --source NAME",
+        )
+    return best
+
+
+def _labels(kind: Kind, names: Iterable[str]) -> list[str]:
+    out = []
+    for n in names:
+        parts = [kind.fields[p].label if p in kind.fields else p for p in n.split(" or ")]
+        out.append(" or ".join(parts))
+    return out

@@ -1,0 +1,491 @@
+"""Files in, tables of text out: encodings, CSV / xlsx / zip / stdin, the header row.
+
+The reader decides nothing about values: it returns every data row as text, with the
+physical line (CSV) or row number (xlsx) it came from, and the rows that could not be split
+into the header's columns. ``ingest`` does the rest.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import sys
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from redcat_cli.errors import IngestError
+from redcat_cli.kinds import Kind, Match, best_matches, detect, normalise_header
+
+HEAD_ROWS = 40  # the header is looked for in the first rows
+ZIP_MAX_MEMBER = 2 * 1024**3  # bytes, uncompressed
+ZIP_MAX_RATIO = 200  # uncompressed / compressed
+ZIP_MAX_TOTAL = 4 * 1024**3
+
+
+@dataclass
+class Ragged:
+    line: int
+    fields: list[str]
+    reason: str
+
+
+@dataclass
+class RawTable:
+    """One table of text read from one input."""
+
+    name: str  # what the user calls it: a path, `archive.zip!member.csv`, or `-`
+    sha256: str
+    encoding: str | None
+    match: Match  # the kind and how the header maps onto it
+    header: list[str]
+    header_line: int
+    columns: Any  # pyarrow Table of strings, columns c0..cN, no nulls
+    lines: Any  # numpy int64 array: the line of each row
+    ragged: list[Ragged] = field(default_factory=list)
+    sheet: str | None = None
+
+    @property
+    def kind(self) -> Kind:
+        return self.match.kind
+
+
+@dataclass
+class Source:
+    name: str
+    data: bytes
+
+
+# --- inputs ----------------------------------------------------------------------------------
+
+
+def open_inputs(path: str) -> Iterator[Source]:
+    """The byte sources behind one command-line argument (a zip gives one per member)."""
+    if path == "-":
+        yield Source("-", sys.stdin.buffer.read())
+        return
+    p = Path(path)
+    if not p.exists():
+        raise IngestError(f"{path}: no such file")
+    if p.is_dir():
+        raise IngestError(f"{path}: is a folder", hint="give the export files themselves (a shell glob works: folder/*.csv)")
+    data = p.read_bytes()
+    if _is_zip(data) and not _is_xlsx(data):
+        yield from _zip_members(path, data)
+        return
+    yield Source(path, data)
+
+
+def _is_zip(data: bytes) -> bool:
+    return data[:4] == b"PK\x03\x04"
+
+
+def _is_xlsx(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return "[Content_Types].xml" in zf.namelist() and any(n.startswith("xl/") for n in zf.namelist())
+    except zipfile.BadZipFile:
+        return False
+
+
+def _member_name(info: zipfile.ZipInfo) -> str:
+    name = info.filename
+    if not info.flag_bits & 0x800:  # no UTF-8 flag: Chinese tools write GBK names
+        try:
+            name = name.encode("cp437").decode("gb18030")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            pass
+    return name
+
+
+def _zip_members(path: str, data: bytes) -> Iterator[Source]:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise IngestError(f"{path}: not a readable zip archive") from None
+    total = 0
+    found = False
+    with zf:
+        for info in zf.infolist():
+            name = _member_name(info)
+            base = name.rsplit("/", 1)[-1]
+            if info.is_dir() or name.startswith("__MACOSX/") or base.startswith("."):
+                continue
+            if not base.lower().endswith((".csv", ".txt", ".xlsx")):
+                continue
+            if info.file_size > ZIP_MAX_MEMBER:
+                raise IngestError(f"{path}!{name}: refused, it would unpack to {info.file_size:,} bytes")
+            if info.compress_size and info.file_size / info.compress_size > ZIP_MAX_RATIO:
+                raise IngestError(
+                    f"{path}!{name}: refused, compression ratio {info.file_size / info.compress_size:,.0f}:1 "
+                    "looks like a zip bomb"
+                )
+            limit = min(info.file_size, ZIP_MAX_MEMBER)
+            chunks = []
+            read = 0
+            with zf.open(info) as fh:  # read in memory, never extracted to disk
+                while True:
+                    chunk = fh.read(1 << 20)
+                    if not chunk:
+                        break
+                    read += len(chunk)
+                    if read > limit:
+                        raise IngestError(f"{path}!{name}: refused, it unpacks to more than it declares")
+                    chunks.append(chunk)
+            total += read
+            if total > ZIP_MAX_TOTAL:
+                raise IngestError(f"{path}: refused, the archive unpacks to more than {ZIP_MAX_TOTAL:,} bytes")
+            found = True
+            yield Source(f"{path}!{name}", b"".join(chunks))
+    if not found:
+        raise IngestError(f"{path}: the zip archive holds no CSV or xlsx file")
+
+
+# --- encodings -----------------------------------------------------------------------------
+
+
+def detect_encoding(data: bytes) -> str:
+    """BOM → UTF-8; valid UTF-8 → UTF-8; otherwise GB18030 (a superset of GBK)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    head = data[: 1 << 20]
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as e:
+        if len(head) == 1 << 20 and e.start >= len(head) - 4:  # a character cut at the boundary
+            try:
+                head[: e.start].decode("utf-8")
+                return "utf-8"
+            except UnicodeDecodeError:
+                pass
+        return "gb18030"
+
+
+def _decode(data: bytes, encoding: str, name: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as e:
+        raise IngestError(
+            f"{name}: cannot be read as {encoding} (byte {e.start:,})",
+            hint="give the right one with --encoding (utf-8, gb18030, utf-16)",
+        ) from None
+    except LookupError:
+        raise IngestError(f"unknown encoding {encoding!r}", hint="try utf-8 or gb18030") from None
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def read_source(
+    src: Source,
+    kinds: dict[str, Kind],
+    *,
+    forced: Kind | None = None,
+    encoding: str | None = None,
+) -> RawTable:
+    """One input's rows as text, with its kind detected (or forced)."""
+    data = src.data
+    if not data.strip():
+        raise IngestError(f"{src.name}: the file is empty", hint="export the report again")
+    if _is_zip(data):
+        if _is_xlsx(data):
+            return _read_xlsx(src, kinds, forced)
+        raise IngestError(f"{src.name}: a zip archive inside an archive is not read")
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise IngestError(
+            f"{src.name}: an old Excel .xls file", hint="open it in Excel or WPS and save it as .xlsx or .csv"
+        )
+    return _read_csv(src, kinds, forced, encoding)
+
+
+def _find_header(rows: Sequence[Sequence[Any]], kinds: dict[str, Kind], forced: Kind | None, name: str) -> tuple[int, Match]:
+    """The header row: the first row that fits a kind completely, looked for under title rows."""
+    pool = [forced] if forced else list(kinds.values())
+    best: tuple[tuple[int, int], int] | None = None
+    for i, row in enumerate(rows[:HEAD_ROWS]):
+        matches = best_matches(row, pool)
+        if not matches:
+            continue
+        m = matches[0]
+        if m.complete:
+            if forced:
+                return i, m
+            return i, detect(row, kinds, name=name)
+        score = (m.required_present, m.n_recognised)
+        if best is None or score > best[0]:
+            best = (score, i)
+    # Nothing fits: report against the most promising row.
+    row = rows[best[1]] if best else (rows[0] if rows else [])
+    if forced:
+        m = forced.match(row)
+        missing = ", ".join(forced.fields[f].label if f in forced.fields else f for f in m.missing_required)
+        found = ", ".join(str(h) for h in row if normalise_header(h)) or "(none)"
+        raise IngestError(
+            f"{name}: not a {forced.name} export: {missing} missing. Headers found: {found}",
+            hint="check the file, or drop --source to let redcat tell the kind",
+        )
+    detect(row, kinds, name=name)  # raises with the closest kind and what it lacks
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _read_csv(src: Source, kinds: dict[str, Kind], forced: Kind | None, encoding: str | None) -> RawTable:
+    data = src.data
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise IngestError(f"{src.name}: binary data, not a CSV export", hint="give the CSV or xlsx the platform exported")
+    enc = encoding or detect_encoding(data)
+    if enc.replace("_", "-").lower() in ("utf-8", "utf8") and data.startswith(b"\xef\xbb\xbf"):
+        enc = "utf-8-sig"
+    # The head: enough lines to find the header under title rows.
+    head_bytes = data[: 1 << 18]
+    head_text = _decode_head(head_bytes, enc, src.name, complete=len(head_bytes) == len(data))
+    delimiter = _sniff_delimiter(head_text)
+    head_rows: list[list[str]] = []
+    row_end_lines: list[int] = []
+    reader = csv.reader(io.StringIO(head_text, newline=""), delimiter=delimiter)
+    try:
+        for row in reader:
+            head_rows.append(row)
+            row_end_lines.append(reader.line_num)
+            if len(head_rows) >= HEAD_ROWS:
+                break
+    except csv.Error:
+        pass
+    header_idx, match = _find_header(head_rows, kinds, forced, src.name)
+    header = _trim_trailing_empty(head_rows[header_idx])
+    header_line = row_end_lines[header_idx]  # the physical line the header ends on
+    sha = hashlib.sha256(data).hexdigest()
+    table = None
+    if not _multiline(head_rows[: header_idx + 1], row_end_lines[: header_idx + 1]):
+        table = _fast_csv(data, enc, header_line, len(header), delimiter, src.name)
+    if table is None:
+        columns, lines, ragged = _slow_csv(data, enc, header_idx, len(header), delimiter, src.name)
+    else:
+        columns, lines, ragged = table
+    return RawTable(src.name, sha, _encoding_label(enc), match, header, header_line, columns, lines, ragged)
+
+
+def _encoding_label(enc: str) -> str:
+    return {"utf-8-sig": "utf-8-bom", "utf8": "utf-8"}.get(enc.lower(), enc.lower())
+
+
+def _decode_head(head: bytes, enc: str, name: str, *, complete: bool) -> str:
+    try:
+        return head.decode(enc)
+    except UnicodeDecodeError as e:
+        if not complete and e.start >= len(head) - 4:
+            return head[: e.start].decode(enc, errors="strict")
+        raise IngestError(
+            f"{name}: cannot be read as {enc} (byte {e.start:,})",
+            hint="give the right one with --encoding (utf-8, gb18030, utf-16)",
+        ) from None
+    except LookupError:
+        raise IngestError(f"unknown encoding {enc!r}", hint="try utf-8 or gb18030") from None
+
+
+def _sniff_delimiter(text: str) -> str:
+    first = text.split("\n", 5)
+    sample = "\n".join(first[:5])
+    counts = {d: sample.count(d) for d in (",", "\t", ";")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _trim_trailing_empty(row: Sequence[Any]) -> list[str]:
+    out = ["" if v is None else str(v) for v in row]
+    while out and not out[-1].strip():
+        out.pop()
+    return out
+
+
+def _multiline(rows: list[list[str]], ends: list[int]) -> bool:
+    """Does any row of the head span several physical lines?"""
+    prev = 0
+    for end in ends:
+        if end != prev + 1:
+            return True
+        prev = end
+    return False
+
+
+def _fast_csv(data: bytes, enc: str, header_line: int, ncols: int, delimiter: str, name: str) -> Any:
+    """pyarrow's multi-threaded parser for the clean case: one row per line, every row the
+    header's width. Returns None when the file needs the exact (slow) path."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    # Byte offset of the first data line: after `header_line` newlines (no encoding we read
+    # uses the byte 0x0A inside a multi-byte character).
+    pos = 0
+    for _ in range(header_line):
+        pos = data.find(b"\n", pos)
+        if pos < 0:
+            pos = len(data)
+            break
+        pos += 1
+    body = data[pos:]
+    names = [f"c{i}" for i in range(ncols)]
+    if not body.strip():
+        empty = pa.table({n: pa.array([], pa.string()) for n in names})
+        return empty, np.zeros(0, dtype=np.int64), []
+    invalid: list[str] = []
+
+    def on_invalid(row: Any) -> str:
+        invalid.append(row.text)
+        return "skip"
+
+    pa_enc = "utf8" if enc in ("utf-8", "utf-8-sig", "utf8") else enc
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(body),
+            read_options=pacsv.ReadOptions(column_names=names, encoding=pa_enc, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter,
+                invalid_row_handler=on_invalid,
+                ignore_empty_lines=False,
+                newlines_in_values=False,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError, LookupError):
+        return None  # let the exact path find and name the problem
+    if invalid:
+        return None
+    import pyarrow.compute as pc
+
+    for col in table.columns:
+        if pc.any(pc.match_substring_regex(col, r"[\r\n]")).as_py():
+            return None
+    table = table.combine_chunks()
+    lines = np.arange(header_line + 1, header_line + 1 + table.num_rows, dtype=np.int64)
+    return table, lines, []
+
+
+def _slow_csv(data: bytes, enc: str, header_idx: int, ncols: int, delimiter: str, name: str) -> tuple[Any, Any, list[Ragged]]:
+    """The exact path: Python's csv module, line by line, for files with ragged rows or
+    values that span lines."""
+    import numpy as np
+    import pyarrow as pa
+
+    text = _decode(data, enc, name)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    cols: list[list[str]] = [[] for _ in range(ncols)]
+    lines: list[int] = []
+    ragged: list[Ragged] = []
+    prev_end = 0
+    try:
+        for i, row in enumerate(reader):
+            start = prev_end + 1
+            prev_end = reader.line_num
+            if i <= header_idx:
+                continue
+            if len(row) != ncols:
+                if len(row) > ncols and not any(v.strip() for v in row[ncols:]):
+                    row = row[:ncols]  # trailing empty fields: harmless
+                elif not row or (len(row) == 1 and not row[0].strip()):
+                    row = [""] * ncols  # a blank line
+                else:
+                    ragged.append(Ragged(start, row, f"{len(row)} fields, the header has {ncols}"))
+                    continue
+            for c, v in enumerate(row):
+                cols[c].append(v)
+            lines.append(start)
+    except csv.Error as e:
+        raise IngestError(f"{name}: line {reader.line_num}: cannot be split into fields ({e})") from None
+    table = pa.table({f"c{i}": pa.array(cols[i], pa.string()) for i in range(ncols)})
+    return table, np.array(lines, dtype=np.int64), ragged
+
+
+def _cell_text(v: Any) -> str:
+    import datetime as dt
+
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if v.is_integer() and abs(v) < 1e15:
+            return str(int(v))
+        return repr(v)
+    if isinstance(v, dt.datetime):
+        return v.isoformat(sep=" ")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return str(v)
+
+
+def _read_xlsx(src: Source, kinds: dict[str, Kind], forced: Kind | None) -> RawTable:
+    import warnings
+
+    import numpy as np
+    import pyarrow as pa
+
+    try:
+        import openpyxl
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            wb = openpyxl.load_workbook(io.BytesIO(src.data), read_only=True, data_only=True)
+    except Exception as e:  # openpyxl raises many kinds for a damaged file
+        raise IngestError(f"{src.name}: not a readable xlsx workbook ({type(e).__name__})") from None
+    sha = hashlib.sha256(src.data).hexdigest()
+    first_error: IngestError | None = None
+    try:
+        for ws in wb.worksheets:
+            rows_iter = ws.iter_rows(values_only=True)
+            head: list[list[str]] = []
+            for row in rows_iter:
+                head.append([_cell_text(v) for v in row])
+                if len(head) >= HEAD_ROWS:
+                    break
+            if not head:
+                continue
+            try:
+                header_idx, match = _find_header(head, kinds, forced, f"{src.name} (sheet {ws.title})")
+            except IngestError as e:
+                first_error = first_error or e
+                continue
+            header = _trim_trailing_empty(head[header_idx])
+            ncols = len(header)
+            cols: list[list[str]] = [[] for _ in range(ncols)]
+            lines: list[int] = []
+            ragged: list[Ragged] = []
+
+            def take(r: list[str], line: int) -> None:
+                extra = r[ncols:]
+                if any(v.strip() for v in extra):
+                    ragged.append(Ragged(line, r, f"{len(_trim_trailing_empty(r))} cells, the header has {ncols}"))
+                    return
+                r = (r + [""] * ncols)[:ncols]
+                for c, v in enumerate(r):
+                    cols[c].append(v)
+                lines.append(line)
+
+            for j, r in enumerate(head[header_idx + 1 :], start=header_idx + 2):
+                take(r, j)
+            for j, row in enumerate(rows_iter, start=len(head) + 1):
+                take([_cell_text(v) for v in row], j)
+            table = pa.table({f"c{i}": pa.array(cols[i], pa.string()) for i in range(ncols)})
+            return RawTable(
+                src.name, sha, None, match, header, header_idx + 1, table,
+                np.array(lines, dtype=np.int64), ragged, sheet=ws.title,
+            )
+    finally:
+        wb.close()
+    if first_error is not None:
+        raise first_error
+    raise IngestError(f"{src.name}: the workbook has no sheet with data")

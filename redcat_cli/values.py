@@ -1,0 +1,367 @@
+"""Cell values of real exports: missing markers, numbers with 万 and %, dates in every form.
+
+Two layers:
+- scalar parsers (``parse_int``, ``parse_money``, ``parse_date`` …): one value of text in, a
+  value out or ``ValueError`` with a reason. They are the definition of what redcat accepts.
+- ``parse_column``: a whole column at once. Values in the common canonical form go through
+  vectorised Arrow casts; the rest (few distinct values, as a rule) go through the scalar
+  parsers once per distinct value. Both paths give the same values (tested).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+# Markers that mean "no value" in real exports. Never zero.
+MISSING = frozenset(
+    ["", "-", "—", "--", "——", "－", "–", "_", "暂无", "数据较少", "nan", "NaN", "NAN", "None", "无退款申请", "/"]
+)
+
+MONEY_SCALE = 4  # DECIMAL(18,4)
+MONEY_MAX = Decimal(10) ** 14
+
+_NUM = re.compile(
+    r"^(?P<sign>[-+])?(?P<num>\d+(?:\.\d*)?|\.\d+)(?P<mult>万|w|W|亿|千|k|K)?(?P<plus>\+)?$"
+)
+_PCT = re.compile(r"^(?P<sign>[-+])?(?P<num>\d+(?:\.\d*)?|\.\d+)%$")
+_MULT = {"万": 10_000, "w": 10_000, "W": 10_000, "亿": 100_000_000, "千": 1_000, "k": 1_000, "K": 1_000}
+_SCI = re.compile(r"^[-+]?\d+\.\d+[eE][-+]?\d+$")
+_EXCEL_TEXT = re.compile(r'^="(.*)"$', re.S)
+
+
+def is_missing(text: str | None, extra: frozenset[str] = frozenset()) -> bool:
+    if text is None:
+        return True
+    t = text.strip()
+    return t in MISSING or t in extra
+
+
+def _clean_number(text: str) -> str:
+    t = text.strip()
+    for ch in (",", "，", " ", "\u00a0", "¥", "￥", "元", "'"):
+        t = t.replace(ch, "")
+    return t
+
+
+def _decimal_of(text: str, what: str) -> tuple[Decimal, bool]:
+    """A Decimal from `1,234.5`, `1.2万`, `¥3.1w`, `10万+`; the flag says "lower bound (+)"."""
+    t = _clean_number(text)
+    m = _NUM.match(t)
+    if not m:
+        if _PCT.match(t):
+            raise ValueError(f"cannot read {text!r} as {what}: it is a percentage")
+        raise ValueError(f"cannot read {text!r} as {what}")
+    try:
+        value = Decimal(m["num"])
+    except InvalidOperation:  # pragma: no cover - the regex admits only digits
+        raise ValueError(f"cannot read {text!r} as {what}") from None
+    if m["mult"]:
+        value *= _MULT[m["mult"]]
+    if m["sign"] == "-":
+        value = -value
+    return value, bool(m["plus"])
+
+
+def parse_int(text: str) -> tuple[int, bool]:
+    """`1,234` → 1234, `12.0` → 12, `1.2万` → 12000, `10万+` → (100000, lower bound)."""
+    value, plus = _decimal_of(text, "a whole number")
+    if value != value.to_integral_value():
+        raise ValueError(f"cannot read {text!r} as a whole number")
+    return int(value), plus
+
+
+def parse_money(text: str) -> Decimal:
+    """Exact money: `¥1,234.50`, `12.3元`, `1.2万` → Decimal. Never through float."""
+    value, plus = _decimal_of(text, "an amount of money")
+    if plus:
+        raise ValueError(f"{text!r} is a lower bound, not an amount of money")
+    if value.as_tuple().exponent < -MONEY_SCALE and value != value.quantize(Decimal(1).scaleb(-MONEY_SCALE)):  # type: ignore[operator]
+        raise ValueError(f"{text!r} has more than {MONEY_SCALE} decimal places")
+    if abs(value) >= MONEY_MAX:
+        raise ValueError(f"{text!r} is too large for an amount of money")
+    return value.quantize(Decimal(1).scaleb(-MONEY_SCALE))
+
+
+def parse_rate(text: str) -> float:
+    """`13.83%` → 0.1383; a bare number is taken as a fraction already (`0.2109`)."""
+    t = _clean_number(text)
+    m = _PCT.match(t)
+    if m:
+        value = Decimal(m["num"]) / 100
+        return float(-value if m["sign"] == "-" else value)
+    m = _NUM.match(t)
+    if not m or m["mult"] or m["plus"]:
+        raise ValueError(f"cannot read {text!r} as a rate")
+    value = Decimal(m["num"])
+    return float(-value if m["sign"] == "-" else value)
+
+
+def parse_number(text: str) -> float:
+    value, plus = _decimal_of(text, "a number")
+    if plus:
+        raise ValueError(f"{text!r} is a lower bound")
+    return float(value)
+
+
+_DAYS = re.compile(r"^(?:近|最近)?(\d{1,3})\s*(?:天|日|d|days?)?$", re.I)
+
+
+def parse_days(text: str) -> int:
+    """An attribution window: `30`, `30天`, `30日`, `近7天` → days."""
+    m = _DAYS.match(text.strip())
+    if not m:
+        raise ValueError(f"cannot read {text!r} as a number of days")
+    return int(m.group(1))
+
+
+def parse_id(text: str) -> str:
+    """IDs are text: `="1930679858170647"` and a leading `'` unwrapped; never type-inferred.
+
+    An id in scientific notation (`1.93068E+15`) is refused: its real digits are gone.
+    """
+    t = text.strip()
+    m = _EXCEL_TEXT.match(t)
+    if m:
+        t = m.group(1).strip()
+    if t.startswith("'"):
+        t = t[1:].strip()
+    if _SCI.match(t):
+        raise ValueError(
+            f"{text!r} is in scientific notation: the real digits were lost (the file went "
+            "through Excel); export it again and give redcat the original"
+        )
+    if not t:
+        raise ValueError("empty id")
+    return t
+
+
+# --- dates -----------------------------------------------------------------------------
+
+EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+_YMD = re.compile(
+    r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})"
+    r"(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?$"
+)
+_YMD_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_CN = re.compile(
+    r"^(\d{4})年(\d{1,2})月(\d{1,2})日"
+    r"(?:\s*(\d{1,2})(?:时|:)(\d{1,2})(?:分|:)?(?:(\d{1,2})秒?)?)?$"
+)
+_DMY = re.compile(
+    r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})"
+    r"(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
+)
+_SERIAL = re.compile(r"^\d{4,5}(?:\.\d+)?$")
+_RANGE = re.compile(r"^\S+\s*[~～至]\s*\S+$")
+
+
+def dmy_parts(text: str) -> tuple[int, int] | None:
+    """The two leading numbers of a `19/05/2025`-style date, for deciding day/month order."""
+    m = _DMY.match(text.strip())
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def parse_datetime(text: str, date_order: str | None = None) -> dt.datetime:
+    """Every date form of the exports: ISO, `2025/6/1`, `20250601`, `2025年6月1日`, with times,
+    Excel serials (45809 = 2025-06-01), and `19/05/2025` given the file's day/month order."""
+    t = text.strip()
+    m = _YMD.match(t)
+    if m:
+        return _build(m.group(1), m.group(2), m.group(3), m.group(4), m.group(5), m.group(6), m.group(7), text)
+    m = _YMD_COMPACT.match(t)
+    if m:
+        return _build(m.group(1), m.group(2), m.group(3), None, None, None, None, text)
+    m = _CN.match(t)
+    if m:
+        return _build(m.group(1), m.group(2), m.group(3), m.group(4), m.group(5), m.group(6), None, text)
+    m = _DMY.match(t)
+    if m:
+        a, b = m.group(1), m.group(2)
+        if date_order == "dmy":
+            day, month = a, b
+        elif date_order == "mdy":
+            month, day = a, b
+        else:
+            raise ValueError(f"{text!r}: day/month order unknown; give --date-order dmy or mdy")
+        return _build(m.group(3), month, day, m.group(4), m.group(5), m.group(6), None, text)
+    if _SERIAL.match(t):
+        serial = float(t)
+        if not 1 <= serial < 2958466:
+            raise ValueError(f"cannot read {text!r} as a date")
+        return EXCEL_EPOCH + dt.timedelta(days=serial)
+    if _RANGE.match(t):
+        raise ValueError(f"{text!r} is a date range; export the report by day")
+    raise ValueError(f"cannot read {text!r} as a date")
+
+
+def _build(y: str, mo: str, d: str, h: str | None, mi: str | None, s: str | None, us: str | None, text: str) -> dt.datetime:
+    try:
+        return dt.datetime(
+            int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0), int((us or "0").ljust(6, "0"))
+        )
+    except ValueError:
+        raise ValueError(f"{text!r} is not a valid date") from None
+
+
+def parse_date(text: str, date_order: str | None = None) -> dt.date:
+    return parse_datetime(text, date_order).date()
+
+
+# --- whole columns -------------------------------------------------------------------------
+
+
+@dataclass
+class ColumnResult:
+    values: Any  # pyarrow Array of the field's type; null where missing or invalid
+    errors: dict[int, str] = field(default_factory=dict)  # row index -> reason
+    lower_bound_rows: list[int] = field(default_factory=list)
+
+
+def arrow_type(ftype: str) -> Any:
+    import pyarrow as pa
+
+    return {
+        "id": pa.string(),
+        "text": pa.string(),
+        "date": pa.date32(),
+        "datetime": pa.timestamp("us"),
+        "int": pa.int64(),
+        "money": pa.decimal128(18, MONEY_SCALE),
+        "rate": pa.float64(),
+        "number": pa.float64(),
+        "days": pa.int32(),
+    }[ftype]
+
+
+# Canonical forms that Arrow can cast directly, per type.
+_FAST: dict[str, str] = {
+    "int": r"^-?\d{1,17}(\.0*)?$",
+    "money": r"^-?\d{1,14}(\.\d{0,4})?$",
+    "number": r"^-?\d{1,15}(\.\d{1,15})?$",
+    "date": r"^\d{4}-\d{2}-\d{2}$",
+    "datetime": r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$",
+    "days": r"^\d{1,3}$",
+}
+
+
+def _scalar(ftype: str, date_order: str | None) -> Callable[[str], tuple[Any, bool]]:
+    if ftype == "int":
+        return parse_int
+    if ftype == "money":
+        return lambda t: (parse_money(t), False)
+    if ftype == "rate":
+        return lambda t: (parse_rate(t), False)
+    if ftype == "number":
+        return lambda t: (parse_number(t), False)
+    if ftype == "days":
+        return lambda t: (parse_days(t), False)
+    if ftype == "date":
+        return lambda t: (parse_date(t, date_order), False)
+    if ftype == "datetime":
+        return lambda t: (parse_datetime(t, date_order), False)
+    if ftype == "id":
+        return lambda t: (parse_id(t), False)
+    return lambda t: (t, False)
+
+
+def decide_date_order(column: Any) -> str | None:
+    """Day/month order of a column's `a/b/yyyy` values: settled by a value over 12.
+
+    Returns "dmy", "mdy", None (no such values), or "ambiguous" (none over 12).
+    Raises ValueError when the column contradicts itself.
+    """
+    import pyarrow.compute as pc
+
+    mask = pc.match_substring_regex(column, r"^\s*\d{1,2}[-/.]\d{1,2}[-/.]\d{4}")
+    if not pc.any(mask).as_py():
+        return None
+    firsts, seconds = [], []
+    for v in pc.unique(pc.filter(column, mask)).to_pylist():
+        parts = dmy_parts(v.split()[0] if " " in v.strip() else v)
+        if parts:
+            firsts.append(parts[0])
+            seconds.append(parts[1])
+    day_first = any(a > 12 for a in firsts)
+    month_first = any(b > 12 for b in seconds)
+    if day_first and month_first:
+        raise ValueError("dates mix day-first and month-first forms")
+    if day_first:
+        return "dmy"
+    if month_first:
+        return "mdy"
+    return "ambiguous"
+
+
+def parse_column(
+    column: Any,
+    ftype: str,
+    *,
+    missing: frozenset[str] = MISSING,
+    date_order: str | None = None,
+) -> ColumnResult:
+    """Parse one column of text (a pyarrow StringArray, no nulls) into the field's type."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    target = arrow_type(ftype)
+    s = pc.utf8_trim_whitespace(column)
+    is_missing_ = pc.is_in(s, value_set=pa.array(sorted(missing), pa.string()))
+    present = pc.invert(is_missing_)
+    if ftype == "text":
+        return ColumnResult(pc.if_else(present, s, pa.scalar(None, pa.string())))
+
+    fast_pattern = _FAST.get(ftype)
+    if fast_pattern is not None:
+        fast = pc.and_(present, pc.match_substring_regex(s, fast_pattern))
+    else:
+        fast = pa.array([False] * len(s), pa.bool_()) if len(s) else pa.array([], pa.bool_())
+    rest = pc.and_(present, pc.invert(fast))
+
+    null_str = pa.scalar(None, pa.string())
+    fast_text = pc.if_else(fast, s, null_str)
+    if fast_pattern is None:
+        fast_vals = pa.nulls(len(s), target)
+    elif ftype == "int":
+        fast_vals = pc.cast(pc.replace_substring_regex(fast_text, r"\.0*$", ""), target)
+    elif ftype == "datetime":
+        fast_vals = pc.cast(pc.strptime(fast_text, format="%Y-%m-%d %H:%M:%S", unit="us"), target)
+    else:
+        fast_vals = pc.cast(fast_text, target)
+
+    result = ColumnResult(fast_vals)
+    if not pc.any(rest).as_py():
+        return result
+
+    parser = _scalar(ftype, date_order)
+    uniques = pc.unique(pc.filter(s, rest))
+    parsed: list[Any] = []
+    bad: dict[str, str] = {}
+    plus_values: list[str] = []
+    for text in uniques.to_pylist():
+        try:
+            value, plus = parser(text)
+        except ValueError as e:
+            parsed.append(None)
+            bad[text] = str(e)
+            continue
+        parsed.append(value)
+        if plus:
+            plus_values.append(text)
+    parsed_arr = pa.array(parsed, target)
+    idx = pc.index_in(s, value_set=uniques)
+    rest_vals = pc.take(parsed_arr, idx)
+    result.values = pc.if_else(fast, fast_vals, rest_vals)
+    if bad:
+        bad_mask = pc.and_(rest, pc.is_in(s, value_set=pa.array(list(bad), pa.string())))
+        texts = s.to_pylist() if len(bad) > 0 else []
+        for i in pc.indices_nonzero(bad_mask).to_pylist():
+            result.errors[i] = bad[texts[i]]
+    if plus_values:
+        lb_mask = pc.and_(rest, pc.is_in(s, value_set=pa.array(plus_values, pa.string())))
+        result.lower_bound_rows = pc.indices_nonzero(lb_mask).to_pylist()
+    return result
