@@ -1,0 +1,562 @@
+"""Attribution: note engagement (聚光) joined to Taobao outcomes (种草星河).
+
+The library behind ``redcat attribute``. It takes a DuckDB connection and a ``Request`` and
+returns a ``Result`` of plain data (dicts, Decimals, floats); it knows nothing of click,
+rich or JSON. The heavy lifting (summing millions of fact rows) happens in SQL in
+``redcat_cli.queries.attribute``; this module sees one row per note, day or plan.
+
+Rules it keeps:
+- 种草星河 counts for exactly one flow type and one attribution window, never summed across.
+- Each side is summed per group first, then joined (outer): notes found on one side only
+  are reported, and the totals cover every note on either side.
+- Every rate is a sum over a sum; a zero or missing denominator gives ``None``.
+- Money (spend, GMV, CPC, CPE, CPUV, UV value) stays ``Decimal``; rates, ROI and r are floats.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from redcat_cli import stats
+from redcat_cli.errors import QueryError, UsageError
+from redcat_cli.queries import attribute as q
+
+X_CHOICES = (
+    "interactions",
+    "impressions",
+    "clicks",
+    "likes",
+    "collects",
+    "comments",
+    "shares",
+    "read_uv",
+    "spend",
+)
+Y_CHOICES = ("orders", "gmv", "visits", "cart")
+SORT_CHOICES = ("gmv", "roi", "spend", "orders", "interactions", "visits", "key")
+RESAMPLE_CHOICES = ("days", "notes")
+
+SUM_FIELDS = (*q.JUGUANG_SUMS, *q.XINGHE_SUMS)
+# rate name -> (numerator, denominator, is money)
+RATES: dict[str, tuple[str, str, bool]] = {
+    "ctr": ("clicks", "impressions", False),
+    "cpc": ("spend", "clicks", True),
+    "cpe": ("spend", "interactions", True),
+    "interaction_rate": ("interact_uv", "read_uv", False),
+    "visit_rate": ("visits", "read_uv", False),
+    "cart_rate": ("cart", "visits", False),
+    "conversion_rate": ("orders", "visits", False),
+    "roi": ("gmv", "spend", False),
+    "cpuv": ("spend", "visits", True),
+    "uv_value": ("gmv", "visits", True),
+}
+# the order of a funnel row's fields after its key
+ROW_FIELDS = (
+    "spend",
+    "impressions",
+    "clicks",
+    "ctr",
+    "cpc",
+    "likes",
+    "comments",
+    "collects",
+    "follows",
+    "shares",
+    "interactions",
+    "cpe",
+    "read_uv",
+    "interact_uv",
+    "interaction_rate",
+    "visits",
+    "visit_rate",
+    "cart",
+    "cart_rate",
+    "orders",
+    "conversion_rate",
+    "gmv",
+    "roi",
+    "cpuv",
+    "uv_value",
+)
+UPLIFT_METRICS = ("roi", "ctr", "interaction_rate", "visit_rate", "cart_rate")
+MIN_N = 10
+
+
+@dataclass(frozen=True)
+class Request:
+    by: str = "note"
+    x: str = "interactions"
+    y: str = "orders"
+    flow_type: str | None = None
+    window_days: int | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    notes: tuple[str, ...] = ()
+    plans: tuple[str, ...] = ()
+    max_lag: int = 0
+    baseline: tuple[dt.date, dt.date] | None = None
+    compare: tuple[dt.date, dt.date] | None = None
+    seed: int = 0
+    n_boot: int = 2000
+    resample: str = "days"
+    sort: str | None = None
+    top: int | None = None
+
+
+@dataclass
+class Result:
+    request: Request
+    flow_type: str | None
+    window_days: int | None
+    rows: list[dict[str, Any]]  # sorted, cut to --top
+    n_rows: int  # before --top
+    totals: dict[str, Any]
+    correlations: list[dict[str, Any]]
+    lag_scan: dict[str, Any] | None
+    unmatched: dict[str, Any]
+    uplift: dict[str, Any] | None
+    warnings: list[str] = field(default_factory=list)
+    points: tuple[list[float], list[float]] = ((), ())  # type: ignore[assignment]
+
+
+# --- rates ---------------------------------------------------------------------------
+
+
+def ratio(num: Any, den: Any, *, money: bool = False) -> Any:
+    """num / den, or None when either is missing or the denominator is zero."""
+    if num is None or den is None or den == 0:
+        return None
+    if money:
+        return Decimal(num) / Decimal(den)
+    if isinstance(num, Decimal) or isinstance(den, Decimal):
+        return float(Decimal(num) / Decimal(den))
+    return num / den
+
+
+def with_rates(sums: dict[str, Any]) -> dict[str, Any]:
+    """A funnel row: the sums in ``sums`` plus every rate, each a sum over a sum."""
+    out = dict(sums)
+    for name, (num, den, money) in RATES.items():
+        out[name] = ratio(sums.get(num), sums.get(den), money=money)
+    return out
+
+
+def add_sums(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Sum each field over the rows; a field unknown in every row stays None."""
+    out: dict[str, Any] = {}
+    for name in SUM_FIELDS:
+        vals = [r[name] for r in rows if r.get(name) is not None]
+        out[name] = sum(vals[1:], vals[0]) if vals else None
+    return out
+
+
+def totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    t = with_rates(add_sums(rows))
+    return {name: t[name] for name in ROW_FIELDS}
+
+
+# --- the funnel ------------------------------------------------------------------------
+
+
+def _key_fields(by: str, raw: dict[str, Any]) -> dict[str, Any]:
+    if by == "note":
+        return {"note_id": raw["k"], "note_title": raw["label"]}
+    if by == "day":
+        return {"date": raw["k"]}
+    return {"plan_id": raw["k"], "plan_name": raw["label"]}
+
+
+def funnel_rows(by: str, raw_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    for raw in raw_rows:
+        r = with_rates({n: raw[n] for n in SUM_FIELDS})
+        row = _key_fields(by, raw)
+        row.update({n: r[n] for n in ROW_FIELDS})
+        row["in_juguang"] = bool(raw["in_juguang"])
+        row["in_xinghe"] = bool(raw["in_xinghe"])
+        rows.append(row)
+    return rows
+
+
+def sort_rows(rows: list[dict[str, Any]], by: str, sort: str | None) -> list[dict[str, Any]]:
+    """Largest first on the sort field (unknown values last); days default to date order."""
+    key_name = {"note": "note_id", "day": "date", "plan": "plan_id"}[by]
+    if sort is None:
+        sort = "key" if by == "day" else "gmv"
+    if sort == "key":
+        return sorted(rows, key=lambda r: (r[key_name] is None, str(r[key_name])))
+
+    def k(r: dict[str, Any]) -> tuple[bool, float, str]:
+        v = r.get(sort)
+        return (v is None, -float(v) if v is not None else 0.0, str(r[key_name]))
+
+    return sorted(rows, key=k)
+
+
+# --- correlations ----------------------------------------------------------------------
+
+
+def _num(v: Any) -> float | None:
+    return None if v is None else float(v)
+
+
+def _corr_dict(x: str, y: str, by: str, lag: int, c: stats.Correlation) -> dict[str, Any]:
+    return {
+        "x": x,
+        "y": y,
+        "by": by,
+        "method": c.method,
+        "lag_days": lag,
+        "r": c.r,
+        "p_value": c.p_value,
+        "ci_low": c.ci_low,
+        "ci_high": c.ci_high,
+        "n": c.n,
+    }
+
+
+def correlations(
+    rows: list[dict[str, Any]], req: Request
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None, list[str], tuple[list[float], list[float]]]:
+    """Correlation entries, the lag scan (by day), warnings, and the points to plot."""
+    import numpy as np
+
+    warnings: list[str] = []
+    if req.by != "day":
+        xs = [_num(r[req.x]) for r in rows]
+        ys = [_num(r[req.y]) for r in rows]
+        out = [_corr_dict(req.x, req.y, req.by, 0, c) for c in stats.correlate(xs, ys)]
+        pts = [(a, b) for a, b in zip(xs, ys, strict=True) if a is not None and b is not None]
+        scan = None
+    else:
+        xd = {r["date"]: float(r[req.x]) for r in rows if r[req.x] is not None}
+        yd = {r["date"]: float(r[req.y]) for r in rows if r[req.y] is not None}
+        one_day = dt.timedelta(days=1)
+        result = stats.lag_scan(xd, yd, req.max_lag, one_day)
+        out = []
+        for lag, cs in result.by_lag:
+            xs_l, ys_l = stats.lagged_pairs(xd, yd, lag, one_day)
+            n_eff = stats.effective_n(np.array(xs_l), np.array(ys_l)) if len(xs_l) >= 3 else None
+            for c in cs:
+                d = _corr_dict(req.x, req.y, "day", lag, c)
+                d["n_effective"] = n_eff
+                out.append(d)
+        x0, y0 = stats.lagged_pairs(xd, yd, 0, one_day)
+        pts = list(zip(x0, y0, strict=True))
+        scan = None
+        if req.max_lag > 0:
+            scan = {
+                "method": result.method,
+                "max_lag": req.max_lag,
+                "best_lag": result.best_lag,
+                "r": result.best.r if result.best else None,
+                "p_value": result.best.p_value if result.best else None,
+                "p_adjusted": result.p_adjusted,
+                "adjustment": "bonferroni",
+                "n": result.best.n if result.best else None,
+            }
+        warnings.append(
+            "Daily series are autocorrelated: the p-values treat days as independent and are "
+            "optimistic; n_effective (lag-1 AR approximation) is the sample size they are worth."
+        )
+    n = out[0]["n"] if out else 0
+    if n < MIN_N:
+        warnings.append(
+            f"Only {n} {req.by}s have both {req.x} and {req.y}: with n < {MIN_N} a correlation "
+            "says little; read the confidence interval."
+        )
+    return out, scan, warnings, ([p[0] for p in pts], [p[1] for p in pts])
+
+
+# --- uplift ----------------------------------------------------------------------------
+
+
+def _period_block(
+    con: Any, scope: q.Scope, period: tuple[dt.date, dt.date], unit: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    pscope = q.Scope(
+        flow_type=scope.flow_type,
+        window_days=scope.window_days,
+        date_from=period[0],
+        date_to=period[1],
+        notes=scope.notes,
+        plans=scope.plans,
+    )
+    raw = q.funnel_sums(con, "day" if unit == "days" else "note", pscope)
+    units = [{n: r[n] for n in SUM_FIELDS} for r in raw]
+    return with_rates(add_sums(units)), units
+
+
+def uplift(con: Any, scope: q.Scope, req: Request) -> tuple[dict[str, Any], list[str]]:
+    import numpy as np
+
+    assert req.baseline is not None and req.compare is not None
+    warnings: list[str] = []
+    base_t, base_u = _period_block(con, scope, req.baseline, req.resample)
+    comp_t, comp_u = _period_block(con, scope, req.compare, req.resample)
+
+    def arr(units: list[dict[str, Any]], name: str) -> Any:
+        return np.array([float(u[name]) if u[name] is not None else 0.0 for u in units])
+
+    metrics = []
+    for name in UPLIFT_METRICS:
+        num, den, _ = RATES[name]
+        b, c = base_t[name], comp_t[name]
+        up = (c / b - 1.0) if (b is not None and c is not None and b != 0) else None
+        lo = hi = None
+        used = 0
+        if up is not None:
+            lo, hi, used = stats.bootstrap_ratio_uplift(
+                arr(base_u, num),
+                arr(base_u, den),
+                arr(comp_u, num),
+                arr(comp_u, den),
+                n_boot=req.n_boot,
+                seed=req.seed,
+            )
+        metrics.append(
+            {
+                "metric": name,
+                "baseline": b,
+                "compare": c,
+                "uplift": up,
+                "ci_low": lo,
+                "ci_high": hi,
+                "resamples_used": used,
+            }
+        )
+
+    def period(p: tuple[dt.date, dt.date], t: dict[str, Any], units: list[Any]) -> dict[str, Any]:
+        return {
+            "from": p[0],
+            "to": p[1],
+            "units": len(units),
+            **{n: t[n] for n in ("spend", "gmv", "impressions", "clicks", "read_uv", "interact_uv")},
+            **{n: t[n] for n in ("visits", "cart", "orders", "roi")},
+        }
+
+    out: dict[str, Any] = {
+        "resampled": req.resample,
+        "bootstrap": req.n_boot,
+        "seed": req.seed,
+        "level": 0.95,
+        "baseline": period(req.baseline, base_t, base_u),
+        "compare": period(req.compare, comp_t, comp_u),
+        "metrics": metrics,
+        "repurchase": None,
+    }
+    if q.has_orders(con):
+        rb = q.repurchase(con, *req.baseline)
+        rc = q.repurchase(con, *req.compare)
+        b = ratio(rb[0], rb[1])
+        c = ratio(rc[0], rc[1])
+        out["repurchase"] = {
+            "baseline": b,
+            "compare": c,
+            "uplift": (c / b - 1.0) if (b and c is not None) else None,
+            "baseline_buyers": rb[1],
+            "baseline_repeat_buyers": rb[0],
+            "compare_buyers": rc[1],
+            "compare_repeat_buyers": rc[0],
+        }
+    # conversions keep flowing back for up to the window: recent days are not final
+    if scope.window_days:
+        _, last = q.date_span(con)
+        if last is not None:
+            mature = last - dt.timedelta(days=scope.window_days)
+            for label, p in (("baseline", req.baseline), ("compare", req.compare)):
+                if p[1] > mature:
+                    warnings.append(
+                        f"The {label} period ends {p[1]}, within {scope.window_days} days of the "
+                        f"last date in the store ({last}): its outcomes are still growing."
+                    )
+    return out, warnings
+
+
+# --- the whole job ---------------------------------------------------------------------
+
+
+def validate(req: Request) -> None:
+    if req.by not in q.BY_CHOICES:
+        raise UsageError(f"--by must be one of {', '.join(q.BY_CHOICES)}")
+    if req.x not in X_CHOICES:
+        raise UsageError(f"--x must be one of {', '.join(X_CHOICES)}")
+    if req.y not in Y_CHOICES:
+        raise UsageError(f"--y must be one of {', '.join(Y_CHOICES)}")
+    if req.max_lag < 0:
+        raise UsageError("--max-lag must be 0 or more")
+    if req.max_lag and req.by != "day":
+        raise UsageError("--max-lag scans daily series", hint="add --by day")
+    if (req.baseline is None) != (req.compare is None):
+        raise UsageError("--baseline and --compare go together", hint="give both periods")
+    if req.resample not in RESAMPLE_CHOICES:
+        raise UsageError(f"--resample must be one of {', '.join(RESAMPLE_CHOICES)}")
+    if req.n_boot < 100:
+        raise UsageError("--bootstrap needs at least 100 resamples")
+    if req.top is not None and req.top < 1:
+        raise UsageError("--top must be 1 or more")
+    if req.sort is not None and req.sort not in SORT_CHOICES:
+        raise UsageError(f"--sort must be one of {', '.join(SORT_CHOICES)}")
+
+
+def attribute(con: Any, req: Request) -> Result:
+    """Funnel, correlations, unmatched notes and (with two periods) the uplift."""
+    validate(req)
+    q.check_tables(con)
+    flow_type, window = q.resolve_slice(con, req.flow_type, req.window_days)
+    scope = q.Scope(
+        flow_type=flow_type,
+        window_days=window,
+        date_from=req.date_from,
+        date_to=req.date_to,
+        notes=req.notes,
+        plans=req.plans,
+    )
+    warnings: list[str] = []
+    if flow_type is None:
+        warnings.append("The store holds no 种草星河 rows: outcomes (visits, orders, GMV) are empty.")
+
+    raw = q.funnel_sums(con, req.by, scope)
+    if not raw:
+        raise QueryError(
+            "No 聚光 or 种草星河 facts match these filters.",
+            hint="Check --from/--to, --note and --plan against `redcat status`.",
+        )
+    rows = funnel_rows(req.by, raw)
+    tot = totals(rows)
+
+    if req.by == "note":
+        only_j = sorted(r["note_id"] for r in rows if r["in_juguang"] and not r["in_xinghe"])
+        only_x = sorted(r["note_id"] for r in rows if r["in_xinghe"] and not r["in_juguang"])
+        matched = sum(1 for r in rows if r["in_juguang"] and r["in_xinghe"])
+    else:
+        only_j, only_x, matched = q.note_sides(con, scope)
+    unmatched = {
+        "matched": matched,
+        "juguang_only": {"count": len(only_j), "note_ids": only_j},
+        "xinghe_only": {"count": len(only_x), "note_ids": only_x},
+    }
+    if only_j or only_x:
+        warnings.append(
+            f"{len(only_j)} notes appear only in 聚光 and {len(only_x)} only in 种草星河 "
+            "(listed under unmatched); the totals include them."
+        )
+
+    corrs, scan, cwarn, points = correlations(rows, req)
+    warnings.extend(cwarn)
+
+    up = None
+    if req.baseline is not None:
+        up, uwarn = uplift(con, scope, req)
+        warnings.extend(uwarn)
+
+    ordered = sort_rows(rows, req.by, req.sort)
+    shown = ordered[: req.top] if req.top else ordered
+    return Result(
+        request=req,
+        flow_type=flow_type,
+        window_days=window,
+        rows=shown,
+        n_rows=len(rows),
+        totals=tot,
+        correlations=corrs,
+        lag_scan=scan,
+        unmatched=unmatched,
+        uplift=up,
+        warnings=warnings,
+        points=points,
+    )
+
+
+def to_document(res: Result) -> dict[str, Any]:
+    """The JSON contract (see docs/attribute.md); render.py turns Decimals into strings."""
+    req = res.request
+    rows_key = {"note": "notes", "day": "days", "plan": "plans"}[req.by]
+    doc: dict[str, Any] = {
+        "filters": {
+            "from": req.date_from,
+            "to": req.date_to,
+            "notes": list(req.notes),
+            "plans": list(req.plans),
+            "flow_type": res.flow_type,
+            "window_days": res.window_days,
+            "by": req.by,
+            "x": req.x,
+            "y": req.y,
+            "max_lag": req.max_lag,
+            "sort": req.sort or ("key" if req.by == "day" else "gmv"),
+            "top": req.top,
+        },
+        "correlations": res.correlations,
+        "lag_scan": res.lag_scan,
+        "rows": res.n_rows,
+        rows_key: res.rows,
+        "totals": res.totals,
+        "unmatched": res.unmatched,
+        "uplift": res.uplift,
+        "warnings": res.warnings,
+    }
+    if rows_key != "notes":
+        doc["notes"] = None
+    return doc
+
+
+def write_plot(path: str, res: Result) -> None:
+    """Scatter of x against y with the least-squares line; r, n and the CI in the title.
+
+    Written atomically (a temporary file in the same folder, then renamed).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    req = res.request
+    xs, ys = res.points
+    pear = next(
+        (c for c in res.correlations if c["method"] == "pearson" and c["lag_days"] == 0), None
+    )
+    fig, ax = plt.subplots(figsize=(7, 5), dpi=110)
+    ax.scatter(xs, ys, s=14, alpha=0.6)
+    if len(xs) >= 2 and np.ptp(np.asarray(xs, dtype=float)) > 0:
+        slope, icept = np.polyfit(np.asarray(xs, float), np.asarray(ys, float), 1)
+        gx = np.linspace(min(xs), max(xs), 50)
+        ax.plot(gx, slope * gx + icept, color="C3", linewidth=1.5)
+    unit = {"note": "notes", "day": "days", "plan": "plans"}[req.by]
+    if pear and pear["r"] is not None:
+        ci = (
+            f", 95% CI [{pear['ci_low']:.2f}, {pear['ci_high']:.2f}]"
+            if pear["ci_low"] is not None
+            else ""
+        )
+        title = f"Pearson r = {pear['r']:.3f}, n = {pear['n']} {unit}{ci}"
+    else:
+        title = f"r undefined, n = {len(xs)} {unit}"
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel(req.x)
+    ax.set_ylabel(f"{req.y} ({res.window_days}-day attribution window)")
+    fig.tight_layout()
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".redcat-plot-", suffix=".png", dir=folder)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, format="png", metadata={"Software": _software()})
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    finally:
+        plt.close(fig)
+
+
+def _software() -> str:
+    from redcat_cli import __version__
+
+    return f"redcat {__version__} attribute"

@@ -1,0 +1,302 @@
+"""Every aggregation ``redcat attribute`` runs on the stored facts.
+
+Each side is summed per group (note, day or plan) inside DuckDB, then the two sides are
+joined (full outer join), so only one small row per group reaches Python. Money comes back
+as ``Decimal`` (``fetchall`` keeps DECIMAL exact; ``.df()`` would turn it into float).
+
+种草星河 rows are filtered to exactly one flow type and one attribution window before
+anything is summed: its exports repeat the same buyers and GMV once per flow type and once
+per window, so summing across them counts the same money several times.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from redcat_cli.errors import QueryError, StoreError
+
+DEFAULT_FLOW_TYPE = "全部流量"
+
+# name in the result -> SQL aggregate over the 聚光 relation
+JUGUANG_SUMS: dict[str, str] = {
+    "spend": "SUM(spend)",
+    "impressions": "SUM(impressions)",
+    "clicks": "SUM(clicks)",
+    "likes": "SUM(likes)",
+    "comments": "SUM(comments)",
+    "collects": "SUM(collects)",
+    "follows": "SUM(follows)",
+    "shares": "SUM(shares)",
+    # 互动量 is missing in some exports; it is the sum of its five parts when all are known
+    "interactions": "SUM(COALESCE(interactions, likes + comments + collects + follows + shares))",
+}
+# name in the result -> SQL aggregate over the 种草星河 relation (one flow type, one window)
+XINGHE_SUMS: dict[str, str] = {
+    "read_uv": "SUM(read_uv)",
+    "interact_uv": "SUM(interact_uv)",
+    "visits": "SUM(visit_uv)",
+    "cart": "SUM(cart_uv)",
+    "orders": "SUM(buyers)",
+    "gmv": "SUM(gmv)",
+}
+MONEY_FIELDS = frozenset({"spend", "gmv"})
+BY_CHOICES = ("note", "day", "plan")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What to aggregate: dates, notes, plans and the one 种草星河 slice."""
+
+    flow_type: str | None
+    window_days: int | None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    notes: tuple[str, ...] = ()
+    plans: tuple[str, ...] = ()
+
+
+def relation(kind: str) -> str:
+    """The SQL relation holding one export kind's current facts."""
+    try:
+        from redcat_cli.queries import fact_relation  # type: ignore[attr-defined]
+    except ImportError:
+        return kind
+    rel = fact_relation(kind).strip()
+    if rel.lower().startswith(("select", "with")):
+        rel = f"({rel})"
+    return rel
+
+
+def _tables(con: Any) -> set[str]:
+    rows = con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    return {r[0] for r in rows}
+
+
+def check_tables(con: Any) -> None:
+    missing = {"juguang", "xinghe"} - _tables(con)
+    if missing:
+        raise StoreError(
+            f"The store has no {', '.join(sorted(missing))} table.",
+            hint="Is this a redcat store? Create one with `redcat ingest FILE…`.",
+        )
+
+
+def fact_counts(con: Any) -> dict[str, int]:
+    out = {}
+    for kind in ("juguang", "xinghe"):
+        out[kind] = con.execute(f"SELECT COUNT(*) FROM {relation(kind)} AS t").fetchone()[0]
+    return out
+
+
+def xinghe_slices(con: Any) -> list[tuple[str | None, int | None, int]]:
+    """(flow type, window days, rows) held in the store, most rows first."""
+    return [
+        (r[0], r[1], int(r[2]))
+        for r in con.execute(
+            f"SELECT flow_type, window_days, COUNT(*) FROM {relation('xinghe')} AS x "
+            "GROUP BY ALL ORDER BY flow_type, window_days"
+        ).fetchall()
+    ]
+
+
+def resolve_slice(
+    con: Any, flow_type: str | None, window_days: int | None
+) -> tuple[str | None, int | None]:
+    """The flow type (default 全部流量) and window (default the longest held for it).
+
+    Returns (None, None) when the store holds no 种草星河 rows at all.
+    """
+    slices = xinghe_slices(con)
+    if not slices:
+        return None, None
+    held = sorted({(f, w) for f, w, _ in slices}, key=lambda t: (str(t[0]), t[1] or 0))
+    listing = ", ".join(f"{f} × {w}d" for f, w in held)
+    wanted = flow_type or DEFAULT_FLOW_TYPE
+    flows = {f for f, _ in held}
+    if wanted not in flows:
+        raise QueryError(
+            f"The store holds no 种草星河 rows with flow type {wanted!r}.",
+            hint=f"It holds: {listing}. Choose one with --flow-type.",
+        )
+    windows = sorted(w for f, w in held if f == wanted and w is not None)
+    if window_days is None:
+        if not windows:
+            raise QueryError(f"The 种草星河 rows of {wanted!r} have no attribution window.")
+        return wanted, windows[-1]
+    if window_days not in windows:
+        raise QueryError(
+            f"The store holds no 种草星河 rows of {wanted!r} with a {window_days}-day window.",
+            hint=f"It holds: {listing}. Choose one with --window.",
+        )
+    return wanted, window_days
+
+
+def _conditions(
+    scope: Scope, *, table: str, params: dict[str, Any], plan_filter_notes: bool
+) -> list[str]:
+    cond = []
+    if scope.date_from is not None:
+        cond.append(f"{table}.date >= $date_from")
+        params["date_from"] = scope.date_from
+    if scope.date_to is not None:
+        cond.append(f"{table}.date <= $date_to")
+        params["date_to"] = scope.date_to
+    if scope.notes:
+        cond.append(f"list_contains($notes, {table}.note_id)")
+        params["notes"] = list(scope.notes)
+    if scope.plans:
+        params["plans"] = list(scope.plans)
+        if plan_filter_notes:
+            # a note's Taobao outcome belongs to the plan when the plan boosted the note
+            sub = [f"list_contains($plans, p.plan_id) OR list_contains($plans, p.plan_name)"]
+            if scope.date_from is not None:
+                sub.append("p.date >= $date_from")
+            if scope.date_to is not None:
+                sub.append("p.date <= $date_to")
+            cond.append(
+                f"{table}.note_id IN (SELECT p.note_id FROM {relation('juguang')} AS p "
+                f"WHERE {' AND '.join('(' + s + ')' for s in sub)})"
+            )
+        else:
+            cond.append(
+                f"(list_contains($plans, {table}.plan_id) OR list_contains($plans, {table}.plan_name))"
+            )
+    return cond
+
+
+def _where(cond: Sequence[str]) -> str:
+    return ("WHERE " + " AND ".join(cond)) if cond else ""
+
+
+def funnel_sql(by: str, scope: Scope) -> tuple[str, dict[str, Any]]:
+    """SQL and parameters of the per-group join (one row per note, day or plan)."""
+    if by not in BY_CHOICES:
+        raise ValueError(by)
+    params: dict[str, Any] = {"flow_type": scope.flow_type, "window_days": scope.window_days}
+    jcond = _conditions(scope, table="j", params=params, plan_filter_notes=False)
+    xcond = _conditions(scope, table="x", params=params, plan_filter_notes=True)
+    xcond = ["x.flow_type = $flow_type", "x.window_days = $window_days", *xcond]
+    jsums = ", ".join(f"{sql} AS {name}" for name, sql in JUGUANG_SUMS.items())
+    xsums = ", ".join(f"{sql} AS {name}" for name, sql in XINGHE_SUMS.items())
+    jrel, xrel = relation("juguang"), relation("xinghe")
+    jcols = ", ".join(f"jj.{n}" for n in JUGUANG_SUMS)
+    xcols = ", ".join(f"xx.{n}" for n in XINGHE_SUMS)
+
+    if by == "note":
+        sql = f"""
+        WITH jj AS (
+            SELECT j.note_id AS k, max(j.note_title) AS label, TRUE AS present, {jsums}
+            FROM {jrel} AS j {_where(jcond)} GROUP BY j.note_id
+        ), xx AS (
+            SELECT x.note_id AS k, TRUE AS present, {xsums}
+            FROM {xrel} AS x {_where(xcond)} GROUP BY x.note_id
+        )
+        SELECT COALESCE(jj.k, xx.k) AS k, jj.label, {jcols}, {xcols},
+               jj.present IS NOT NULL AS in_juguang, xx.present IS NOT NULL AS in_xinghe
+        FROM jj FULL OUTER JOIN xx ON jj.k = xx.k
+        """
+    elif by == "day":
+        sql = f"""
+        WITH jj AS (
+            SELECT j.date AS k, TRUE AS present, {jsums} FROM {jrel} AS j {_where(jcond)} GROUP BY j.date
+        ), xx AS (
+            SELECT x.date AS k, TRUE AS present, {xsums} FROM {xrel} AS x {_where(xcond)} GROUP BY x.date
+        )
+        SELECT COALESCE(jj.k, xx.k) AS k, NULL AS label, {jcols}, {xcols},
+               jj.present IS NOT NULL AS in_juguang, xx.present IS NOT NULL AS in_xinghe
+        FROM jj FULL OUTER JOIN xx ON jj.k = xx.k
+        ORDER BY 1
+        """
+    else:
+        # 种草星河 has no plan: each note's outcome goes to the plan that spent most on the
+        # note in the period (ties: the smallest plan id); notes no plan boosted form the
+        # row with no plan. Every outcome lands in exactly one row, so totals still add up.
+        sql = f"""
+        WITH jp AS (
+            SELECT j.note_id, j.plan_id, SUM(j.spend) AS s
+            FROM {jrel} AS j {_where(jcond)} GROUP BY ALL
+        ), prim AS (
+            SELECT note_id, first(plan_id ORDER BY s DESC NULLS LAST, plan_id) AS plan_id
+            FROM jp GROUP BY note_id
+        ), jj AS (
+            SELECT j.plan_id AS k, max(j.plan_name) AS label, TRUE AS present, {jsums}
+            FROM {jrel} AS j {_where(jcond)} GROUP BY j.plan_id
+        ), xx AS (
+            SELECT prim.plan_id AS k, TRUE AS present, {xsums}
+            FROM {xrel} AS x LEFT JOIN prim ON prim.note_id = x.note_id
+            {_where(xcond)} GROUP BY prim.plan_id
+        )
+        SELECT COALESCE(jj.k, xx.k) AS k, jj.label, {jcols}, {xcols},
+               jj.present IS NOT NULL AS in_juguang, xx.present IS NOT NULL AS in_xinghe
+        FROM jj FULL OUTER JOIN xx ON jj.k IS NOT DISTINCT FROM xx.k
+        """
+    return sql, params
+
+
+def funnel_sums(con: Any, by: str, scope: Scope) -> list[dict[str, Any]]:
+    """One dict per group: the key, a label, every sum (None when unknown) and side flags."""
+    sql, params = funnel_sql(by, scope)
+    cur = con.execute(sql, params)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def note_sides(con: Any, scope: Scope) -> tuple[list[str], list[str], int]:
+    """Notes seen only in 聚光, only in 种草星河 (within the scope), and the matched count."""
+    params: dict[str, Any] = {"flow_type": scope.flow_type, "window_days": scope.window_days}
+    jcond = _conditions(scope, table="j", params=params, plan_filter_notes=False)
+    xcond = _conditions(scope, table="x", params=params, plan_filter_notes=True)
+    xcond = ["x.flow_type = $flow_type", "x.window_days = $window_days", *xcond]
+    sql = f"""
+    WITH a AS (SELECT DISTINCT j.note_id FROM {relation('juguang')} AS j {_where(jcond)}),
+         b AS (SELECT DISTINCT x.note_id FROM {relation('xinghe')} AS x {_where(xcond)})
+    SELECT COALESCE(a.note_id, b.note_id), a.note_id IS NOT NULL, b.note_id IS NOT NULL
+    FROM a FULL OUTER JOIN b ON a.note_id = b.note_id ORDER BY 1
+    """
+    only_j, only_x, matched = [], [], 0
+    for note, in_j, in_x in con.execute(sql, params).fetchall():
+        if in_j and in_x:
+            matched += 1
+        elif in_j:
+            only_j.append(note)
+        else:
+            only_x.append(note)
+    return only_j, only_x, matched
+
+
+def has_orders(con: Any) -> bool:
+    if "qianniu" not in _tables(con):
+        return False
+    return bool(con.execute(f"SELECT COUNT(*) FROM {relation('qianniu')} AS q").fetchone()[0])
+
+
+def repurchase(con: Any, date_from: dt.date, date_to: dt.date) -> tuple[int, int]:
+    """(buyers with ≥2 paid orders, buyers with ≥1) among 千牛 orders paid in the period.
+
+    Paid means the order has a paid time: an order closed unpaid (交易关闭 without a paid
+    time) never counts. An order closed after payment (refunded) still counts as paid.
+    """
+    sql = f"""
+    SELECT COUNT(*) FILTER (WHERE n >= 2), COUNT(*)
+    FROM (
+        SELECT q.buyer, COUNT(DISTINCT q.order_id) AS n
+        FROM {relation('qianniu')} AS q
+        WHERE q.paid_at IS NOT NULL AND q.buyer IS NOT NULL
+          AND CAST(q.paid_at AS DATE) BETWEEN $a AND $b
+        GROUP BY q.buyer
+    )
+    """
+    repeat, buyers = con.execute(sql, {"a": date_from, "b": date_to}).fetchone()
+    return int(repeat), int(buyers)
+
+
+def date_span(con: Any) -> tuple[dt.date | None, dt.date | None]:
+    """The first and last date of the 聚光 and 种草星河 facts."""
+    a = con.execute(f"SELECT min(date), max(date) FROM {relation('juguang')} AS j").fetchone()
+    b = con.execute(f"SELECT min(date), max(date) FROM {relation('xinghe')} AS x").fetchone()
+    lows = [d for d in (a[0], b[0]) if d is not None]
+    highs = [d for d in (a[1], b[1]) if d is not None]
+    return (min(lows) if lows else None), (max(highs) if highs else None)
