@@ -126,6 +126,11 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _short(rows: list[list[Any]], i: int) -> bool:
+    """Dates, codes and other short cells are never folded."""
+    return bool(rows) and all(len(_cell(r[i])) <= 16 for r in rows)
+
+
 def stdout_console() -> Any:
     from rich.console import Console
 
@@ -151,6 +156,8 @@ def emit_tables(tables: Sequence[Table]) -> None:
             show_footer=t.footer is not None,
             title_justify="left",
             caption_justify="left",
+            padding=(0, 1),
+            pad_edge=False,
         )
         numeric = [
             all(isinstance(r[i], int | float | Decimal) or r[i] is None for r in t.rows) and t.rows
@@ -162,6 +169,8 @@ def emit_tables(tables: Sequence[Table]) -> None:
                 footer=_cell(t.footer[i]) if t.footer is not None else "",
                 justify=t.justify.get(col, "right" if numeric[i] else "left"),  # type: ignore[arg-type]
                 overflow="fold",
+                no_wrap=bool(numeric[i]) or _short(t.rows, i),
+                min_width=len(col) if len(col) <= 10 else None,
             )
         for row in t.rows:
             rt.add_row(*(_cell(v) for v in row))

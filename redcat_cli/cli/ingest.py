@@ -1,0 +1,122 @@
+"""`redcat ingest`: exports into the store."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from redcat_cli.cli.options import format_options, resolve_format, store_option, store_path, verbosity_options
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, metavar="FILE…")
+@click.option("--source", metavar="KIND", help="Force the export kind (see `redcat sources`); detected from the headers otherwise.")
+@click.option("--encoding", metavar="NAME", help="Force the text encoding (utf-8, gb18030, …); detected otherwise.")
+@click.option(
+    "--date-order",
+    type=click.Choice(["dmy", "mdy"]),
+    help="Day/month order for dates like 1/11/2024 when no day over 12 settles it.",
+)
+@click.option("--strict", is_flag=True, help="Any rejected row fails the command; nothing is committed.")
+@store_option
+@format_options
+@verbosity_options
+def ingest(
+    files: tuple[str, ...],
+    source: str | None,
+    encoding: str | None,
+    date_order: str | None,
+    strict: bool,
+    store: str | None,
+    fmt: str,
+    as_json: bool,
+    verbose: int,
+    quiet: bool,
+) -> None:
+    """Read exports into the store: every row loaded, updated, duplicate, skipped or rejected.
+
+    FILE is a .csv, .xlsx or .zip export of 聚光, 种草星河, 千牛, 生意参谋, 万相台 or 小红书笔记数据;
+    `-` reads standard input. The kind is told from the headers. The same file twice adds
+    nothing; a later export of the same rows replaces their values (the old ones are kept in
+    history). Rejected rows go to a CSV beside the store, with their line and reason.
+
+    \b
+    Examples:
+      redcat ingest 聚光笔记日报.csv 种草星河明细.csv
+      redcat ingest --source qianniu --encoding gb18030 ExportOrderList.csv
+      redcat ingest 万相台报表.zip --strict --json
+      cat export.csv | redcat ingest -
+    """
+    from redcat_cli.cli.render import Table, emit_csv, emit_json, emit_jsonl, emit_tables, notice
+    from redcat_cli.ingest import ingest as run_ingest
+
+    fmt = resolve_format(fmt, as_json)
+    path = store_path(store)
+    progress = _progress(quiet, verbose)
+    try:
+        report = run_ingest(
+            path, list(files), source=source, encoding=encoding, date_order=date_order, strict=strict,
+            progress=progress,
+        )
+    finally:
+        progress("done", "")
+    data = report.to_dict()
+    if not quiet:
+        for f in report.files:
+            if f.rows_rejected:
+                first = f.rejects[0]
+                notice(
+                    f"{f.path}: {f.rows_rejected} row(s) rejected → {f.rejects_path} "
+                    f"(first: line {first.line}: {first.reason})"
+                )
+            if f.values_lower_bound:
+                notice(f"{f.path}: {f.values_lower_bound} value(s) like 10万+ kept as lower bounds")
+            for w in f.warnings:
+                notice(f"{f.path}: {w}")
+            if verbose and f.columns_ignored:
+                notice(f"{f.path}: columns not stored: {', '.join(f.columns_ignored)}")
+    cols = ["path", "source", "encoding", "rows_read", "rows_loaded", "rows_updated", "rows_duplicate", "rows_skipped", "rows_rejected"]
+    if fmt == "json":
+        emit_json(data)
+    elif fmt == "jsonl":
+        emit_jsonl(data["files"])
+    elif fmt == "csv":
+        emit_csv([*cols, "sha256", "rejects_path"], [[f[c] for c in [*cols, "sha256", "rejects_path"]] for f in data["files"]])
+    else:
+        from pathlib import PurePath
+
+        heads = ["file", "kind", "encoding", "read", "loaded", "updated", "duplicate", "skipped", "rejected"]
+        rows = [[PurePath(f["path"]).name, *[f[c] for c in cols[1:]]] for f in data["files"]]
+        totals: list[Any] = ["total", "", ""] + [sum(f[c] for f in data["files"]) for c in cols[3:]]
+        emit_tables([Table(f"Ingested into {data['store']}", heads, rows, footer=totals)])
+
+
+def _progress(quiet: bool, verbose: int) -> Any:
+    """Stage notices on stderr; a live status line when stderr is a terminal."""
+    if quiet:
+        return lambda stage, name: None
+    from redcat_cli.cli.render import stderr_console
+
+    console = stderr_console()
+    if not sys.stderr.isatty():
+        def plain(stage: str, name: str) -> None:
+            if verbose and stage != "done":
+                console.print(f"{stage}: {name}", markup=False, highlight=False)
+        return plain
+    status = console.status("")
+    state = {"started": False}
+
+    def live(stage: str, name: str) -> None:
+        if stage == "done":
+            if state["started"]:
+                status.stop()
+            return
+        if not state["started"]:
+            status.start()
+            state["started"] = True
+        label = {"read": "reading", "parse": "checking values of", "store": "storing"}.get(stage, stage)
+        status.update(f"{label} {name}")
+
+    return live

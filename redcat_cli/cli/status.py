@@ -1,0 +1,64 @@
+"""`redcat status`: what the store holds."""
+
+from __future__ import annotations
+
+import click
+
+from redcat_cli.cli.options import format_options, resolve_format, store_option, store_path
+
+
+@click.command()
+@store_option
+@format_options
+def status(store: str | None, fmt: str, as_json: bool) -> None:
+    """Show what the store holds per export kind: rows, dates, notes, spend, GMV, last ingest.
+
+    种草星河 GMV is shown per flow type and attribution window: never add those up, the same
+    sale is in several of them.
+
+    \b
+    Examples:
+      redcat status
+      redcat status --json | jq '.sources[] | {source, rows}'
+    """
+    from redcat_cli.cli.render import Table, emit_csv, emit_json, emit_jsonl, emit_tables
+    from redcat_cli.queries.status import store_status
+    from redcat_cli.store import open_store
+
+    fmt = resolve_format(fmt, as_json)
+    with open_store(store_path(store), read_only=True) as st:
+        data = store_status(st)
+    if fmt == "json":
+        emit_json(data)
+        return
+    if fmt == "jsonl":
+        emit_jsonl(data["sources"])
+        return
+    cols = ["source", "rows", "from", "to", "distinct", "spend", "GMV", "files"]
+    rows = []
+    for s in data["sources"]:
+        distinct = " ".join(f"{v:,} {k.removesuffix('_id')}s" for k, v in s.get("distinct", {}).items())
+        gmv = s.get("gmv")
+        rows.append([
+            s["source"], s["rows"], s.get("date_min"), s.get("date_max"), distinct, s.get("spend"),
+            None if isinstance(gmv, list) else gmv, s["files"],
+        ])
+    last = max((s["last_ingest"] for s in data["sources"] if s.get("last_ingest")), default=None)
+    if fmt == "csv":
+        emit_csv(cols, rows)
+        return
+    if not rows:
+        emit_tables([Table(f"Store {data['store']}", cols, [], caption="empty: run redcat ingest FILE…")])
+        return
+    caption = f"{data['ingests']} files ingested, the last at {last:%Y-%m-%d %H:%M}" if last else None
+    tables = [Table(f"Store {data['store']}", cols, rows, caption=caption)]
+    for s in data["sources"]:
+        if isinstance(s.get("gmv"), list):
+            tables.append(
+                Table(
+                    f"{s['source']}: GMV per flow type and attribution window (do not add these up)",
+                    ["flow type", "window (days)", "rows", "GMV"],
+                    [[g.get("flow_type"), g.get("window_days"), g["rows"], g["gmv"]] for g in s["gmv"]],
+                )
+            )
+    emit_tables(tables)

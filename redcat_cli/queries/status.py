@@ -1,0 +1,63 @@
+"""What the store holds, per export kind (for `redcat status`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from redcat_cli.kinds import load_kinds
+from redcat_cli.store import Store, quote
+
+
+def store_status(store: Store) -> dict[str, Any]:
+    con = store.con
+    kinds = load_kinds()
+    tables = store.tables()
+    sources = []
+    for kind in kinds.values():
+        if kind.table not in tables:
+            continue
+        T = quote(kind.table)
+        rows = int(con.execute(f"SELECT count(*) FROM {T}").fetchall()[0][0])
+        if rows == 0:
+            continue
+        summ = kind.summary
+        entry: dict[str, Any] = {"source": kind.name, "title": kind.title, "rows": rows}
+        date_col = summ.get("date")
+        if date_col:
+            dmin, dmax = con.execute(f"SELECT min({quote(date_col)}), max({quote(date_col)}) FROM {T}").fetchall()[0]
+            entry["date_min"] = dmin.date() if hasattr(dmin, "date") and callable(dmin.date) else dmin
+            entry["date_max"] = dmax.date() if hasattr(dmax, "date") and callable(dmax.date) else dmax
+        distinct = summ.get("distinct", [])
+        if distinct:
+            vals = con.execute(
+                "SELECT " + ", ".join(f"count(DISTINCT {quote(c)})" for c in distinct) + f" FROM {T}"
+            ).fetchall()[0]
+            entry["distinct"] = {c: int(v) for c, v in zip(distinct, vals, strict=True)}
+        sums = summ.get("sums", [])
+        if sums:
+            vals = con.execute("SELECT " + ", ".join(f"sum({quote(c)})" for c in sums) + f" FROM {T}").fetchall()[0]
+            entry["totals"] = dict(zip(sums, vals, strict=True))
+        if "spend" in kind.fields:
+            entry["spend"] = entry.get("totals", {}).get("spend")
+        gmv = summ.get("gmv")
+        group = summ.get("group_by")
+        if gmv and group:
+            cols = ", ".join(quote(c) for c in group)
+            q = (
+                f"SELECT {cols}, count(*), sum({quote(gmv)}) FROM {T} "
+                f"GROUP BY {cols} ORDER BY {cols} NULLS LAST"
+            )
+            entry["gmv"] = [
+                {**dict(zip(group, r[: len(group)], strict=True)), "rows": int(r[-2]), "gmv": r[-1]}
+                for r in con.execute(q).fetchall()
+            ]
+        elif gmv:
+            entry["gmv"] = entry.get("totals", {}).get(gmv)
+        last = con.execute(
+            "SELECT max(finished_at), count(*) FROM ingest_log WHERE source = ?", [kind.name]
+        ).fetchall()[0]
+        entry["last_ingest"] = last[0]
+        entry["files"] = int(last[1])
+        sources.append(entry)
+    n_ingests = int(con.execute("SELECT count(*) FROM ingest_log").fetchall()[0][0])
+    return {"store": str(store.path), "ingests": n_ingests, "sources": sources}
