@@ -354,7 +354,8 @@ class _Reader:
                 return dt.date.fromisoformat(node.value.strip())
             except ValueError:
                 pass
-        self.problem(node, f"{where} is {_describe(node)}", "a date written YYYY-MM-DD")
+        shown = repr(node.value) if isinstance(node, yaml.ScalarNode) and node.tag != T_NULL else _describe(node)
+        self.problem(node, f"{where} is {shown}", "a date written YYYY-MM-DD")
         return None
 
 
