@@ -380,8 +380,8 @@ def bootstrap_ratio_uplift(
     with np.errstate(divide="ignore", invalid="ignore"):
         rb = bn[ib].sum(axis=1) / bd[ib].sum(axis=1)
         rc = cn[ic].sum(axis=1) / cd[ic].sum(axis=1)
-        up = rc / rb - 1.0
-    up = up[np.isfinite(up)]
+        ok = np.isfinite(rb) & np.isfinite(rc) & (rb != 0)
+        up = rc[ok] / rb[ok] - 1.0
     if up.size == 0:
         return None, None, 0
     alpha = (1.0 - level) / 2.0
