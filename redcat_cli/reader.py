@@ -243,7 +243,9 @@ def _read_csv(src: Source, kinds: dict[str, Kind], forced: Kind | None, encoding
         enc = "utf-8-sig"
     # The head: enough lines to find the header under title rows.
     head_bytes = data[: 1 << 18]
-    head_text = _decode_head(head_bytes, enc, src.name, complete=len(head_bytes) == len(data))
+    if len(head_bytes) < len(data) and b"\n" in head_bytes:
+        head_bytes = head_bytes[: head_bytes.rfind(b"\n") + 1]  # whole lines only
+    head_text = _decode_head(head_bytes, enc, src.name)
     delimiter = _sniff_delimiter(head_text)
     head_rows: list[list[str]] = []
     row_end_lines: list[int] = []
@@ -274,12 +276,10 @@ def _encoding_label(enc: str) -> str:
     return {"utf-8-sig": "utf-8-bom", "utf8": "utf-8"}.get(enc.lower(), enc.lower())
 
 
-def _decode_head(head: bytes, enc: str, name: str, *, complete: bool) -> str:
+def _decode_head(head: bytes, enc: str, name: str) -> str:
     try:
         return head.decode(enc)
     except UnicodeDecodeError as e:
-        if not complete and e.start >= len(head) - 4:
-            return head[: e.start].decode(enc, errors="strict")
         raise IngestError(
             f"{name}: cannot be read as {enc} (byte {e.start:,})",
             hint="give the right one with --encoding (utf-8, gb18030, utf-16)",

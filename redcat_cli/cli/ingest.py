@@ -87,9 +87,9 @@ def ingest(
     else:
         from pathlib import PurePath
 
-        heads = ["file", "kind", "encoding", "read", "loaded", "updated", "duplicate", "skipped", "rejected"]
-        rows = [[PurePath(f["path"]).name, *[f[c] for c in cols[1:]]] for f in data["files"]]
-        totals: list[Any] = ["total", "", ""] + [sum(f[c] for f in data["files"]) for c in cols[3:]]
+        heads = ["file", "kind", "read", "loaded", "updated", "dup", "skipped", "rejected"]
+        rows = [[PurePath(f["path"]).name, f["source"], *[f[c] for c in cols[3:]]] for f in data["files"]]
+        totals: list[Any] = ["total", ""] + [sum(f[c] for f in data["files"]) for c in cols[3:]]
         emit_tables([Table(f"Ingested into {data['store']}", heads, rows, footer=totals)])
 
 

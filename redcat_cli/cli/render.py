@@ -126,9 +126,10 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _short(rows: list[list[Any]], i: int) -> bool:
-    """Dates, codes and other short cells are never folded."""
-    return bool(rows) and all(len(_cell(r[i])) <= 16 for r in rows)
+def _width(text: str) -> int:
+    from rich.cells import cell_len
+
+    return cell_len(text)
 
 
 def stdout_console() -> Any:
@@ -158,19 +159,24 @@ def emit_tables(tables: Sequence[Table]) -> None:
             caption_justify="left",
             padding=(0, 1),
             pad_edge=False,
+            collapse_padding=True,
         )
         numeric = [
             all(isinstance(r[i], int | float | Decimal) or r[i] is None for r in t.rows) and t.rows
             for i in range(len(t.columns))
         ]
         for i, col in enumerate(t.columns):
+            cells = [_cell(r[i]) for r in t.rows] + ([_cell(t.footer[i])] if t.footer is not None else [])
+            longest = max((_width(c) for c in cells), default=0)
+            keep_whole = bool(numeric[i]) or longest <= 16
             rt.add_column(
                 col,
                 footer=_cell(t.footer[i]) if t.footer is not None else "",
                 justify=t.justify.get(col, "right" if numeric[i] else "left"),  # type: ignore[arg-type]
                 overflow="fold",
-                no_wrap=bool(numeric[i]) or _short(t.rows, i),
-                min_width=len(col) if len(col) <= 10 else None,
+                no_wrap=keep_whole,
+                # numbers and short codes are never cut; long text folds
+                min_width=max(longest, min(_width(col), 9)) if keep_whole else min(longest, 8),
             )
         for row in t.rows:
             rt.add_row(*(_cell(v) for v in row))

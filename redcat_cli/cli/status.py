@@ -34,14 +34,14 @@ def status(store: str | None, fmt: str, as_json: bool) -> None:
     if fmt == "jsonl":
         emit_jsonl(data["sources"])
         return
-    cols = ["source", "rows", "from", "to", "distinct", "spend", "GMV", "files"]
+    cols = ["source", "rows", "from", "to", "spend", "GMV", "holds"]
     rows = []
     for s in data["sources"]:
         distinct = " ".join(f"{v:,} {k.removesuffix('_id')}s" for k, v in s.get("distinct", {}).items())
         gmv = s.get("gmv")
         rows.append([
-            s["source"], s["rows"], s.get("date_min"), s.get("date_max"), distinct, s.get("spend"),
-            None if isinstance(gmv, list) else gmv, s["files"],
+            s["source"], s["rows"], s.get("date_min"), s.get("date_max"), s.get("spend"),
+            None if isinstance(gmv, list) else gmv, distinct,
         ])
     last = max((s["last_ingest"] for s in data["sources"] if s.get("last_ingest")), default=None)
     if fmt == "csv":
