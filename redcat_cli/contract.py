@@ -223,7 +223,11 @@ class _Reader:
     # -- reporting
 
     def problem(
-        self, node: yaml.Node | int | None, what: str, expected: str | None = None, hint: str | None = None
+        self,
+        node: yaml.Node | int | None,
+        what: str,
+        expected: str | None = None,
+        hint: str | None = None,
     ) -> None:
         line = node if isinstance(node, int) else (_line(node) if node is not None else 1)
         text = f"{self.path}:{line}: {what}"
@@ -239,13 +243,19 @@ class _Reader:
         """The keys of a mapping, refusing duplicates and unknown keys."""
         section = _section(where)
         if not isinstance(node, yaml.MappingNode):
-            self.problem(node, f"{where or 'the contract'} is {_describe(node)}", "a mapping of keys")
+            self.problem(
+                node, f"{where or 'the contract'} is {_describe(node)}", "a mapping of keys"
+            )
             return None
         allowed = KEYS[section]
         seen: dict[str, tuple[yaml.Node, yaml.Node]] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                self.problem(key_node, f"{_join(where, '?')}: a key must be a plain name", f"one of {', '.join(allowed)}")
+                self.problem(
+                    key_node,
+                    f"{_join(where, '?')}: a key must be a plain name",
+                    f"one of {', '.join(allowed)}",
+                )
                 continue
             key = key_node.value
             dotted = _join(where, key)
@@ -259,18 +269,30 @@ class _Reader:
                 )
                 continue
             if key not in allowed:
-                self.problem(key_node, f"unknown key {dotted}", f"one of {', '.join(allowed)}", _suggest(key, section))
+                self.problem(
+                    key_node,
+                    f"unknown key {dotted}",
+                    f"one of {', '.join(allowed)}",
+                    _suggest(key, section),
+                )
                 continue
             seen[key] = (key_node, value_node)
             self.lines[_dotted_for_lines(where, key)] = _line(key_node)
         for key in REQUIRED.get(section, ()):
             if key not in seen:
-                self.problem(node, f"missing required key {_join(where, key)}", _expected_for(section, key))
+                self.problem(
+                    node, f"missing required key {_join(where, key)}", _expected_for(section, key)
+                )
         return seen
 
     def sequence(self, node: yaml.Node, where: str, what: str) -> list[yaml.Node] | None:
         if not isinstance(node, yaml.SequenceNode):
-            self.problem(node, f"{where} is {_describe(node)}", f"a list of {what}", f"write it as {where.rsplit('.', 1)[-1]}: [...]")
+            self.problem(
+                node,
+                f"{where} is {_describe(node)}",
+                f"a list of {what}",
+                f"write it as {where.rsplit('.', 1)[-1]}: [...]",
+            )
             return None
         return list(node.value)
 
@@ -293,7 +315,11 @@ class _Reader:
         return str(node.value)
 
     def integer(self, node: yaml.Node, where: str, minimum: int | None = 0) -> int | None:
-        if not isinstance(node, yaml.ScalarNode) or node.tag not in (T_INT, T_STR) or not _INT_RE.match(node.value.strip()):
+        if (
+            not isinstance(node, yaml.ScalarNode)
+            or node.tag not in (T_INT, T_STR)
+            or not _INT_RE.match(node.value.strip())
+        ):
             hint = None
             if isinstance(node, yaml.ScalarNode) and node.tag == T_FLOAT:
                 hint = "write a whole number, e.g. 10"
@@ -321,8 +347,8 @@ class _Reader:
             self.problem(
                 node,
                 f"{where}: {node.value} is a bare YAML float",
-                f"a quoted decimal string, e.g. {key}: \"{node.value}\"",
-                f"quote it ({key}: \"{node.value}\"); {'money never passes' if money else 'rates never pass'} through float",
+                f'a quoted decimal string, e.g. {key}: "{node.value}"',
+                f'quote it ({key}: "{node.value}"); {"money never passes" if money else "rates never pass"} through float',
             )
             return None
         ok_tag = isinstance(node, yaml.ScalarNode) and (
@@ -331,17 +357,28 @@ class _Reader:
         text = node.value.strip() if isinstance(node, yaml.ScalarNode) else ""
         if not ok_tag or not _DECIMAL_RE.match(text):
             example = '"10000.00"' if money else '"0.8"'
-            self.problem(node, f"{where} is {_describe(node)}", f"a decimal number in quotes, e.g. {key}: {example}")
+            self.problem(
+                node,
+                f"{where} is {_describe(node)}",
+                f"a decimal number in quotes, e.g. {key}: {example}",
+            )
             return None
         value = Decimal(text)
         if value < 0:
             self.problem(node, f"{where} is negative ({text})", f"{kind} ≥ 0")
             return None
         if positive and value == 0:
-            self.problem(node, f"{where} is 0", f"{kind} > 0", "a zero here would divide by zero" if key in ("roi", "target_roi") else None)
+            self.problem(
+                node,
+                f"{where} is 0",
+                f"{kind} > 0",
+                "a zero here would divide by zero" if key in ("roi", "target_roi") else None,
+            )
             return None
         if at_most_one and value > 1:
-            self.problem(node, f"{where} is {text}", "a rate between 0 and 1", "write 30% as \"0.30\"")
+            self.problem(
+                node, f"{where} is {text}", "a rate between 0 and 1", 'write 30% as "0.30"'
+            )
             return None
         if money and value.as_tuple().exponent < -2:  # type: ignore[operator]
             self.problem(node, f"{where} is {text}", "money with at most two decimal places (fen)")
@@ -354,7 +391,11 @@ class _Reader:
                 return dt.date.fromisoformat(node.value.strip())
             except ValueError:
                 pass
-        shown = repr(node.value) if isinstance(node, yaml.ScalarNode) and node.tag != T_NULL else _describe(node)
+        shown = (
+            repr(node.value)
+            if isinstance(node, yaml.ScalarNode) and node.tag != T_NULL
+            else _describe(node)
+        )
         self.problem(node, f"{where} is {shown}", "a date written YYYY-MM-DD")
         return None
 
@@ -383,7 +424,13 @@ def _describe(node: yaml.Node | None) -> str:
         return "a mapping"
     if isinstance(node, yaml.SequenceNode):
         return "a list"
-    tag = {T_NULL: "empty", T_BOOL: "a yes/no value", T_FLOAT: "a float", T_INT: "a whole number", T_TIMESTAMP: "a date"}
+    tag = {
+        T_NULL: "empty",
+        T_BOOL: "a yes/no value",
+        T_FLOAT: "a float",
+        T_INT: "a whole number",
+        T_TIMESTAMP: "a date",
+    }
     if node.tag == T_NULL:
         return "empty"
     if node.tag in tag and node.style is None:
@@ -426,7 +473,9 @@ def load_contract(path: str | Path) -> Contract:
     try:
         raw = p.read_bytes()
     except FileNotFoundError:
-        raise ContractError(f"contract {p} does not exist", hint="check the path given to --contract") from None
+        raise ContractError(
+            f"contract {p} does not exist", hint="check the path given to --contract"
+        ) from None
     except OSError as e:
         raise ContractError(f"contract {p} cannot be read: {e.strerror}") from None
     return parse_contract(raw, str(p))
@@ -439,7 +488,9 @@ def parse_contract(raw: bytes | str, path: str = "<contract>") -> Contract:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ContractError(f"contract {path} is not UTF-8 text", hint="save the contract as UTF-8") from None
+        raise ContractError(
+            f"contract {path} is not UTF-8 text", hint="save the contract as UTF-8"
+        ) from None
     reader = _Reader(path)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -451,17 +502,23 @@ def parse_contract(raw: bytes | str, path: str = "<contract>") -> Contract:
             problems=[f"{path}:{line}: not valid YAML: {e.problem or e}"],
         ) from None
     except yaml.YAMLError as e:
-        raise ContractError(f"contract {path} is invalid (1 problem)", problems=[f"{path}:1: not valid YAML: {e}"]) from None
+        raise ContractError(
+            f"contract {path} is invalid (1 problem)", problems=[f"{path}:1: not valid YAML: {e}"]
+        ) from None
     if root is None:
         raise ContractError(
             f"contract {path} is invalid (1 problem)",
-            problems=[f"{path}:1: the file is empty (expected a mapping with contract_id, merchant, period, gmv)"],
+            problems=[
+                f"{path}:1: the file is empty (expected a mapping with contract_id, merchant, period, gmv)"
+            ],
         )
     contract = _validate(reader, root, sha)
     if reader.problems or contract is None:
         problems = [text for _, text in sorted(reader.problems, key=lambda p: p[0])]
         n = len(problems)
-        raise ContractError(f"contract {path} is invalid ({n} problem{'s' if n != 1 else ''})", problems=problems)
+        raise ContractError(
+            f"contract {path} is invalid ({n} problem{'s' if n != 1 else ''})", problems=problems
+        )
     return contract
 
 
@@ -471,7 +528,12 @@ def _validate(r: _Reader, root: yaml.Node, sha: str) -> Contract | None:
         return None
     values: dict[str, Any] = {}
 
-    def get(section: dict[str, tuple[yaml.Node, yaml.Node]], key: str, fn: Callable[[yaml.Node], Any], default: Any = None) -> Any:
+    def get(
+        section: dict[str, tuple[yaml.Node, yaml.Node]],
+        key: str,
+        fn: Callable[[yaml.Node], Any],
+        default: Any = None,
+    ) -> Any:
         if key not in section:
             return default
         return fn(section[key][1])
@@ -483,7 +545,9 @@ def _validate(r: _Reader, root: yaml.Node, sha: str) -> Contract | None:
         r.problem(top["currency"][1], f"currency is {currency!r}", "an ISO 4217 code such as CNY")
     values["currency"] = currency
     values["cycle"] = get(top, "cycle", lambda n: r.choice(n, "cycle", CYCLES), "period")
-    values["rounding"] = get(top, "rounding", lambda n: r.choice(n, "rounding", ROUNDINGS), "half_up")
+    values["rounding"] = get(
+        top, "rounding", lambda n: r.choice(n, "rounding", ROUNDINGS), "half_up"
+    )
 
     period = None
     if "period" in top:
@@ -493,7 +557,12 @@ def _validate(r: _Reader, root: yaml.Node, sha: str) -> Contract | None:
             end = get(pm, "end", lambda n: r.date(n, "period.end"))
             if start and end:
                 if end < start:
-                    r.problem(pm["end"][1], f"period.end {end} is before period.start {start}", "end on or after start", "both dates are inclusive")
+                    r.problem(
+                        pm["end"][1],
+                        f"period.end {end} is before period.start {start}",
+                        "end on or after start",
+                        "both dates are inclusive",
+                    )
                 else:
                     period = Period(start, end)
     values["period"] = period
@@ -509,10 +578,20 @@ def _validate(r: _Reader, root: yaml.Node, sha: str) -> Contract | None:
                     if seq is not None:
                         got = [r.text(n, f"scope.{key}[{i}]") for i, n in enumerate(seq)]
                         if not seq:
-                            r.problem(sm[key][1], f"scope.{key} is empty", "at least one ID", f"drop scope.{key} to mean every note")
+                            r.problem(
+                                sm[key][1],
+                                f"scope.{key} is empty",
+                                "at least one ID",
+                                f"drop scope.{key} to mean every note",
+                            )
                         ids[key] = tuple(sorted({g for g in got if g is not None}))
             if not sm:
-                r.problem(top["scope"][1], "scope is empty", "note_ids and/or plan_ids", "drop scope to mean every note in the store")
+                r.problem(
+                    top["scope"][1],
+                    "scope is empty",
+                    "note_ids and/or plan_ids",
+                    "drop scope to mean every note in the store",
+                )
             scope = Scope(ids.get("note_ids"), ids.get("plan_ids"))
     values["scope"] = scope
 
@@ -524,16 +603,31 @@ def _validate(r: _Reader, root: yaml.Node, sha: str) -> Contract | None:
             window = get(gm, "window_days", lambda n: r.integer(n, "gmv.window_days", 1))
             flow = get(gm, "flow_type", lambda n: r.text(n, "gmv.flow_type"))
             if source == "juguang" and "flow_type" in gm:
-                r.problem(gm["flow_type"][0], "gmv.flow_type is given for source juguang", "no flow_type: 聚光 has no flow types", "drop flow_type, or use source: xinghe")
+                r.problem(
+                    gm["flow_type"][0],
+                    "gmv.flow_type is given for source juguang",
+                    "no flow_type: 聚光 has no flow types",
+                    "drop flow_type, or use source: xinghe",
+                )
             allowed = XINGHE_WINDOWS if source == "xinghe" else JUGUANG_WINDOWS
             if source is not None and window is not None and window not in allowed:
-                r.problem(gm["window_days"][1], f"gmv.window_days is {window}", f"one of {', '.join(map(str, allowed))} for source {source}")
+                r.problem(
+                    gm["window_days"][1],
+                    f"gmv.window_days is {window}",
+                    f"one of {', '.join(map(str, allowed))} for source {source}",
+                )
             elif source is not None and window is not None:
-                gmv = GmvSource(source, window, (flow or DEFAULT_FLOW_TYPE) if source == "xinghe" else None)
+                gmv = GmvSource(
+                    source, window, (flow or DEFAULT_FLOW_TYPE) if source == "xinghe" else None
+                )
     values["gmv"] = gmv
 
-    values["roi_guarantee"] = _guarantee(r, top["roi_guarantee"][1], period) if "roi_guarantee" in top else None
-    values["matched_investment"] = _matched(r, top["matched_investment"][1]) if "matched_investment" in top else None
+    values["roi_guarantee"] = (
+        _guarantee(r, top["roi_guarantee"][1], period) if "roi_guarantee" in top else None
+    )
+    values["matched_investment"] = (
+        _matched(r, top["matched_investment"][1]) if "matched_investment" in top else None
+    )
 
     if r.problems:
         return None
@@ -560,11 +654,20 @@ def _guarantee(r: _Reader, node: yaml.Node, period: Period | None) -> RoiGuarant
     refund_rate = dec("refund_rate", at_most_one=True)
     min_spend = dec("min_spend", money=True)
     min_orders = r.integer(m["min_orders"][1], f"{w}.min_orders") if "min_orders" in m else None
-    payout_form = r.choice(m["payout_form"][1], f"{w}.payout_form", GUARANTEE_PAYOUT_FORMS) if "payout_form" in m else "ad_credit"
+    payout_form = (
+        r.choice(m["payout_form"][1], f"{w}.payout_form", GUARANTEE_PAYOUT_FORMS)
+        if "payout_form" in m
+        else "ad_credit"
+    )
 
     targets: list[Target] = []
     if "target_roi" in m and "targets" in m:
-        r.problem(m["targets"][0], f"{w} has both target_roi and targets", "one of them", "use targets: [...] when the target changes during the period")
+        r.problem(
+            m["targets"][0],
+            f"{w} has both target_roi and targets",
+            "one of them",
+            "use targets: [...] when the target changes during the period",
+        )
         ok = False
     elif "target_roi" in m:
         roi = r.decimal(m["target_roi"][1], f"{w}.target_roi", positive=True)
@@ -575,29 +678,59 @@ def _guarantee(r: _Reader, node: yaml.Node, period: Period | None) -> RoiGuarant
         targets = _targets(r, m["targets"][1], period) or []
         ok = ok and bool(targets)
     else:
-        r.problem(node, f"missing required key {w}.target_roi", 'target_roi: "3.0", or targets: [{from: 2025-06-01, roi: "3.0"}, ...]')
+        r.problem(
+            node,
+            f"missing required key {w}.target_roi",
+            'target_roi: "3.0", or targets: [{from: 2025-06-01, roi: "3.0"}, ...]',
+        )
         ok = False
 
     tiers: list[Tier] = []
     if "tiers" in m:
         if formula is not None and formula != "tiered":
-            r.problem(m["tiers"][0], f"{w}.tiers is given but formula is {formula}", "tiers only with formula: tiered", "drop tiers, or set formula: tiered")
+            r.problem(
+                m["tiers"][0],
+                f"{w}.tiers is given but formula is {formula}",
+                "tiers only with formula: tiered",
+                "drop tiers, or set formula: tiered",
+            )
             ok = False
         tiers = _tiers(r, m["tiers"][1]) or []
         ok = ok and bool(tiers)
     elif formula == "tiered":
-        r.problem(node, f"missing required key {w}.tiers", 'formula tiered needs bands: tiers: [{roi_from: "0", roi_to: "2.0", rate: "0.20"}, ...]')
+        r.problem(
+            node,
+            f"missing required key {w}.tiers",
+            'formula tiered needs bands: tiers: [{roi_from: "0", roi_to: "2.0", rate: "0.20"}, ...]',
+        )
         ok = False
 
     cap = Cap()
     if "cap" in m:
         cm = r.mapping(m["cap"][1], f"{w}.cap")
         if cm is not None:
-            amount = r.decimal(cm["amount"][1], f"{w}.cap.amount", money=True) if "amount" in cm else None
-            pct = r.decimal(cm["pct_of_spend"][1], f"{w}.cap.pct_of_spend", at_most_one=True) if "pct_of_spend" in cm else None
+            amount = (
+                r.decimal(cm["amount"][1], f"{w}.cap.amount", money=True)
+                if "amount" in cm
+                else None
+            )
+            pct = (
+                r.decimal(cm["pct_of_spend"][1], f"{w}.cap.pct_of_spend", at_most_one=True)
+                if "pct_of_spend" in cm
+                else None
+            )
             if not cm:
-                r.problem(m["cap"][1], f"{w}.cap is empty", "amount and/or pct_of_spend", "drop cap for no cap")
-            ok = ok and ("amount" not in cm or amount is not None) and ("pct_of_spend" not in cm or pct is not None)
+                r.problem(
+                    m["cap"][1],
+                    f"{w}.cap is empty",
+                    "amount and/or pct_of_spend",
+                    "drop cap for no cap",
+                )
+            ok = (
+                ok
+                and ("amount" not in cm or amount is not None)
+                and ("pct_of_spend" not in cm or pct is not None)
+            )
             cap = Cap(amount, pct)
         else:
             ok = False
@@ -621,7 +754,7 @@ def _guarantee(r: _Reader, node: yaml.Node, period: Period | None) -> RoiGuarant
 
 def _targets(r: _Reader, node: yaml.Node, period: Period | None) -> list[Target] | None:
     w = "roi_guarantee.targets"
-    seq = r.sequence(node, w, "{from: DATE, roi: \"3.0\"}")
+    seq = r.sequence(node, w, '{from: DATE, roi: "3.0"}')
     if seq is None:
         return None
     if not seq:
@@ -641,14 +774,27 @@ def _targets(r: _Reader, node: yaml.Node, period: Period | None) -> list[Target]
             ok = False
             continue
         if out and start <= out[-1].start:
-            r.problem(im["from"][1], f"{where}.from {start} is not after the previous target's {out[-1].start}", "targets in date order, one per date")
+            r.problem(
+                im["from"][1],
+                f"{where}.from {start} is not after the previous target's {out[-1].start}",
+                "targets in date order, one per date",
+            )
             ok = False
         if period is not None and not (period.start <= start <= period.end):
-            r.problem(im["from"][1], f"{where}.from {start} is outside the period {period.start}..{period.end}", "a date within the period")
+            r.problem(
+                im["from"][1],
+                f"{where}.from {start} is outside the period {period.start}..{period.end}",
+                "a date within the period",
+            )
             ok = False
         out.append(Target(start, roi))
     if ok and out and period is not None and out[0].start != period.start:
-        r.problem(seq[0], f"{w} start on {out[0].start}, after the period starts ({period.start})", "targets that cover the period from its first day", f"make the first target from: {period.start}")
+        r.problem(
+            seq[0],
+            f"{w} start on {out[0].start}, after the period starts ({period.start})",
+            "targets that cover the period from its first day",
+            f"make the first target from: {period.start}",
+        )
         ok = False
     return out if ok else None
 
@@ -676,19 +822,38 @@ def _tiers(r: _Reader, node: yaml.Node) -> list[Tier] | None:
             ok = False
             continue
         if hi <= lo:
-            r.problem(im["roi_to"][1], f"{where} is empty or reversed: roi_to {hi} ≤ roi_from {lo}", "roi_from < roi_to (bands are [roi_from, roi_to))")
+            r.problem(
+                im["roi_to"][1],
+                f"{where} is empty or reversed: roi_to {hi} ≤ roi_from {lo}",
+                "roi_from < roi_to (bands are [roi_from, roi_to))",
+            )
             ok = False
             continue
         out.append((Tier(lo, hi, rate), item))
     for (prev, _), (cur, cur_node) in zip(out, out[1:], strict=False):
         if cur.roi_from < prev.roi_from:
-            r.problem(cur_node, f"{w} out of order: band [{cur.roi_from}, {cur.roi_to}) comes after [{prev.roi_from}, {prev.roi_to})", "bands in ascending order of roi_from", "sort the bands by roi_from")
+            r.problem(
+                cur_node,
+                f"{w} out of order: band [{cur.roi_from}, {cur.roi_to}) comes after [{prev.roi_from}, {prev.roi_to})",
+                "bands in ascending order of roi_from",
+                "sort the bands by roi_from",
+            )
             ok = False
         elif cur.roi_from < prev.roi_to:
-            r.problem(cur_node, f"{w} overlap: [{cur.roi_from}, {cur.roi_to}) starts inside [{prev.roi_from}, {prev.roi_to})", "each band to start where the previous one ends", f"start it at roi_from: \"{prev.roi_to}\"")
+            r.problem(
+                cur_node,
+                f"{w} overlap: [{cur.roi_from}, {cur.roi_to}) starts inside [{prev.roi_from}, {prev.roi_to})",
+                "each band to start where the previous one ends",
+                f'start it at roi_from: "{prev.roi_to}"',
+            )
             ok = False
         elif cur.roi_from > prev.roi_to:
-            r.problem(cur_node, f"{w} gap: nothing covers ROI from {prev.roi_to} to {cur.roi_from}", "each band to start where the previous one ends", f"start it at roi_from: \"{prev.roi_to}\"")
+            r.problem(
+                cur_node,
+                f"{w} gap: nothing covers ROI from {prev.roi_to} to {cur.roi_from}",
+                "each band to start where the previous one ends",
+                f'start it at roi_from: "{prev.roi_to}"',
+            )
             ok = False
     return [t for t, _ in out] if ok else None
 
@@ -699,9 +864,15 @@ def _matched(r: _Reader, node: yaml.Node) -> MatchedInvestment | None:
     if m is None:
         return None
     ratio = r.decimal(m["ratio"][1], f"{w}.ratio") if "ratio" in m else None
-    threshold = r.decimal(m["threshold"][1], f"{w}.threshold", money=True) if "threshold" in m else None
+    threshold = (
+        r.decimal(m["threshold"][1], f"{w}.threshold", money=True) if "threshold" in m else None
+    )
     cap = r.decimal(m["cap"][1], f"{w}.cap", money=True) if "cap" in m else None
-    form = r.choice(m["payout_form"][1], f"{w}.payout_form", MATCHED_PAYOUT_FORMS) if "payout_form" in m else "media_credit"
+    form = (
+        r.choice(m["payout_form"][1], f"{w}.payout_form", MATCHED_PAYOUT_FORMS)
+        if "payout_form" in m
+        else "media_credit"
+    )
     if ratio is None or threshold is None or form is None or ("cap" in m and cap is None):
         return None
     return MatchedInvestment(ratio, threshold, cap, form)
@@ -709,8 +880,16 @@ def _matched(r: _Reader, node: yaml.Node) -> MatchedInvestment | None:
 
 # --- JSON Schema -------------------------------------------------------------------------
 
-_DEC = {"type": ["string", "integer"], "pattern": r"^[+-]?\d+(\.\d+)?$", "description": "a decimal in quotes; bare floats are refused"}
-_MONEY = {"type": ["string", "integer"], "pattern": r"^\d+(\.\d{1,2})?$", "description": "money in quotes, at most two places"}
+_DEC = {
+    "type": ["string", "integer"],
+    "pattern": r"^[+-]?\d+(\.\d+)?$",
+    "description": "a decimal in quotes; bare floats are refused",
+}
+_MONEY = {
+    "type": ["string", "integer"],
+    "pattern": r"^\d+(\.\d{1,2})?$",
+    "description": "money in quotes, at most two places",
+}
 _RATE01 = {**_DEC, "description": "a rate between 0 and 1, in quotes"}
 _DATE = {"type": "string", "format": "date"}
 
@@ -737,18 +916,27 @@ def json_schema() -> dict[str, Any]:
                 "items": obj({"from": _DATE, "roi": _DEC}, "roi_guarantee.targets[]"),
                 "description": "targets by date; the first starts on the period's first day",
             },
-            "trigger_factor": {**_DEC, "description": "triggered when actual ROI < effective target × trigger_factor"},
+            "trigger_factor": {
+                **_DEC,
+                "description": "triggered when actual ROI < effective target × trigger_factor",
+            },
             "formula": {"enum": list(FORMULAS)},
             "tiers": {
                 "type": "array",
                 "minItems": 1,
-                "items": obj({"roi_from": _DEC, "roi_to": _DEC, "rate": _RATE01}, "roi_guarantee.tiers[]"),
+                "items": obj(
+                    {"roi_from": _DEC, "roi_to": _DEC, "rate": _RATE01}, "roi_guarantee.tiers[]"
+                ),
                 "description": "formula tiered: half-open bands [roi_from, roi_to), ascending, no gaps or overlaps",
             },
             "refund_rate": {**_RATE01, "default": "1"},
             "min_spend": _MONEY,
             "min_orders": {"type": "integer", "minimum": 0},
-            "cap": obj({"amount": _MONEY, "pct_of_spend": _RATE01}, "roi_guarantee.cap", "either or both; the smaller binds"),
+            "cap": obj(
+                {"amount": _MONEY, "pct_of_spend": _RATE01},
+                "roi_guarantee.cap",
+                "either or both; the smaller binds",
+            ),
             "payout_form": {"enum": list(GUARANTEE_PAYOUT_FORMS), "default": "ad_credit"},
         },
         "roi_guarantee",
@@ -777,8 +965,15 @@ def json_schema() -> dict[str, Any]:
                 "gmv": obj(
                     {
                         "source": {"enum": list(SOURCES)},
-                        "window_days": {"type": "integer", "enum": sorted(set(XINGHE_WINDOWS) | set(JUGUANG_WINDOWS))},
-                        "flow_type": {"type": "string", "default": DEFAULT_FLOW_TYPE, "description": "xinghe only"},
+                        "window_days": {
+                            "type": "integer",
+                            "enum": sorted(set(XINGHE_WINDOWS) | set(JUGUANG_WINDOWS)),
+                        },
+                        "flow_type": {
+                            "type": "string",
+                            "default": DEFAULT_FLOW_TYPE,
+                            "description": "xinghe only",
+                        },
                     },
                     "gmv",
                 ),
@@ -786,9 +981,15 @@ def json_schema() -> dict[str, Any]:
                 "matched_investment": obj(
                     {
                         "ratio": _DEC,
-                        "threshold": {**_MONEY, "description": "eligible when cycle spend ≥ threshold"},
+                        "threshold": {
+                            **_MONEY,
+                            "description": "eligible when cycle spend ≥ threshold",
+                        },
                         "cap": _MONEY,
-                        "payout_form": {"enum": list(MATCHED_PAYOUT_FORMS), "default": "media_credit"},
+                        "payout_form": {
+                            "enum": list(MATCHED_PAYOUT_FORMS),
+                            "default": "media_credit",
+                        },
                     },
                     "matched_investment",
                     "外投激励: the platform adds spend × ratio, up to cap",

@@ -115,7 +115,12 @@ class MatchedLine:
     working: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"eligible": self.eligible, "reason": self.reason, "amount": str(self.amount), "working": self.working}
+        return {
+            "eligible": self.eligible,
+            "reason": self.reason,
+            "amount": str(self.amount),
+            "working": self.working,
+        }
 
 
 @dataclass(frozen=True)
@@ -148,7 +153,9 @@ class CycleStatement:
             "orders": self.orders,
             "roi": self.roi,
             "roi_guarantee": None if self.roi_guarantee is None else self.roi_guarantee.to_dict(),
-            "matched_investment": None if self.matched_investment is None else self.matched_investment.to_dict(),
+            "matched_investment": None
+            if self.matched_investment is None
+            else self.matched_investment.to_dict(),
         }
 
 
@@ -212,7 +219,10 @@ class Statement:
             "totals": self.totals.to_dict(),
             "audit": {
                 "contract_sha256": self.contract_sha256,
-                "inputs": [{"path": i.path, "sha256": i.sha256} for i in sorted(self.inputs, key=lambda i: (i.path, i.sha256))],
+                "inputs": [
+                    {"path": i.path, "sha256": i.sha256}
+                    for i in sorted(self.inputs, key=lambda i: (i.path, i.sha256))
+                ],
                 "redcat_version": self.redcat_version,
             },
         }
@@ -332,7 +342,9 @@ def settle(
     return statement
 
 
-def _finality(contract: Contract, out: Sequence[CycleStatement], as_of: dt.date) -> tuple[bool, str]:
+def _finality(
+    contract: Contract, out: Sequence[CycleStatement], as_of: dt.date
+) -> tuple[bool, str]:
     window = contract.gmv.window_days
     late = max(c.end for c in out) + dt.timedelta(days=window)
     if late > as_of:
@@ -343,7 +355,9 @@ def _finality(contract: Contract, out: Sequence[CycleStatement], as_of: dt.date)
     return True, f"final: every cycle's end + {window} days is on or before {as_of}"
 
 
-def _settle_cycle(contract: Contract, start: dt.date, end: dt.date, s: _Sums, rounding: str) -> CycleStatement:
+def _settle_cycle(
+    contract: Contract, start: dt.date, end: dt.date, s: _Sums, rounding: str
+) -> CycleStatement:
     spend = round_fen(s.spend, rounding)
     gmv = None if s.gmv is None else round_fen(s.gmv, rounding)
     roi: Fraction | None = None
@@ -370,12 +384,16 @@ def _settle_cycle(contract: Contract, start: dt.date, end: dt.date, s: _Sums, ro
     )
 
 
-def _no_payout(target: str | None, eligible: bool, triggered: bool | None, reason: str, working: str) -> GuaranteeLine:
+def _no_payout(
+    target: str | None, eligible: bool, triggered: bool | None, reason: str, working: str
+) -> GuaranteeLine:
     z = Decimal("0.00")
     return GuaranteeLine(target, eligible, triggered, reason, z, None, z, working)
 
 
-def _guarantee(c: Contract, g: RoiGuarantee, s: _Sums, roi: Fraction | None, rounding: str) -> GuaranteeLine:
+def _guarantee(
+    c: Contract, g: RoiGuarantee, s: _Sums, roi: Fraction | None, rounding: str
+) -> GuaranteeLine:
     m = lambda v: _fmt(v, rounding)  # noqa: E731
     segs = s.gmv_by_target
     factor = Fraction(g.trigger_factor)
@@ -391,10 +409,18 @@ def _guarantee(c: Contract, g: RoiGuarantee, s: _Sums, roi: Fraction | None, rou
         target_text = None
 
     if s.spend == 0:
-        return _no_payout(target_text, False, None, "not eligible: spend 0.00 in the cycle, ROI undefined", "no spend, nothing to settle")
+        return _no_payout(
+            target_text,
+            False,
+            None,
+            "not eligible: spend 0.00 in the cycle, ROI undefined",
+            "no spend, nothing to settle",
+        )
     if s.gmv is None:
         return _no_payout(
-            target_text, False, None,
+            target_text,
+            False,
+            None,
             f"not eligible: no GMV reported for the cycle ({c.gmv.describe()})",
             "no GMV data: check the store holds this window and flow type for these dates",
         )
@@ -416,9 +442,21 @@ def _guarantee(c: Contract, g: RoiGuarantee, s: _Sums, roi: Fraction | None, rou
     roi_part = f"ROI {_roi_text(roi)}" if roi is not None else "ROI –"
 
     if g.min_spend is not None and s.spend < Fraction(g.min_spend):
-        return _no_payout(target_text, False, triggered, f"not eligible: spend {m(s.spend)} < min_spend {g.min_spend}", test)
+        return _no_payout(
+            target_text,
+            False,
+            triggered,
+            f"not eligible: spend {m(s.spend)} < min_spend {g.min_spend}",
+            test,
+        )
     if g.min_orders is not None and (s.orders or 0) < g.min_orders:
-        return _no_payout(target_text, False, triggered, f"not eligible: orders {s.orders or 0} < min_orders {g.min_orders}", test)
+        return _no_payout(
+            target_text,
+            False,
+            triggered,
+            f"not eligible: orders {s.orders or 0} < min_orders {g.min_orders}",
+            test,
+        )
     if not triggered:
         return _no_payout(target_text, True, False, f"not triggered: {roi_part}; {test}", test)
 
@@ -426,9 +464,17 @@ def _guarantee(c: Contract, g: RoiGuarantee, s: _Sums, roi: Fraction | None, rou
     if g.formula == "tiered":
         band = _band(g.tiers, roi) if roi is not None else None
         if band is None:
-            return _no_payout(target_text, True, True, f"triggered, but no tier band holds {roi_part}", f"{test}; no band holds {roi_part}")
+            return _no_payout(
+                target_text,
+                True,
+                True,
+                f"triggered, but no tier band holds {roi_part}",
+                f"{test}; no band holds {roi_part}",
+            )
         raw = Fraction(band.rate) * s.spend
-        formula_text = f"{band.rate} × {m(s.spend)} (band [{band.roi_from}, {band.roi_to}) holds {roi_part})"
+        formula_text = (
+            f"{band.rate} × {m(s.spend)} (band [{band.roi_from}, {band.roi_to}) holds {roi_part})"
+        )
     else:
         if g.formula == "xhs":
             paid_for = sum((v / (Fraction(t) * factor) for t, v in segs), ZERO)
@@ -490,14 +536,23 @@ def _matched(mi: MatchedInvestment, s: _Sums, rounding: str) -> MatchedLine:
     threshold = Fraction(mi.threshold)
     z = Decimal("0.00")
     if s.spend == 0:
-        return MatchedLine(False, "not eligible: spend 0.00 in the cycle", z, "no spend, nothing to match")
+        return MatchedLine(
+            False, "not eligible: spend 0.00 in the cycle", z, "no spend, nothing to match"
+        )
     if s.spend < threshold:
-        return MatchedLine(False, f"not eligible: spend {m(s.spend)} < threshold {mi.threshold}", z, f"spend {m(s.spend)} < {mi.threshold}")
+        return MatchedLine(
+            False,
+            f"not eligible: spend {m(s.spend)} < threshold {mi.threshold}",
+            z,
+            f"spend {m(s.spend)} < {mi.threshold}",
+        )
     raw = s.spend * Fraction(mi.ratio)
     if mi.cap is not None:
         amount = min(raw, Fraction(mi.cap))
         working = f"min({m(s.spend)} × {mi.ratio}, cap {mi.cap}) = {m(amount)}"
-        reason = f"eligible: spend {m(s.spend)} ≥ threshold {mi.threshold}" + ("; capped" if Fraction(mi.cap) < raw else "")
+        reason = f"eligible: spend {m(s.spend)} ≥ threshold {mi.threshold}" + (
+            "; capped" if Fraction(mi.cap) < raw else ""
+        )
     else:
         amount = raw
         working = f"{m(s.spend)} × {mi.ratio} = {m(amount)}"

@@ -75,7 +75,11 @@ def test_good_contract_loads_exact_values():
     assert g.min_spend == Decimal("10000.00") and g.min_orders == 10
     assert g.cap.amount == Decimal("50000.00") and g.cap.pct_of_spend == Decimal("0.30")
     m = c.matched_investment
-    assert (m.ratio, m.threshold, m.cap) == (Decimal("1.0"), Decimal("100000.00"), Decimal("500000.00"))
+    assert (m.ratio, m.threshold, m.cap) == (
+        Decimal("1.0"),
+        Decimal("100000.00"),
+        Decimal("500000.00"),
+    )
     assert isinstance(m.threshold, Decimal)
     assert c.rounding == "half_up"
     assert len(c.sha256) == 64
@@ -88,7 +92,12 @@ def test_defaults():
         "gmv: {source: xinghe, window_days: 7}\n",
         "deal.yaml",
     )
-    assert (c.currency, c.cycle, c.rounding, c.gmv.flow_type) == ("CNY", "period", "half_up", "全部流量")
+    assert (c.currency, c.cycle, c.rounding, c.gmv.flow_type) == (
+        "CNY",
+        "period",
+        "half_up",
+        "全部流量",
+    )
     assert c.roi_guarantee is None and c.matched_investment is None and c.scope.everything
 
 
@@ -113,10 +122,19 @@ def test_targets_and_tiers():
     text = GOOD.replace(
         'target_roi: "3.0"',
         'targets:\n    - {from: 2025-06-01, roi: "3.0"}\n    - {from: 2025-06-15, roi: "2.5"}',
-    ).replace("formula: qianchuan", 'formula: tiered\n  tiers:\n    - {roi_from: "0", roi_to: "2.0", rate: "0.20"}\n    - {roi_from: "2.0", roi_to: "2.4", rate: "0.10"}')
+    ).replace(
+        "formula: qianchuan",
+        'formula: tiered\n  tiers:\n    - {roi_from: "0", roi_to: "2.0", rate: "0.20"}\n    - {roi_from: "2.0", roi_to: "2.4", rate: "0.10"}',
+    )
     g = parse_contract(text, "deal.yaml").roi_guarantee
-    assert [(t.start.isoformat(), str(t.roi)) for t in g.targets] == [("2025-06-01", "3.0"), ("2025-06-15", "2.5")]
-    assert [(str(t.roi_from), str(t.roi_to), str(t.rate)) for t in g.tiers] == [("0", "2.0", "0.20"), ("2.0", "2.4", "0.10")]
+    assert [(t.start.isoformat(), str(t.roi)) for t in g.targets] == [
+        ("2025-06-01", "3.0"),
+        ("2025-06-15", "2.5"),
+    ]
+    assert [(str(t.roi_from), str(t.roi_to), str(t.rate)) for t in g.tiers] == [
+        ("0", "2.0", "0.20"),
+        ("2.0", "2.4", "0.10"),
+    ]
 
 
 @pytest.mark.parametrize("path", CONTRACTS, ids=lambda p: p.name)
@@ -135,9 +153,17 @@ def test_example_contract_terms():
     assert (c.period.start, c.period.end) == (dt.date(2025, 6, 1), dt.date(2025, 6, 30))
     assert (c.gmv.source, c.gmv.window_days, c.gmv.flow_type) == ("xinghe", 30, "全部流量")
     g, m = c.roi_guarantee, c.matched_investment
-    assert (g.formula, g.targets[0].roi, g.trigger_factor) == ("qianchuan", Decimal("3.0"), Decimal("0.8"))
+    assert (g.formula, g.targets[0].roi, g.trigger_factor) == (
+        "qianchuan",
+        Decimal("3.0"),
+        Decimal("0.8"),
+    )
     assert g.cap.amount is not None
-    assert (m.ratio, m.threshold, m.cap) == (Decimal("1.0"), Decimal("10000.00"), Decimal("50000.00"))
+    assert (m.ratio, m.threshold, m.cap) == (
+        Decimal("1.0"),
+        Decimal("10000.00"),
+        Decimal("50000.00"),
+    )
 
 
 # --- every bad contract ------------------------------------------------------------------
@@ -157,7 +183,9 @@ def test_unknown_key_at_the_wrong_level_says_where_it_belongs():
 
 def test_duplicate_key():
     p = only(GOOD.replace('  ratio: "1.0"\n', '  ratio: "1.0"\n  ratio: "2.0"\n'))
-    assert p.startswith("deal.yaml:21: duplicate key matched_investment.ratio (first given on line 20)")
+    assert p.startswith(
+        "deal.yaml:21: duplicate key matched_investment.ratio (first given on line 20)"
+    )
 
 
 def test_duplicate_top_level_key():
@@ -203,28 +231,86 @@ def test_missing_required_keys(drop, key):
 
 
 def test_missing_period_start():
-    p = only(GOOD.replace("period: {start: 2025-06-01, end: 2025-06-30}", "period: {end: 2025-06-30}"))
+    p = only(
+        GOOD.replace("period: {start: 2025-06-01, end: 2025-06-30}", "period: {end: 2025-06-30}")
+    )
     assert p.startswith("deal.yaml:4: missing required key period.start")
 
 
 @pytest.mark.parametrize(
     ("old", "new", "expect"),
     [
-        ("period: {start: 2025-06-01, end: 2025-06-30}", "period: June", "period is 'June' (expected a mapping of keys)"),
-        ("  window_days: 30", "  window_days: thirty", "gmv.window_days is 'thirty' (expected a whole number)"),
-        ("  min_orders: 10", "  min_orders: 1.5", "roi_guarantee.min_orders is '1.5' (a float) (expected a whole number)"),
-        ("start: 2025-06-01", "start: 2025-06-31", "period.start is '2025-06-31' (expected a date written YYYY-MM-DD)"),
-        ("start: 2025-06-01", "start: yesterday", "period.start is 'yesterday' (expected a date written YYYY-MM-DD)"),
-        ("cycle: month", "cycle: monthly", "cycle is 'monthly' (expected one of period, month, week, day); hint: did you mean month?"),
+        (
+            "period: {start: 2025-06-01, end: 2025-06-30}",
+            "period: June",
+            "period is 'June' (expected a mapping of keys)",
+        ),
+        (
+            "  window_days: 30",
+            "  window_days: thirty",
+            "gmv.window_days is 'thirty' (expected a whole number)",
+        ),
+        (
+            "  min_orders: 10",
+            "  min_orders: 1.5",
+            "roi_guarantee.min_orders is '1.5' (a float) (expected a whole number)",
+        ),
+        (
+            "start: 2025-06-01",
+            "start: 2025-06-31",
+            "period.start is '2025-06-31' (expected a date written YYYY-MM-DD)",
+        ),
+        (
+            "start: 2025-06-01",
+            "start: yesterday",
+            "period.start is 'yesterday' (expected a date written YYYY-MM-DD)",
+        ),
+        (
+            "cycle: month",
+            "cycle: monthly",
+            "cycle is 'monthly' (expected one of period, month, week, day); hint: did you mean month?",
+        ),
         ("formula: qianchuan", "formula: qianchaun", "hint: did you mean qianchuan?"),
-        ("rounding: half_up", "rounding: bankers", "rounding is 'bankers' (expected one of half_up, half_even)"),
-        ("  source: xinghe", "  source: taobao", "gmv.source is 'taobao' (expected one of xinghe, juguang)"),
-        ('cap: "500000.00"', 'cap: "lots"', "matched_investment.cap is 'lots' (expected a decimal number in quotes"),
-        ('target_roi: "3.0"', "target_roi: yes", "roi_guarantee.target_roi is 'yes' (a yes/no value)"),
-        ("currency: CNY", "currency: rmb", "currency is 'rmb' (expected an ISO 4217 code such as CNY)"),
-        ('  min_spend: "10000.00"', '  min_spend: "10000.005"', "money with at most two decimal places"),
-        ("  window_days: 30", "  window_days: 31", "gmv.window_days is 31 (expected one of 1, 3, 7, 15, 30 for source xinghe)"),
-        ("payout_form: ad_credit", "payout_form: coupons", "roi_guarantee.payout_form is 'coupons'"),
+        (
+            "rounding: half_up",
+            "rounding: bankers",
+            "rounding is 'bankers' (expected one of half_up, half_even)",
+        ),
+        (
+            "  source: xinghe",
+            "  source: taobao",
+            "gmv.source is 'taobao' (expected one of xinghe, juguang)",
+        ),
+        (
+            'cap: "500000.00"',
+            'cap: "lots"',
+            "matched_investment.cap is 'lots' (expected a decimal number in quotes",
+        ),
+        (
+            'target_roi: "3.0"',
+            "target_roi: yes",
+            "roi_guarantee.target_roi is 'yes' (a yes/no value)",
+        ),
+        (
+            "currency: CNY",
+            "currency: rmb",
+            "currency is 'rmb' (expected an ISO 4217 code such as CNY)",
+        ),
+        (
+            '  min_spend: "10000.00"',
+            '  min_spend: "10000.005"',
+            "money with at most two decimal places",
+        ),
+        (
+            "  window_days: 30",
+            "  window_days: 31",
+            "gmv.window_days is 31 (expected one of 1, 3, 7, 15, 30 for source xinghe)",
+        ),
+        (
+            "payout_form: ad_credit",
+            "payout_form: coupons",
+            "roi_guarantee.payout_form is 'coupons'",
+        ),
     ],
 )
 def test_wrong_types_and_values(old, new, expect):
@@ -235,18 +321,40 @@ def test_wrong_types_and_values(old, new, expect):
 
 def test_scope_ids_must_be_a_list():
     p = only(GOOD + "scope:\n  note_ids: 622941fa000000000102924f\n")
-    assert p.startswith("deal.yaml:26: scope.note_ids is '622941fa000000000102924f' (expected a list of IDs)")
+    assert p.startswith(
+        "deal.yaml:26: scope.note_ids is '622941fa000000000102924f' (expected a list of IDs)"
+    )
 
 
 @pytest.mark.parametrize(
     ("old", "new", "expect"),
     [
-        ('refund_rate: "1.0"', 'refund_rate: "-0.1"', "roi_guarantee.refund_rate is negative (-0.1)"),
+        (
+            'refund_rate: "1.0"',
+            'refund_rate: "-0.1"',
+            "roi_guarantee.refund_rate is negative (-0.1)",
+        ),
         ('ratio: "1.0"', 'ratio: "-1"', "matched_investment.ratio is negative (-1)"),
-        ('trigger_factor: "0.8"', 'trigger_factor: "-0.8"', "roi_guarantee.trigger_factor is negative (-0.8)"),
-        ('pct_of_spend: "0.30"', 'pct_of_spend: "-0.30"', "roi_guarantee.cap.pct_of_spend is negative"),
-        ('refund_rate: "1.0"', 'refund_rate: "1.5"', "roi_guarantee.refund_rate is 1.5 (expected a rate between 0 and 1)"),
-        ('target_roi: "3.0"', 'target_roi: "0"', "roi_guarantee.target_roi is 0 (expected a rate > 0); hint: a zero here would divide by zero"),
+        (
+            'trigger_factor: "0.8"',
+            'trigger_factor: "-0.8"',
+            "roi_guarantee.trigger_factor is negative (-0.8)",
+        ),
+        (
+            'pct_of_spend: "0.30"',
+            'pct_of_spend: "-0.30"',
+            "roi_guarantee.cap.pct_of_spend is negative",
+        ),
+        (
+            'refund_rate: "1.0"',
+            'refund_rate: "1.5"',
+            "roi_guarantee.refund_rate is 1.5 (expected a rate between 0 and 1)",
+        ),
+        (
+            'target_roi: "3.0"',
+            'target_roi: "0"',
+            "roi_guarantee.target_roi is 0 (expected a rate > 0); hint: a zero here would divide by zero",
+        ),
     ],
 )
 def test_negative_and_out_of_range_rates(old, new, expect):
@@ -262,18 +370,35 @@ def tiered(*bands: str) -> str:
 
 
 def test_tier_gap():
-    p = only(tiered('{roi_from: "0", roi_to: "2.0", rate: "0.20"}', '{roi_from: "2.5", roi_to: "3.0", rate: "0.10"}'))
+    p = only(
+        tiered(
+            '{roi_from: "0", roi_to: "2.0", rate: "0.20"}',
+            '{roi_from: "2.5", roi_to: "3.0", rate: "0.10"}',
+        )
+    )
     assert p.startswith("deal.yaml:16: roi_guarantee.tiers gap: nothing covers ROI from 2.0 to 2.5")
     assert p.endswith('hint: start it at roi_from: "2.0"')
 
 
 def test_tier_overlap():
-    p = only(tiered('{roi_from: "0", roi_to: "2.0", rate: "0.20"}', '{roi_from: "1.5", roi_to: "3.0", rate: "0.10"}'))
-    assert p.startswith("deal.yaml:16: roi_guarantee.tiers overlap: [1.5, 3.0) starts inside [0, 2.0)")
+    p = only(
+        tiered(
+            '{roi_from: "0", roi_to: "2.0", rate: "0.20"}',
+            '{roi_from: "1.5", roi_to: "3.0", rate: "0.10"}',
+        )
+    )
+    assert p.startswith(
+        "deal.yaml:16: roi_guarantee.tiers overlap: [1.5, 3.0) starts inside [0, 2.0)"
+    )
 
 
 def test_tier_disorder():
-    p = only(tiered('{roi_from: "2.0", roi_to: "2.4", rate: "0.10"}', '{roi_from: "0", roi_to: "2.0", rate: "0.20"}'))
+    p = only(
+        tiered(
+            '{roi_from: "2.0", roi_to: "2.4", rate: "0.10"}',
+            '{roi_from: "0", roi_to: "2.0", rate: "0.20"}',
+        )
+    )
     assert p.startswith("deal.yaml:16: roi_guarantee.tiers out of order")
     assert "hint: sort the bands by roi_from" in p
 
@@ -284,19 +409,30 @@ def test_tier_reversed_band():
 
 
 def test_tier_rate_as_bare_float_and_missing_key():
-    found = problems(tiered("{roi_from: '0', roi_to: '2.0', rate: 0.20}", "{roi_from: '2.0', rate: '0.1'}"))
+    found = problems(
+        tiered("{roi_from: '0', roi_to: '2.0', rate: 0.20}", "{roi_from: '2.0', rate: '0.1'}")
+    )
     assert any("roi_guarantee.tiers[0].rate: 0.20 is a bare YAML float" in p for p in found)
     assert any("missing required key roi_guarantee.tiers[1].roi_to" in p for p in found)
 
 
 def test_tiered_needs_tiers_and_tiers_need_tiered():
-    assert "missing required key roi_guarantee.tiers" in only(GOOD.replace("formula: qianchuan", "formula: tiered"))
-    p = only(GOOD.replace("formula: qianchuan", 'formula: xhs\n  tiers: [{roi_from: "0", roi_to: "1", rate: "0.1"}]'))
+    assert "missing required key roi_guarantee.tiers" in only(
+        GOOD.replace("formula: qianchuan", "formula: tiered")
+    )
+    p = only(
+        GOOD.replace(
+            "formula: qianchuan",
+            'formula: xhs\n  tiers: [{roi_from: "0", roi_to: "1", rate: "0.1"}]',
+        )
+    )
     assert "roi_guarantee.tiers is given but formula is xhs" in p
 
 
 def test_end_before_start():
-    p = only(GOOD.replace("{start: 2025-06-01, end: 2025-06-30}", "{start: 2025-06-30, end: 2025-06-01}"))
+    p = only(
+        GOOD.replace("{start: 2025-06-01, end: 2025-06-30}", "{start: 2025-06-30, end: 2025-06-01}")
+    )
     assert p == (
         "deal.yaml:4: period.end 2025-06-01 is before period.start 2025-06-30 "
         "(expected end on or after start); hint: both dates are inclusive"
@@ -316,24 +452,42 @@ def test_targets_out_of_order_or_outside_the_period():
             'targets:\n    - {from: 2025-06-01, roi: "3.0"}\n    - {from: 2025-06-01, roi: "2.0"}\n    - {from: 2025-07-05, roi: "2.0"}',
         )
     )
-    assert any("targets[1].from 2025-06-01 is not after the previous target's 2025-06-01" in p for p in found)
-    assert any("targets[2].from 2025-07-05 is outside the period 2025-06-01..2025-06-30" in p for p in found)
+    assert any(
+        "targets[1].from 2025-06-01 is not after the previous target's 2025-06-01" in p
+        for p in found
+    )
+    assert any(
+        "targets[2].from 2025-07-05 is outside the period 2025-06-01..2025-06-30" in p
+        for p in found
+    )
 
 
 def test_target_roi_and_targets_together():
-    p = only(GOOD.replace('target_roi: "3.0"', 'target_roi: "3.0"\n  targets: [{from: 2025-06-01, roi: "3.0"}]'))
+    p = only(
+        GOOD.replace(
+            'target_roi: "3.0"', 'target_roi: "3.0"\n  targets: [{from: 2025-06-01, roi: "3.0"}]'
+        )
+    )
     assert "roi_guarantee has both target_roi and targets" in p
 
 
 def test_flow_type_with_juguang_and_juguang_windows():
-    found = problems(GOOD.replace("source: xinghe", "source: juguang").replace("window_days: 30", "window_days: 3"))
+    found = problems(
+        GOOD.replace("source: xinghe", "source: juguang").replace(
+            "window_days: 30", "window_days: 3"
+        )
+    )
     assert any("gmv.flow_type is given for source juguang" in p for p in found)
-    assert any("gmv.window_days is 3 (expected one of 7, 15, 30 for source juguang)" in p for p in found)
+    assert any(
+        "gmv.window_days is 3 (expected one of 7, 15, 30 for source juguang)" in p for p in found
+    )
 
 
 def test_invalid_yaml_has_a_line():
     p = only(GOOD.replace("merchant: 某某美妆旗舰店", "merchant: [unclosed"))
-    assert p.startswith("deal.yaml:3: not valid YAML") or p.startswith("deal.yaml:4: not valid YAML")
+    assert p.startswith("deal.yaml:3: not valid YAML") or p.startswith(
+        "deal.yaml:4: not valid YAML"
+    )
 
 
 def test_empty_file_and_not_a_mapping():
@@ -368,7 +522,10 @@ def test_schema_lists_the_same_keys_as_the_loader():
     s = json_schema()
     assert tuple(s["properties"]) == KEYS[""]
     assert tuple(s["properties"]["roi_guarantee"]["properties"]) == KEYS["roi_guarantee"]
-    assert tuple(s["properties"]["roi_guarantee"]["properties"]["tiers"]["items"]["properties"]) == KEYS["roi_guarantee.tiers[]"]
+    assert (
+        tuple(s["properties"]["roi_guarantee"]["properties"]["tiers"]["items"]["properties"])
+        == KEYS["roi_guarantee.tiers[]"]
+    )
     assert s["required"] == ["contract_id", "merchant", "period", "gmv"]
     assert s["additionalProperties"] is False
     json.dumps(s)  # serialisable

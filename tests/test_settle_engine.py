@@ -34,17 +34,28 @@ gmv: {{source: xinghe, window_days: {window}, flow_type: 全部流量}}
 rounding: {rounding}
 """
     if guarantee:
-        text += "roi_guarantee:\n" + "".join(f"  {line}\n" for line in guarantee.strip().splitlines())
+        text += "roi_guarantee:\n" + "".join(
+            f"  {line}\n" for line in guarantee.strip().splitlines()
+        )
     if matched:
-        text += "matched_investment:\n" + "".join(f"  {line}\n" for line in matched.strip().splitlines())
+        text += "matched_investment:\n" + "".join(
+            f"  {line}\n" for line in matched.strip().splitlines()
+        )
     return parse_contract(text, "test.yaml")
 
 
-def guarantee(formula: str = "qianchuan", target: str = 'target_roi: "3"', factor: str = "0.8", extra: str = "") -> str:
+def guarantee(
+    formula: str = "qianchuan",
+    target: str = 'target_roi: "3"',
+    factor: str = "0.8",
+    extra: str = "",
+) -> str:
     return f'{target}\ntrigger_factor: "{factor}"\nformula: {formula}\n{extra}'
 
 
-def day(date: dt.date | str, spend: str | None, gmv: str | None, orders: int | None = 100) -> DayFacts:
+def day(
+    date: dt.date | str, spend: str | None, gmv: str | None, orders: int | None = 100
+) -> DayFacts:
     d = dt.date.fromisoformat(date) if isinstance(date, str) else date
     return DayFacts(d, None if spend is None else D(spend), None if gmv is None else D(gmv), orders)
 
@@ -172,7 +183,9 @@ def test_no_gmv_reported_is_not_eligible():
 
 def test_negative_formula_amount_is_clamped_to_zero():
     # factor 1.5: ROI 2.5 < 2 × 1.5 = 3, triggered; 10,000 − 25,000 / 2 = −2,500 → max(…, 0) = 0
-    _, c = one(contract(guarantee("qianchuan", 'target_roi: "2"', "1.5")), [day(JUNE_1, "10000", "25000")])
+    _, c = one(
+        contract(guarantee("qianchuan", 'target_roi: "2"', "1.5")), [day(JUNE_1, "10000", "25000")]
+    )
     g = c.roi_guarantee
     assert g.triggered is True and g.payout == D("0.00")
     assert g.working.startswith("max(")
@@ -197,7 +210,9 @@ def test_no_rows_at_all_is_zero_spend():
     assert c.spend == D("0.00") and c.roi_guarantee.eligible is False
 
 
-@pytest.mark.parametrize(("orders", "eligible", "payout"), [(9, False, "0.00"), (10, True, "3000.00")])
+@pytest.mark.parametrize(
+    ("orders", "eligible", "payout"), [(9, False, "0.00"), (10, True, "3000.00")]
+)
 def test_min_orders_boundary(orders, eligible, payout):
     # 10 orders required: 9 is not eligible; 10 is, and pays the 3,000.00 of the public example
     c_ = contract(guarantee("qianchuan", extra="min_orders: 10"))
@@ -230,14 +245,24 @@ def test_min_spend_boundary(spend, eligible):
     [
         ('{amount: "2500.00"}', "2500.00", "amount"),  # 3,000 > 2,500
         ('{pct_of_spend: "0.20"}', "2000.00", "pct_of_spend"),  # 0.20 × 10,000 = 2,000 < 3,000
-        ('{amount: "2500.00", pct_of_spend: "0.20"}', "2000.00", "pct_of_spend"),  # min(3,000, 2,500, 2,000)
-        ('{amount: "1500.00", pct_of_spend: "0.20"}', "1500.00", "amount"),  # min(3,000, 1,500, 2,000)
+        (
+            '{amount: "2500.00", pct_of_spend: "0.20"}',
+            "2000.00",
+            "pct_of_spend",
+        ),  # min(3,000, 2,500, 2,000)
+        (
+            '{amount: "1500.00", pct_of_spend: "0.20"}',
+            "1500.00",
+            "amount",
+        ),  # min(3,000, 1,500, 2,000)
         ('{amount: "3000.00"}', "3000.00", None),  # equal to the amount: does not bind
         ('{amount: "5000.00", pct_of_spend: "0.50"}', "3000.00", None),  # neither binds
     ],
 )
 def test_each_cap_binding(cap, payout, applied):
-    _, c = one(contract(guarantee("qianchuan", extra=f"cap: {cap}")), [day(JUNE_1, "10000", "21000")])
+    _, c = one(
+        contract(guarantee("qianchuan", extra=f"cap: {cap}")), [day(JUNE_1, "10000", "21000")]
+    )
     g = c.roi_guarantee
     assert g.amount_before_cap == D("3000.00")
     assert g.payout == D(payout)
@@ -292,7 +317,10 @@ def test_tier_working():
 
 def test_triggered_but_no_band_holds_the_roi():
     # target 4 × factor 1 = 4: ROI 3 is triggered, but the bands stop at 2.4: nothing to pay
-    _, c = one(contract(guarantee("tiered", 'target_roi: "4"', "1", TIERS)), [day(JUNE_1, "10000", "30000")])
+    _, c = one(
+        contract(guarantee("tiered", 'target_roi: "4"', "1", TIERS)),
+        [day(JUNE_1, "10000", "30000")],
+    )
     g = c.roi_guarantee
     assert g.triggered is True and g.payout == D("0.00")
     assert "no tier band holds ROI 3.0000" in g.reason
@@ -300,7 +328,10 @@ def test_triggered_but_no_band_holds_the_roi():
 
 def test_trigger_applies_to_tiered_too():
     # ROI 2.2 is inside the band [2.0, 2.4) but 2.2 ≥ 2 × 0.8 = 1.6: not triggered, nothing paid
-    _, c = one(contract(guarantee("tiered", 'target_roi: "2"', "0.8", TIERS)), [day(JUNE_1, "10000", "22000")])
+    _, c = one(
+        contract(guarantee("tiered", 'target_roi: "2"', "0.8", TIERS)),
+        [day(JUNE_1, "10000", "22000")],
+    )
     assert c.roi_guarantee.triggered is False and c.roi_guarantee.payout == D("0.00")
 
 
@@ -375,7 +406,10 @@ def test_half_up_against_half_even_on_an_exact_half_fen(rounding, line):
 @pytest.mark.parametrize(("rounding", "line"), [("half_up", "50.02"), ("half_even", "50.02")])
 def test_half_even_rounds_to_the_even_fen(rounding, line):
     # 50.015: half_up 50.02; half_even 50.02 too (2 is even)
-    _, c = one(contract(matched='ratio: "1"\nthreshold: "0"', rounding=rounding), [day(JUNE_1, "50.015", "1")])
+    _, c = one(
+        contract(matched='ratio: "1"\nthreshold: "0"', rounding=rounding),
+        [day(JUNE_1, "50.015", "1")],
+    )
     assert c.spend == D(line)
 
 
@@ -404,17 +438,24 @@ def test_cycles_month_week_day():
     assert weeks[0] == (dt.date(2025, 6, 1), dt.date(2025, 6, 1))
     assert weeks[1] == (dt.date(2025, 6, 2), dt.date(2025, 6, 8))
     assert weeks[-1] == (dt.date(2025, 6, 30), dt.date(2025, 6, 30))
-    assert all(s.weekday() == 0 for s, _ in weeks[1:]) and all(e.weekday() == 6 for _, e in weeks[:-1])
+    assert all(s.weekday() == 0 for s, _ in weeks[1:]) and all(
+        e.weekday() == 6 for _, e in weeks[:-1]
+    )
     assert len(weeks) == 6
     assert len(cycles(dt.date(2025, 6, 1), dt.date(2025, 6, 30), "day")) == 30
-    assert cycles(dt.date(2025, 12, 20), dt.date(2026, 1, 5), "month")[1] == (dt.date(2026, 1, 1), dt.date(2026, 1, 5))
+    assert cycles(dt.date(2025, 12, 20), dt.date(2026, 1, 5), "month")[1] == (
+        dt.date(2026, 1, 1),
+        dt.date(2026, 1, 5),
+    )
 
 
 def test_each_cycle_settles_on_its_own_and_totals_are_sums_of_lines():
     # June: the public example, 3,000.00. July: spend 1,000, GMV 2,500: ROI 2.5 ≥ 2.4, not
     # triggered, 0.00. Total payout 3,000.00. Settled as one period it would differ:
     # spend 11,000, GMV 23,500, ROI 2.136… < 2.4: 11,000 − 23,500/3 = 3,166.67.
-    c_ = contract(guarantee("qianchuan"), cycle="month", period="{start: 2025-06-01, end: 2025-07-31}")
+    c_ = contract(
+        guarantee("qianchuan"), cycle="month", period="{start: 2025-06-01, end: 2025-07-31}"
+    )
     days = [day("2025-06-10", "10000", "21000"), day("2025-07-10", "1000", "2500")]
     st = settle(c_, days, AFTER)
     assert [c.roi_guarantee.payout for c in st.cycles] == [D("3000.00"), D("0.00")]
@@ -423,25 +464,38 @@ def test_each_cycle_settles_on_its_own_and_totals_are_sums_of_lines():
     assert st.totals.spend == D("11000.00")
     assert st.totals.gmv == D("23500.00")
     assert st.totals.net_ad_cost == D("8000.00")  # 11,000.00 − 3,000.00
-    c_period = contract(guarantee("qianchuan"), cycle="period", period="{start: 2025-06-01, end: 2025-07-31}")
+    c_period = contract(
+        guarantee("qianchuan"), cycle="period", period="{start: 2025-06-01, end: 2025-07-31}"
+    )
     assert settle(c_period, days, AFTER).totals.roi_guarantee_payout == D("3166.67")
 
 
 def test_totals_are_sums_of_rounded_lines():
     # three day cycles each paying 1/3 of a fen over a round figure:
     # 1 − 2/3 = 0.333… → 0.33 per day; total 0.99 (not round(1.00) of the exact sum)
-    c_ = contract(guarantee("qianchuan"), cycle="day", period="{start: 2025-06-01, end: 2025-06-03}")
+    c_ = contract(
+        guarantee("qianchuan"), cycle="day", period="{start: 2025-06-01, end: 2025-06-03}"
+    )
     days = [day(f"2025-06-0{i}", "1", "2") for i in (1, 2, 3)]
     st = settle(c_, days, AFTER)
     assert st.totals.roi_guarantee_payout == D("0.99")
 
 
 def test_days_outside_the_period_are_ignored():
-    _, c = one(contract(guarantee("qianchuan")), [day("2025-05-31", "99999", "0"), day(JUNE_1, "10000", "21000"), day("2025-07-01", "5", "0")])
+    _, c = one(
+        contract(guarantee("qianchuan")),
+        [
+            day("2025-05-31", "99999", "0"),
+            day(JUNE_1, "10000", "21000"),
+            day("2025-07-01", "5", "0"),
+        ],
+    )
     assert c.spend == D("10000.00") and c.roi_guarantee.payout == D("3000.00")
 
 
-@pytest.mark.parametrize(("as_of", "final"), [(dt.date(2025, 7, 29), False), (dt.date(2025, 7, 30), True)])
+@pytest.mark.parametrize(
+    ("as_of", "final"), [(dt.date(2025, 7, 29), False), (dt.date(2025, 7, 30), True)]
+)
 def test_provisional_until_cycle_end_plus_window(as_of, final):
     # period ends 2025-06-30, window 30 days: conversions flow back until 2025-07-30
     st = settle(contract(guarantee("qianchuan")), [day(JUNE_1, "10000", "21000")], as_of)
@@ -452,13 +506,44 @@ def test_provisional_until_cycle_end_plus_window(as_of, final):
 
 def test_to_dict_is_the_documented_contract():
     inputs = [InputFile("b.csv", "bb"), InputFile("a.csv", "aa")]
-    st = settle(contract(guarantee("qianchuan"), MATCHED), [day(JUNE_1, "10000", "21000", 50)], dt.date(2025, 8, 1), inputs)
+    st = settle(
+        contract(guarantee("qianchuan"), MATCHED),
+        [day(JUNE_1, "10000", "21000", 50)],
+        dt.date(2025, 8, 1),
+        inputs,
+    )
     d = st.to_dict()
-    assert list(d) == ["contract_id", "merchant", "currency", "final", "final_reason", "as_of", "cycles", "totals", "audit"]
+    assert list(d) == [
+        "contract_id",
+        "merchant",
+        "currency",
+        "final",
+        "final_reason",
+        "as_of",
+        "cycles",
+        "totals",
+        "audit",
+    ]
     cyc = d["cycles"][0]
-    assert list(cyc) == ["start", "end", "spend", "gmv", "orders", "roi", "roi_guarantee", "matched_investment"]
+    assert list(cyc) == [
+        "start",
+        "end",
+        "spend",
+        "gmv",
+        "orders",
+        "roi",
+        "roi_guarantee",
+        "matched_investment",
+    ]
     assert list(cyc["roi_guarantee"]) == [
-        "target_roi", "eligible", "triggered", "reason", "amount_before_cap", "cap_applied", "payout", "working",
+        "target_roi",
+        "eligible",
+        "triggered",
+        "reason",
+        "amount_before_cap",
+        "cap_applied",
+        "payout",
+        "working",
     ]
     assert list(cyc["matched_investment"]) == ["eligible", "reason", "amount", "working"]
     assert cyc["spend"] == "10000.00" and cyc["gmv"] == "21000.00" and cyc["orders"] == 50
@@ -470,6 +555,9 @@ def test_to_dict_is_the_documented_contract():
         "matched_investment": "10000.00",
         "net_ad_cost": "7000.00",
     }
-    assert d["audit"]["inputs"] == [{"path": "a.csv", "sha256": "aa"}, {"path": "b.csv", "sha256": "bb"}]
+    assert d["audit"]["inputs"] == [
+        {"path": "a.csv", "sha256": "aa"},
+        {"path": "b.csv", "sha256": "bb"},
+    ]
     assert len(d["audit"]["contract_sha256"]) == 64
     assert d["as_of"] == "2025-08-01" and d["final"] is True

@@ -26,7 +26,9 @@ def money(max_units: int = 50_000, places: int = 4) -> st.SearchStrategy[Decimal
 
 def rate(lo: str = "0", hi: str = "1", places: int = 2) -> st.SearchStrategy[str]:
     scale = 10**places
-    return st.integers(int(Decimal(lo) * scale), int(Decimal(hi) * scale)).map(lambda n: str(Decimal(n).scaleb(-places)))
+    return st.integers(int(Decimal(lo) * scale), int(Decimal(hi) * scale)).map(
+        lambda n: str(Decimal(n).scaleb(-places))
+    )
 
 
 @st.composite
@@ -67,7 +69,10 @@ def contracts(draw: st.DrawFn) -> str:
     return (
         f"contract_id: P\nmerchant: m\nperiod: {{start: {START}, end: {END}}}\ncycle: {cycle}\n"
         f"gmv: {{source: xinghe, window_days: 7}}\nrounding: {rounding}\n"
-        "roi_guarantee:\n" + "".join(f"  {x}\n" for x in lines) + "matched_investment:\n" + "".join(f"  {x}\n" for x in matched)
+        "roi_guarantee:\n"
+        + "".join(f"  {x}\n" for x in lines)
+        + "matched_investment:\n"
+        + "".join(f"  {x}\n" for x in matched)
     )
 
 
@@ -102,7 +107,9 @@ def _caps_hold(contract, statement) -> None:
         if g.cap.pct_of_spend is not None:
             # exact payout ≤ pct × exact spend; the payout and spend lines are each rounded
             # once from exact values, so against the rounded spend line allow one fen
-            assert Fraction(line.payout) <= Fraction(g.cap.pct_of_spend) * Fraction(c.spend) + Fraction(1, 100)
+            assert Fraction(line.payout) <= Fraction(g.cap.pct_of_spend) * Fraction(
+                c.spend
+            ) + Fraction(1, 100)
         if not line.eligible or not line.triggered:
             assert line.payout == 0
         mi = c.matched_investment
@@ -123,8 +130,12 @@ def test_invariants(text, days):
     # lines sum to totals
     t = statement.totals
     assert t.spend == sum((c.spend for c in statement.cycles), Decimal("0.00"))
-    assert t.roi_guarantee_payout == sum((c.roi_guarantee.payout for c in statement.cycles), Decimal("0.00"))
-    assert t.matched_investment == sum((c.matched_investment.amount for c in statement.cycles), Decimal("0.00"))
+    assert t.roi_guarantee_payout == sum(
+        (c.roi_guarantee.payout for c in statement.cycles), Decimal("0.00")
+    )
+    assert t.matched_investment == sum(
+        (c.matched_investment.amount for c in statement.cycles), Decimal("0.00")
+    )
     assert t.gmv == sum((c.gmv for c in statement.cycles if c.gmv is not None), Decimal("0.00"))
     assert t.net_ad_cost == t.spend - t.roi_guarantee_payout
     # cycles tile the period
@@ -140,7 +151,11 @@ def test_settling_twice_gives_the_same_bytes(text, days, rnd: random.Random):
     first = json.dumps(settle(contract, days, AS_OF).to_dict(), ensure_ascii=False, indent=2)
     shuffled = list(days)
     rnd.shuffle(shuffled)
-    again = json.dumps(settle(parse_contract(text, "p.yaml"), shuffled, AS_OF).to_dict(), ensure_ascii=False, indent=2)
+    again = json.dumps(
+        settle(parse_contract(text, "p.yaml"), shuffled, AS_OF).to_dict(),
+        ensure_ascii=False,
+        indent=2,
+    )
     assert first == again
 
 
@@ -168,5 +183,9 @@ def test_qianchuan_payout_never_exceeds_spend_and_is_monotone_in_gmv(spend, gmv,
     )
     c = parse_contract(text, "q.yaml")
     low = settle(c, [DayFacts(START, spend, gmv, 1)], AS_OF).cycles[0].roi_guarantee.payout
-    high = settle(c, [DayFacts(START, spend, gmv + Decimal("100"), 1)], AS_OF).cycles[0].roi_guarantee.payout
+    high = (
+        settle(c, [DayFacts(START, spend, gmv + Decimal("100"), 1)], AS_OF)
+        .cycles[0]
+        .roi_guarantee.payout
+    )
     assert Decimal(0) <= high <= low <= spend

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import click
 
-from redcat_cli.cli.options import store_option
-
 
 @click.group("contract")
 def contract() -> None:
@@ -22,7 +20,11 @@ def contract() -> None:
 @contract.command("check")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option(
-    "--store", "store", type=click.Path(dir_okay=False), default=None, metavar="PATH",
+    "--store",
+    "store",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="PATH",
     help="Also check that the store holds the contract's GMV window and flow type.",
 )
 def check(files: tuple[str, ...], store: str | None) -> None:
@@ -60,7 +62,11 @@ def check(files: tuple[str, ...], store: str | None) -> None:
                     problems.extend(found)
     if problems:
         n = len(problems)
-        what = f"contract {files[0]} is invalid" if len(files) == 1 else f"{invalid} of {len(files)} contracts are invalid"
+        what = (
+            f"contract {files[0]} is invalid"
+            if len(files) == 1
+            else f"{invalid} of {len(files)} contracts are invalid"
+        )
         raise ContractError(f"{what} ({n} problem{'s' if n != 1 else ''})", problems=problems)
     for c in loaded:
         click.echo(f"ok {c.path}: {c.summary()}")

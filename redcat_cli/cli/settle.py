@@ -89,7 +89,11 @@ def statement_tables(st: Any) -> list[Any]:
             return f"{c.start}..{c.end}"
         if c.start == c.end:
             return f"{c.start:%m-%d}"
-        return f"{c.start:%m-%d}..{c.end:%d}" if c.start.month == c.end.month else f"{c.start:%m-%d}..{c.end:%m-%d}"
+        return (
+            f"{c.start:%m-%d}..{c.end:%d}"
+            if c.start.month == c.end.month
+            else f"{c.start:%m-%d}..{c.end:%m-%d}"
+        )
 
     summary = Table(
         title=f"Settlement {st.contract_id} · {st.merchant} · {first}..{last} · {st.currency} · {status} as of {st.as_of}",
@@ -98,7 +102,15 @@ def statement_tables(st: Any) -> list[Any]:
             [label(c), c.spend, c.gmv, c.roi_text, c.payout, c.matched, c.net_ad_cost]
             for c in st.cycles
         ],
-        footer=["total", t.spend, t.gmv, None, t.roi_guarantee_payout, t.matched_investment, t.net_ad_cost],
+        footer=[
+            "total",
+            t.spend,
+            t.gmv,
+            None,
+            t.roi_guarantee_payout,
+            t.matched_investment,
+            t.net_ad_cost,
+        ],
         caption=(
             f"{st.final_reason}. Net ad cost = spend − guarantee payout; the matched investment "
             f"is media the platform adds, not netted. Rounding {st.rounding.replace('_', '-')} "
@@ -110,7 +122,11 @@ def statement_tables(st: Any) -> list[Any]:
     for i, c in enumerate(st.cycles, 1):
         rows: list[list[Any]] = [
             ["spend (聚光 消费)", c.spend, "sum over the cycle's days"],
-            [f"GMV ({st.gmv_basis})" if st.gmv_basis else "GMV", c.gmv, "sum over the cycle's days" if c.gmv is not None else "no GMV reported"],
+            [
+                f"GMV ({st.gmv_basis})" if st.gmv_basis else "GMV",
+                c.gmv,
+                "sum over the cycle's days" if c.gmv is not None else "no GMV reported",
+            ],
             ["orders", c.orders, None],
             ["ROI", c.roi_text, "GMV / spend" if c.roi_text else "undefined"],
         ]
@@ -125,12 +141,22 @@ def statement_tables(st: Any) -> list[Any]:
                     "guarantee payout",
                     g.payout,
                     (f"capped by {g.cap_applied}: " if g.cap_applied else "")
-                    + ("min(" + g.working.split("; min(", 1)[1] if "; min(" in g.working else "no cap binds"),
+                    + (
+                        "min(" + g.working.split("; min(", 1)[1]
+                        if "; min(" in g.working
+                        else "no cap binds"
+                    ),
                 ],
             ]
         m = c.matched_investment
         if m is not None:
-            rows.append(["matched investment", m.amount, f"{m.reason}: {m.working}" if m.eligible else m.reason])
+            rows.append(
+                [
+                    "matched investment",
+                    m.amount,
+                    f"{m.reason}: {m.working}" if m.eligible else m.reason,
+                ]
+            )
         rows.append(["net ad cost", c.net_ad_cost, f"{c.spend} − {c.payout}"])
         tables.append(
             Table(
@@ -141,14 +167,32 @@ def statement_tables(st: Any) -> list[Any]:
             )
         )
     inputs = ", ".join(f"{x.path} (sha256 {x.sha256[:12]})" for x in st.inputs) or "none recorded"
-    tables[-1].caption = f"contract sha256 {st.contract_sha256[:16]}; inputs: {inputs}; redcat {st.redcat_version}"
+    tables[
+        -1
+    ].caption = (
+        f"contract sha256 {st.contract_sha256[:16]}; inputs: {inputs}; redcat {st.redcat_version}"
+    )
     return tables
 
 
 def statement_csv_rows(statements: Sequence[Any]) -> tuple[list[str], list[list[Any]]]:
     columns = [
-        "contract_id", "start", "end", "spend", "gmv", "orders", "roi", "target_roi", "eligible", "triggered",
-        "amount_before_cap", "cap_applied", "payout", "matched_investment", "net_ad_cost", "final",
+        "contract_id",
+        "start",
+        "end",
+        "spend",
+        "gmv",
+        "orders",
+        "roi",
+        "target_roi",
+        "eligible",
+        "triggered",
+        "amount_before_cap",
+        "cap_applied",
+        "payout",
+        "matched_investment",
+        "net_ad_cost",
+        "final",
     ]
     rows = []
     for st in statements:
@@ -156,11 +200,22 @@ def statement_csv_rows(statements: Sequence[Any]) -> tuple[list[str], list[list[
             g = c.roi_guarantee
             rows.append(
                 [
-                    st.contract_id, c.start, c.end, c.spend, c.gmv, c.orders, c.roi_text,
-                    g.target_roi if g else None, g.eligible if g else None,
-                    g.triggered if g else None, g.amount_before_cap if g else None,
-                    g.cap_applied if g else None, c.payout if g else None,
-                    c.matched if c.matched_investment else None, c.net_ad_cost, st.final,
+                    st.contract_id,
+                    c.start,
+                    c.end,
+                    c.spend,
+                    c.gmv,
+                    c.orders,
+                    c.roi_text,
+                    g.target_roi if g else None,
+                    g.eligible if g else None,
+                    g.triggered if g else None,
+                    g.amount_before_cap if g else None,
+                    g.cap_applied if g else None,
+                    c.payout if g else None,
+                    c.matched if c.matched_investment else None,
+                    c.net_ad_cost,
+                    st.final,
                 ]
             )
     return columns, rows
@@ -168,12 +223,36 @@ def statement_csv_rows(statements: Sequence[Any]) -> tuple[list[str], list[list[
 
 @click.command("settle")
 @click.option(
-    "--contract", "contracts", multiple=True, required=True, metavar="FILE",
+    "--contract",
+    "contracts",
+    multiple=True,
+    required=True,
+    metavar="FILE",
     help="Contract YAML (repeat to settle several in one run).",
 )
-@click.option("--as-of", "as_of", type=DATE, default=None, help="Settle as of this date [default: today]; decides final vs provisional.")
-@click.option("--as-of-ingest", "as_of_ingest", type=click.IntRange(min=1), default=None, metavar="N", help="Use the store as it stood after ingest number N.")
-@click.option("--out", "out", type=click.Path(dir_okay=False), default=None, metavar="FILE", help="Also write the JSON statement (JSON Lines for several) to FILE, atomically.")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=DATE,
+    default=None,
+    help="Settle as of this date [default: today]; decides final vs provisional.",
+)
+@click.option(
+    "--as-of-ingest",
+    "as_of_ingest",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Use the store as it stood after ingest number N.",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="FILE",
+    help="Also write the JSON statement (JSON Lines for several) to FILE, atomically.",
+)
 @store_option
 @format_options
 def settle(
@@ -206,7 +285,11 @@ def settle(
     dicts = [s.to_dict() for s in statements]
 
     if out:
-        text = render.dumps(dicts[0]) + "\n" if len(dicts) == 1 else "".join(render.dumps(d, indent=None) + "\n" for d in dicts)
+        text = (
+            render.dumps(dicts[0]) + "\n"
+            if len(dicts) == 1
+            else "".join(render.dumps(d, indent=None) + "\n" for d in dicts)
+        )
         write_atomic(out, text)
         render.notice(f"wrote {out}")
 

@@ -27,15 +27,9 @@ KINDS_FOR_SOURCE = {"xinghe": ("juguang", "xinghe"), "juguang": ("juguang",)}
 
 def _relation(kind: str, as_of_ingest: int | None) -> str:
     """The facts of a kind, optionally as the store stood after ingest number N."""
-    try:
-        from redcat_cli.queries import fact_relation  # type: ignore[attr-defined]
-    except ImportError:
-        fact_relation = None
-    if fact_relation is not None:
-        return str(fact_relation(kind, as_of_ingest))
-    if as_of_ingest is not None:
-        raise QueryError("--as-of-ingest needs a store that keeps its ingest history", hint="drop --as-of-ingest")
-    return kind
+    from redcat_cli.queries import fact_relation
+
+    return fact_relation(kind, as_of_ingest)
 
 
 def _tables(con: Any) -> set[str]:
@@ -54,7 +48,9 @@ def _scope_sql(contract: Contract, juguang: str) -> tuple[str, list[Any]]:
         parts.append("list_contains(?::VARCHAR[], note_id)")
         params.append(list(scope.note_ids))
     if scope.plan_ids is not None:
-        parts.append(f"note_id IN (SELECT DISTINCT note_id FROM {juguang} WHERE list_contains(?::VARCHAR[], plan_id))")
+        parts.append(
+            f"note_id IN (SELECT DISTINCT note_id FROM {juguang} WHERE list_contains(?::VARCHAR[], plan_id))"
+        )
         params.append(list(scope.plan_ids))
     return "(" + " OR ".join(parts) + ")", params
 
@@ -68,7 +64,9 @@ def daily_facts(con: Any, contract: Contract, as_of_ingest: int | None = None) -
     if missing:
         raise QueryError(
             f"the store holds no {' or '.join(missing)} data",
-            hint="ingest the 聚光 note report" + (" and the 种草星河 content export" if "xinghe" in missing else "") + " first",
+            hint="ingest the 聚光 note report"
+            + (" and the 种草星河 content export" if "xinghe" in missing else "")
+            + " first",
         )
     juguang = _relation("juguang", as_of_ingest)
     start, end = contract.period.start, contract.period.end
@@ -147,9 +145,21 @@ def store_problems(con: Any, contract: Contract) -> list[str]:
     path = contract.path
     if gmv.source == "xinghe":
         if "xinghe" not in tables:
-            return [f"{path}:{contract.line_of('gmv.source')}: the store holds no 种草星河 data (expected a store with gmv.source xinghe); hint: ingest the 种草星河 content export, or use source: juguang"]
-        windows = sorted(r[0] for r in con.execute("SELECT DISTINCT window_days FROM xinghe WHERE window_days IS NOT NULL").fetchall())
-        flows = sorted(r[0] for r in con.execute("SELECT DISTINCT flow_type FROM xinghe WHERE flow_type IS NOT NULL").fetchall())
+            return [
+                f"{path}:{contract.line_of('gmv.source')}: the store holds no 种草星河 data (expected a store with gmv.source xinghe); hint: ingest the 种草星河 content export, or use source: juguang"
+            ]
+        windows = sorted(
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT window_days FROM xinghe WHERE window_days IS NOT NULL"
+            ).fetchall()
+        )
+        flows = sorted(
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT flow_type FROM xinghe WHERE flow_type IS NOT NULL"
+            ).fetchall()
+        )
         if gmv.window_days not in windows:
             problems.append(
                 f"{path}:{contract.line_of('gmv.window_days')}: gmv.window_days {gmv.window_days} is not in the store "
@@ -159,14 +169,20 @@ def store_problems(con: Any, contract: Contract) -> list[str]:
             import difflib
 
             near = difflib.get_close_matches(str(gmv.flow_type), flows, n=1, cutoff=0.3)
-            hint = f"did you mean {near[0]}?" if near else "the 流量类型 column of the export holds the flow types"
+            hint = (
+                f"did you mean {near[0]}?"
+                if near
+                else "the 流量类型 column of the export holds the flow types"
+            )
             problems.append(
                 f"{path}:{contract.line_of('gmv.flow_type') if 'gmv.flow_type' in contract.lines else contract.line_of('gmv')}: "
                 f"gmv.flow_type {gmv.flow_type} is not in the store (expected one of {', '.join(flows) or 'none'}); hint: {hint}"
             )
     else:
         if "juguang" not in tables:
-            return [f"{path}:{contract.line_of('gmv.source')}: the store holds no 聚光 data (expected a store with gmv.source juguang); hint: ingest the 聚光 note report"]
+            return [
+                f"{path}:{contract.line_of('gmv.source')}: the store holds no 聚光 data (expected a store with gmv.source juguang); hint: ingest the 聚光 note report"
+            ]
         n = int(gmv.window_days)
         (count,) = con.execute(f"SELECT COUNT(gmv_{n}d) FROM juguang").fetchone()
         if not count:
@@ -175,5 +191,7 @@ def store_problems(con: Any, contract: Contract) -> list[str]:
                 "hint: choose a window the 聚光 export carries"
             )
     if "juguang" not in tables:
-        problems.append(f"{path}:{contract.line_of('gmv')}: the store holds no 聚光 data, so there is no spend (expected a store with the 聚光 note report); hint: ingest it first")
+        problems.append(
+            f"{path}:{contract.line_of('gmv')}: the store holds no 聚光 data, so there is no spend (expected a store with the 聚光 note report); hint: ingest it first"
+        )
     return problems
