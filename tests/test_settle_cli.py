@@ -1,9 +1,9 @@
 """`redcat settle` and `redcat contract` end to end, on a small store built here.
 
 The store holds (figures chosen so the public 千川 example comes out):
-  聚光  n1 (plan-001) 2025-06-01 spend 6,000   gmv_7d 10,000  orders_7d 20   ingest 1
-        n2 (plan-002) 2025-06-02 spend 4,000   gmv_7d 11,000  orders_7d 30   ingest 3
-        n3 (plan-001) 2025-07-05 spend   999   (outside the June period)     ingest 3
+  聚光  n1 (11873201) 2025-06-01 spend 6,000   gmv_7d 10,000  orders_7d 20   ingest 1
+        n2 (11873202) 2025-06-02 spend 4,000   gmv_7d 11,000  orders_7d 30   ingest 3
+        n3 (11873201) 2025-07-05 spend   999   (outside the June period)     ingest 3
   星河  n1 2025-06-01 全部流量 30d GMV 12,000 buyers 30; 自然流量 30d GMV 5,000 (a part of 全部流量)
         n2 2025-06-02 全部流量 30d GMV  9,000 buyers 20; 全部流量 7d GMV 100   ingests 2 and 4
 So configs/contracts/example.yaml (xinghe, 全部流量, 30 days) sees spend 10,000, GMV 21,000,
@@ -38,9 +38,9 @@ def store(tmp_path_factory) -> str:
         con = s.con
         con.execute(
             "INSERT INTO juguang (date, note_id, plan_id, spend, gmv_7d, orders_7d, _key, _ingest_id) VALUES "
-            "('2025-06-01', 'n1', 'plan-001', 6000, 10000, 20, 'k1', 1),"
-            "('2025-06-02', 'n2', 'plan-002', 4000, 11000, 30, 'k2', 3),"
-            "('2025-07-05', 'n3', 'plan-001', 999, NULL, NULL, 'k3', 3)"
+            "('2025-06-01', 'n1', '11873201', 6000, 10000, 20, 'k1', 1),"
+            "('2025-06-02', 'n2', '11873202', 4000, 11000, 30, 'k2', 3),"
+            "('2025-07-05', 'n3', '11873201', 999, NULL, NULL, 'k3', 3)"
         )
         con.execute(
             "INSERT INTO xinghe (date, note_id, flow_type, window_days, gmv, buyers, _key, _ingest_id) VALUES "
@@ -191,7 +191,7 @@ def test_settle_several_contracts_gives_json_lines(store):
 
 
 def test_xhs_contract_with_plan_scope_and_juguang_gmv(store):
-    # plan-001 → note n1 (n3 is outside the period): spend 6,000, 聚光 7-day GMV 10,000.
+    # 11873201 → note n1 (n3 is outside the period): spend 6,000, 聚光 7-day GMV 10,000.
     # xhs: 6,000 − 10,000 / (3.0 × 0.8) = 6,000 − 4,166.666… = 1,833.33 before cap;
     # cap 0.30 × 6,000 = 1,800.00 binds.
     r = run("settle", "--contract", XHS, "--store", store, "--json", "--as-of", "2025-08-01")
