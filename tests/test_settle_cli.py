@@ -323,10 +323,16 @@ def test_contract_check_bad(tmp_path, capsys):
 
 def test_contract_check_against_the_store(store, tmp_path, capsys):
     assert run("contract", "check", EXAMPLE, XHS, "--store", store).exit_code == 0
-    # tiered.yaml reads the 15-day window, which this store does not hold
-    code, out, err = run_main(capsys, "contract", "check", TIERED, "--store", store)
+    assert run("contract", "check", TIERED, "--store", store).exit_code == 0
+    # a 15-day window, which this store does not hold
+    w = tmp_path / "w15.yaml"
+    w.write_text(
+        Path(TIERED).read_text(encoding="utf-8").replace("window_days: 7", "window_days: 15"),
+        encoding="utf-8",
+    )
+    code, out, err = run_main(capsys, "contract", "check", str(w), "--store", store)
     assert code == 1 and out == ""
-    assert f"{TIERED}:9: gmv.window_days 15 is not in the store (expected one of 7, 30)" in err
+    assert f"{w}:9: gmv.window_days 15 is not in the store (expected one of 7, 30)" in err
     p = tmp_path / "flow.yaml"
     p.write_text(
         Path(EXAMPLE)
