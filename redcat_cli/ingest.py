@@ -111,6 +111,29 @@ def ingest(
     forced = get_kind(source) if source else None
     say = progress or (lambda stage, name: None)
     store_p = Path(store_path)
+    existed = store_p.exists()
+    try:
+        return _ingest(store_p, paths, kinds, forced, encoding, date_order, strict, say)
+    except BaseException:
+        if not existed:  # a failed first ingest leaves no store behind
+            for leftover in (store_p, store_p.with_name(store_p.name + ".wal")):
+                try:
+                    leftover.unlink()
+                except OSError:
+                    pass
+        raise
+
+
+def _ingest(
+    store_p: Path,
+    paths: Sequence[str],
+    kinds: dict[str, Kind],
+    forced: Kind | None,
+    encoding: str | None,
+    date_order: str | None,
+    strict: bool,
+    say: Progress,
+) -> IngestReport:
     results: list[FileResult] = []
     with open_store(store_p, read_only=False) as store:
         con = store.con

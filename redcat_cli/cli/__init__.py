@@ -44,11 +44,39 @@ class LazyGroup(click.Group):
         module, attr, _ = COMMANDS[cmd_name]
         return getattr(importlib.import_module(module), attr)
 
+    def invoke(self, ctx: click.Context) -> object:
+        """Library errors become one line on stderr and an exit code; never a traceback."""
+        from redcat_cli.errors import RedcatError
+
+        try:
+            return super().invoke(ctx)
+        except RedcatError as e:
+            if _debug():
+                raise
+            click.echo(f"Error: {e}", err=True)
+            ctx.exit(e.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, BrokenPipeError, KeyboardInterrupt):
+            raise
+        except Exception as e:  # a bug: never a traceback for the user
+            if _debug():
+                raise
+            click.echo(
+                f"Internal error: {type(e).__name__}: {e}\n"
+                "  hint: this is a bug in redcat; run again with REDCAT_DEBUG=1 for the traceback.",
+                err=True,
+            )
+            ctx.exit(1)
+        return None
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+
+
+def _debug() -> bool:
+    return os.environ.get("REDCAT_DEBUG") not in (None, "", "0")
 
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -75,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: turns library errors into one clean line and an exit code."""
     from redcat_cli.errors import RedcatError
 
-    debug = os.environ.get("REDCAT_DEBUG") not in (None, "", "0")
+    debug = _debug()
     try:
         rv = cli.main(args=argv, prog_name="redcat", standalone_mode=False)
         code = rv if isinstance(rv, int) else 0

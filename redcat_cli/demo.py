@@ -1,0 +1,51 @@
+"""The bundled example exports, and a fresh folder to run the whole job in."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from redcat_cli.resources import examples_dir
+
+# Ingest order matters where a later export updates an earlier one.
+EXAMPLE_ORDER = [
+    "聚光_笔记投放日报_202506.csv",
+    "聚光_账户日报_202506.csv",
+    "种草星河_内容效果明细_202506.csv",
+    "种草星河_内容效果明细_202506_0715重新导出_近7天.csv",
+    "千牛_订单报表_202506.csv",
+    "千牛_订单明细_202506.csv",
+    "生意参谋_商品日报_202506.csv",
+    "万相台_计划报表_202506.zip",
+    "小红书_笔记数据_202506.xlsx",
+]
+
+
+def example_files() -> list[Path]:
+    folder = examples_dir()
+    files = [folder / name for name in EXAMPLE_ORDER]
+    missing = [f.name for f in files if not f.exists()]
+    if missing:
+        raise FileNotFoundError(f"bundled examples missing: {', '.join(missing)}; reinstall redcat")
+    return files
+
+
+def example_contract() -> Path:
+    return examples_dir() / "contract.yaml"
+
+
+def fresh_folder(base: str | os.PathLike[str] | None = None, name: str = "redcat-demo") -> Path:
+    """A new folder for the demo: DIR as given, or redcat-demo, redcat-demo-2, … in the cwd."""
+    if base is not None:
+        p = Path(base)
+        if p.exists() and any(p.iterdir()):
+            raise FileExistsError(f"{p} exists and is not empty")
+        p.mkdir(parents=True, exist_ok=True)
+        return p
+    cwd = Path.cwd()
+    for i in range(1, 1000):
+        p = cwd / (name if i == 1 else f"{name}-{i}")
+        if not p.exists():
+            p.mkdir()
+            return p
+    raise FileExistsError("too many demo folders here; remove some redcat-demo-* folders")

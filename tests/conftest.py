@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+DATA = Path(__file__).parent / "data"
+SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples"
+
+
+@pytest.fixture(autouse=True)
+def _no_env_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("REDCAT_STORE", raising=False)
+    monkeypatch.delenv("REDCAT_DEBUG", raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    return tmp_path / "store.duckdb"
+
+
+@pytest.fixture
+def run(tmp_path: Path):
+    """Invoke the CLI; stdout, stderr and exit code come back separately."""
+    from redcat_cli.cli import cli
+
+    def _run(*args: str, input: bytes | str | None = None):
+        runner = CliRunner()
+        return runner.invoke(cli, list(args), input=input, catch_exceptions=False)
+
+    return _run
+
+
+def write(path: Path, text: str, encoding: str = "utf-8", bom: bool = False) -> Path:
+    data = text.encode(encoding)
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + data)
+    return path
+
+
+def rows(store_path: Path, sql: str, params: list | None = None) -> list[tuple]:
+    import duckdb
+
+    con = duckdb.connect(str(store_path), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def dump(store_path: Path) -> dict[str, list[tuple]]:
+    """Every table's rows, sorted: the store's whole logical content."""
+    import duckdb
+
+    if not store_path.exists():
+        return {}
+    con = duckdb.connect(str(store_path), read_only=True)
+    try:
+        names = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()]
+        return {n: sorted(con.execute(f'SELECT * FROM "{n}"').fetchall(), key=repr) for n in names}
+    finally:
+        con.close()
+
+
+os.environ.setdefault("REDCAT_LOCK_TIMEOUT", "2")
