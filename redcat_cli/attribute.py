@@ -163,24 +163,26 @@ def totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
 # --- the funnel ------------------------------------------------------------------------
 
 
-def _key_fields(by: str, raw: dict[str, Any]) -> dict[str, Any]:
-    if by == "note":
-        return {"note_id": raw["k"], "note_title": raw["label"]}
-    if by == "day":
-        return {"date": raw["k"]}
-    return {"plan_id": raw["k"], "plan_name": raw["label"]}
+KEY_FIELDS = {"note": ("note_id", "note_title"), "day": ("date",), "plan": ("plan_id", "plan_name")}
+
+
+def base_rows(by: str, raw_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Key fields, sums and side flags of each group (as the query gives them)."""
+    return raw_rows
+
+
+def finish_row(by: str, row: dict[str, Any]) -> dict[str, Any]:
+    """A funnel row in the order of the contract: key, sums and rates, side flags."""
+    r = with_rates(row)
+    out = {k: row[k] for k in KEY_FIELDS[by]}
+    out.update({n: r[n] for n in ROW_FIELDS})
+    out["in_juguang"] = row["in_juguang"]
+    out["in_xinghe"] = row["in_xinghe"]
+    return out
 
 
 def funnel_rows(by: str, raw_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    rows = []
-    for raw in raw_rows:
-        r = with_rates({n: raw[n] for n in SUM_FIELDS})
-        row = _key_fields(by, raw)
-        row.update({n: r[n] for n in ROW_FIELDS})
-        row["in_juguang"] = bool(raw["in_juguang"])
-        row["in_xinghe"] = bool(raw["in_xinghe"])
-        rows.append(row)
-    return rows
+    return [finish_row(by, r) for r in base_rows(by, raw_rows)]
 
 
 def sort_rows(rows: list[dict[str, Any]], by: str, sort: str | None) -> list[dict[str, Any]]:
@@ -191,8 +193,14 @@ def sort_rows(rows: list[dict[str, Any]], by: str, sort: str | None) -> list[dic
     if sort == "key":
         return sorted(rows, key=lambda r: (r[key_name] is None, str(r[key_name])))
 
+    def value(r: dict[str, Any]) -> Any:
+        if sort in RATES:
+            num, den, money = RATES[sort]
+            return ratio(r.get(num), r.get(den), money=money)
+        return r.get(sort)
+
     def k(r: dict[str, Any]) -> tuple[bool, float, str]:
-        v = r.get(sort)
+        v = value(r)
         return (v is None, -float(v) if v is not None else 0.0, str(r[key_name]))
 
     return sorted(rows, key=k)
@@ -427,7 +435,7 @@ def attribute(con: Any, req: Request) -> Result:
             "No 聚光 or 种草星河 facts match these filters.",
             hint="Check --from/--to, --note and --plan against `redcat status`.",
         )
-    rows = funnel_rows(req.by, raw)
+    rows = base_rows(req.by, raw)
     tot = totals(rows)
 
     if req.by == "note":
@@ -456,7 +464,7 @@ def attribute(con: Any, req: Request) -> Result:
         warnings.extend(uwarn)
 
     ordered = sort_rows(rows, req.by, req.sort)
-    shown = ordered[: req.top] if req.top else ordered
+    shown = [finish_row(req.by, r) for r in (ordered[: req.top] if req.top else ordered)]
     return Result(
         request=req,
         flow_type=flow_type,

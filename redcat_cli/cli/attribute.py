@@ -44,6 +44,7 @@ SHOP_COLUMNS = (
     ("cpuv", "CPUV"),
     ("uv_value", "UV value"),
 )
+TABLE_TOP = 30  # rows shown in a table unless --top says otherwise
 PERCENT_FIELDS = {"ctr", "visit_rate", "cart_rate", "interaction_rate", "conversion_rate"}
 
 
@@ -108,7 +109,8 @@ def _tables(res: Any) -> list[Any]:
         if part == 1:
             caption = (
                 "Rates are sums over sums; – where the denominator is 0 or unknown. "
-                "Totals cover every row, shown or not."
+                "Totals cover every row, shown or not"
+                + (" (--top N or --format csv for more)." if len(res.rows) < res.n_rows else ".")
             )
         tables.append(Table(title=what, columns=cols, rows=rows, footer=footer, caption=caption))
 
@@ -214,7 +216,7 @@ def _csv_rows(res: Any) -> tuple[list[str], list[list[Any]]]:
 @click.option("--bootstrap", "n_boot", type=click.IntRange(min=100), default=2000, show_default=True, metavar="N", help="Bootstrap resamples.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap: the same seed gives the same intervals.")
 @click.option("--sort", type=click.Choice(SORT_CHOICES), default=None, help="Sort the funnel, largest first [default: gmv; date order with --by day].")
-@click.option("--top", type=click.IntRange(min=1), default=None, metavar="N", help="Show only the first N funnel rows (totals still cover all).")
+@click.option("--top", type=click.IntRange(min=1), default=None, metavar="N", help=f"Show only the first N funnel rows; totals still cover all [default: {TABLE_TOP} in a table, all in json/csv].")
 @click.option("--plot", type=click.Path(dir_okay=False, writable=True), default=None, metavar="FILE.png", help="Draw x against y with the fit line; r, n and CI in the title.")
 @format_options
 def attribute(
@@ -260,6 +262,9 @@ def attribute(
     from redcat_cli.cli import render
     from redcat_cli.store import open_store
 
+    out = resolve_format(fmt, as_json)
+    if out == "table" and top is None:
+        top = TABLE_TOP  # people read the first rows; scripts (json, csv) get them all
     req = Request(
         by=by,
         x=x,
@@ -288,7 +293,6 @@ def attribute(
         write_plot(plot, res)
         render.notice(f"wrote {plot}")
 
-    out = resolve_format(fmt, as_json)
     if out == "json":
         render.emit_json(to_document(res))
     elif out == "jsonl":

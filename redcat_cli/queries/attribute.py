@@ -194,7 +194,7 @@ def funnel_sql(by: str, scope: Scope) -> tuple[str, dict[str, Any]]:
             SELECT x.note_id AS k, TRUE AS present, {xsums}
             FROM {xrel} AS x {_where(xcond)} GROUP BY x.note_id
         )
-        SELECT COALESCE(jj.k, xx.k) AS k, jj.label, {jcols}, {xcols},
+        SELECT COALESCE(jj.k, xx.k) AS note_id, jj.label AS note_title, {jcols}, {xcols},
                jj.present IS NOT NULL AS in_juguang, xx.present IS NOT NULL AS in_xinghe
         FROM jj FULL OUTER JOIN xx ON jj.k = xx.k
         """
@@ -205,7 +205,7 @@ def funnel_sql(by: str, scope: Scope) -> tuple[str, dict[str, Any]]:
         ), xx AS (
             SELECT x.date AS k, TRUE AS present, {xsums} FROM {xrel} AS x {_where(xcond)} GROUP BY x.date
         )
-        SELECT COALESCE(jj.k, xx.k) AS k, NULL AS label, {jcols}, {xcols},
+        SELECT COALESCE(jj.k, xx.k) AS date, {jcols}, {xcols},
                jj.present IS NOT NULL AS in_juguang, xx.present IS NOT NULL AS in_xinghe
         FROM jj FULL OUTER JOIN xx ON jj.k = xx.k
         ORDER BY 1
@@ -229,7 +229,7 @@ def funnel_sql(by: str, scope: Scope) -> tuple[str, dict[str, Any]]:
             FROM {xrel} AS x LEFT JOIN prim ON prim.note_id = x.note_id
             {_where(xcond)} GROUP BY prim.plan_id
         )
-        SELECT COALESCE(jj.k, xx.k) AS k, jj.label, {jcols}, {xcols},
+        SELECT COALESCE(jj.k, xx.k) AS plan_id, jj.label AS plan_name, {jcols}, {xcols},
                jj.present IS NOT NULL AS in_juguang, xx.present IS NOT NULL AS in_xinghe
         FROM jj FULL OUTER JOIN xx ON jj.k IS NOT DISTINCT FROM xx.k
         """
@@ -237,7 +237,8 @@ def funnel_sql(by: str, scope: Scope) -> tuple[str, dict[str, Any]]:
 
 
 def funnel_sums(con: Any, by: str, scope: Scope) -> list[dict[str, Any]]:
-    """One dict per group: the key, a label, every sum (None when unknown) and side flags."""
+    """One dict per group: its key (note_id and note_title, date, or plan_id and plan_name),
+    every sum (None when unknown) and the side flags in_juguang / in_xinghe."""
     sql, params = funnel_sql(by, scope)
     cur = con.execute(sql, params)
     names = [d[0] for d in cur.description]
