@@ -123,6 +123,15 @@ class Result:
     warnings: list[str] = field(default_factory=list)
     points: tuple[list[float], list[float]] = ((), ())  # type: ignore[assignment]
 
+    @property
+    def sort(self) -> str:
+        return default_sort(self.request)
+
+
+def default_sort(req: Request) -> str:
+    """The funnel's sort field: --sort, else date order by day and GMV otherwise."""
+    return req.sort or ("key" if req.by == "day" else "gmv")
+
 
 # --- rates ---------------------------------------------------------------------------
 
@@ -253,6 +262,12 @@ def correlations(
             for c in cs:
                 d = _corr_dict(req.x, req.y, "day", lag, c)
                 d["n_effective"] = n_eff
+                # the t-test of r again, with n_eff pairs (Pearson and Spearman only)
+                d["p_value_effective"] = (
+                    stats.t_two_sided_p_from_r(c.r, n_eff)
+                    if c.method != "kendall" and c.r is not None and n_eff is not None and n_eff > 3
+                    else None
+                )
                 out.append(d)
         x0, y0 = stats.lagged_pairs(xd, yd, 0, one_day)
         pts = list(zip(x0, y0, strict=True))
@@ -463,7 +478,7 @@ def attribute(con: Any, req: Request) -> Result:
         up, uwarn = uplift(con, scope, req)
         warnings.extend(uwarn)
 
-    ordered = sort_rows(rows, req.by, req.sort)
+    ordered = sort_rows(rows, req.by, default_sort(req))
     shown = [finish_row(req.by, r) for r in (ordered[: req.top] if req.top else ordered)]
     return Result(
         request=req,
@@ -497,7 +512,7 @@ def to_document(res: Result) -> dict[str, Any]:
             "x": req.x,
             "y": req.y,
             "max_lag": req.max_lag,
-            "sort": req.sort or ("key" if req.by == "day" else "gmv"),
+            "sort": res.sort,
             "top": req.top,
         },
         "correlations": res.correlations,

@@ -85,7 +85,7 @@ def betainc(a: float, b: float, x: float) -> float:
     return 1.0 - front * _betacf(b, a, 1.0 - x) / b
 
 
-def t_two_sided_p_from_r(r: float, n: int) -> float:
+def t_two_sided_p_from_r(r: float, n: float) -> float:
     """Two-sided p of H0: rho = 0 for a correlation r from n pairs (t with n - 2 df).
 
     t = r sqrt((n - 2) / (1 - r²)) and P(|T| > t) = I_{1 - r²}((n - 2)/2, 1/2).

@@ -23,12 +23,18 @@ X_CHOICES = ("interactions", "impressions", "clicks", "likes", "collects", "comm
 Y_CHOICES = ("orders", "gmv", "visits", "cart")
 SORT_CHOICES = ("gmv", "roi", "spend", "orders", "interactions", "visits", "key")
 
-# funnel columns shown to people, in two tables: (field, header)
-AD_COLUMNS = (
+# funnel columns shown to people, in three tables that each fit 80 columns: (field, header)
+HEAD_COLUMNS = (
     ("spend", "spend"),
+    ("gmv", "GMV"),
+    ("roi", "ROI"),
+    ("orders", "orders"),
+)
+AD_COLUMNS = (
     ("impressions", "impr."),
     ("clicks", "clicks"),
     ("ctr", "CTR"),
+    ("cpc", "CPC"),
     ("interactions", "interact."),
     ("cpe", "CPE"),
 )
@@ -38,9 +44,6 @@ SHOP_COLUMNS = (
     ("visit_rate", "进店率"),
     ("cart", "cart"),
     ("cart_rate", "加购率"),
-    ("orders", "orders"),
-    ("gmv", "GMV"),
-    ("roi", "ROI"),
     ("cpuv", "CPUV"),
     ("uv_value", "UV value"),
 )
@@ -85,34 +88,35 @@ def _tables(res: Any) -> list[Any]:
     from redcat_cli.cli.render import Table, money
 
     req = res.request
-    keys = _key_columns(req.by)[:1]
+    key_field, key_header = _key_columns(req.by)[0]
     shown = f"top {len(res.rows)} of {res.n_rows}" if len(res.rows) < res.n_rows else f"{res.n_rows}"
+    more = " (--top N or --format csv for more)" if len(res.rows) < res.n_rows else ""
+    # the first table names each row; the other two refer to it by its number (days by date)
+    by_date = req.by == "day"
+    parts = (
+        (HEAD_COLUMNS, f"By {req.by} ({shown}, sorted by {res.sort}) · 种草星河 {res.flow_type}, "
+         f"{res.window_days}-day window", True),
+        (AD_COLUMNS, f"聚光 funnel by {req.by}", by_date),
+        (SHOP_COLUMNS, f"Taobao funnel by {req.by}", by_date),
+    )
     tables = []
-    for part, (columns, what) in enumerate(
-        (
-            (AD_COLUMNS, f"Funnel by {req.by} ({shown}), 聚光 side"),
-            (
-                SHOP_COLUMNS,
-                f"Funnel by {req.by} ({shown}), Taobao side · 种草星河 {res.flow_type}, "
-                f"{res.window_days}-day window",
-            ),
-        )
-    ):
-        cols = [h for _, h in keys] + [h for _, h in columns]
+    for columns, title, named in parts:
+        cols = (["#"] if not by_date else []) + ([key_header] if named else [])
+        cols += [h for _, h in columns]
         rows = []
-        for r in res.rows:
-            key = r[keys[0][0]]
-            key_cells: list[Any] = [key if key is not None else "(no plan)"]
-            rows.append(key_cells + [_cell(f, r[f]) for f, _ in columns])
-        footer = ["total"] + [_cell(f, res.totals[f]) for f, _ in columns]
-        caption = None
-        if part == 1:
-            caption = (
-                "Rates are sums over sums; – where the denominator is 0 or unknown. "
-                "Totals cover every row, shown or not"
-                + (" (--top N or --format csv for more)." if len(res.rows) < res.n_rows else ".")
-            )
-        tables.append(Table(title=what, columns=cols, rows=rows, footer=footer, caption=caption))
+        for i, r in enumerate(res.rows, start=1):
+            cells: list[Any] = [] if by_date else [i]
+            if named:
+                key = r[key_field]
+                cells.append(key if key is not None else "(no plan)")
+            rows.append(cells + [_cell(f, r[f]) for f, _ in columns])
+        lead = len(cols) - len(columns)
+        footer = ["total"] + [""] * (lead - 1) + [_cell(f, res.totals[f]) for f, _ in columns]
+        tables.append(Table(title=title, columns=cols, rows=rows, footer=footer))
+    tables[-1].caption = (
+        "Rates are sums over sums; – where the denominator is 0 or unknown. "
+        f"Totals cover every row, shown or not{more}."
+    )
 
     corr_rows = []
     for c in res.correlations:
@@ -120,11 +124,11 @@ def _tables(res: Any) -> list[Any]:
         row = [c["method"], c["lag_days"], _num(c["r"]), _p(c["p_value"]), ci, c["n"]]
         if req.by == "day":
             ne = c.get("n_effective")
-            row.append(None if ne is None else f"{ne:.1f}")
+            row += [None if ne is None else f"{ne:.1f}", _p(c.get("p_value_effective"))]
         corr_rows.append(row)
-    ccols = ["method", "lag (days)", "r", "p", "95% CI", "n"]
+    ccols = ["method", "lag", "r", "p", "95% CI", "n"]
     if req.by == "day":
-        ccols.append("n effective")
+        ccols += ["n eff.", "p (n eff.)"]
     caption = (
         "CI: Fisher z (Pearson), with the Bonett–Wright variance (Spearman) and the "
         "Fieller–Hartley–Pearson variance (Kendall)."
