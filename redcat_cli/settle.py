@@ -365,7 +365,7 @@ def _settle_cycle(
         roi = s.gmv / s.spend
     guarantee = None
     if contract.roi_guarantee is not None:
-        guarantee = _guarantee(contract, contract.roi_guarantee, s, roi, rounding)
+        guarantee = _guarantee(contract, contract.roi_guarantee, start, s, roi, rounding)
     matched = None
     if contract.matched_investment is not None:
         matched = _matched(contract.matched_investment, s, rounding)
@@ -392,7 +392,12 @@ def _no_payout(
 
 
 def _guarantee(
-    c: Contract, g: RoiGuarantee, s: _Sums, roi: Fraction | None, rounding: str
+    c: Contract,
+    g: RoiGuarantee,
+    start: dt.date,
+    s: _Sums,
+    roi: Fraction | None,
+    rounding: str,
 ) -> GuaranteeLine:
     m = lambda v: _fmt(v, rounding)  # noqa: E731
     segs = s.gmv_by_target
@@ -401,8 +406,9 @@ def _guarantee(
     covered = sum((gmv / Fraction(t) for t, gmv in segs), ZERO)
     if len(segs) == 1:
         target_text: str | None = str(segs[0][0])
-    elif not segs:
-        target_text = str(g.targets[0].roi) if len(g.targets) == 1 else None
+    elif not segs:  # no GMV in the cycle: the target in force when the cycle starts
+        in_force = [t for t in g.targets if t.start <= start]
+        target_text = str(in_force[-1].roi) if in_force else None
     elif covered > 0:
         target_text = _roi_text(s.gmv / covered)  # type: ignore[operator]
     else:

@@ -120,6 +120,24 @@ def test_segment_boundary_day_belongs_to_the_new_target():
     assert c.roi_guarantee.target_roi == "2.5"
 
 
+def test_segments_inside_a_week_cycle():
+    # targets 3.0 from 06-01 and 2.5 from 06-04; ISO week 06-02..06-08 holds both segments.
+    # GMV 6,000 on 06-03 (target 3.0) and 9,000 on 06-05 (target 2.5), spend 8,200 (xhs):
+    # 8,200 − (6,000 / 2.4 + 9,000 / 2.0) = 8,200 − 7,000 = 1,200.00, as in the public example.
+    # The first cycle (Sunday 06-01) has no rows: spend 0, not eligible, target 3.0 in force.
+    targets = 'targets:\n  - {from: 2025-06-01, roi: "3.0"}\n  - {from: 2025-06-04, roi: "2.5"}'
+    c_ = contract(guarantee("xhs", targets), cycle="week")
+    days = [day("2025-06-03", "4100", "6000"), day("2025-06-05", "4100", "9000")]
+    st = settle(c_, days, AFTER)
+    assert st.cycles[1].start == dt.date(2025, 6, 2)
+    assert st.cycles[1].roi_guarantee.payout == D("1200.00")
+    assert st.cycles[0].roi_guarantee.eligible is False
+    assert st.cycles[0].roi_guarantee.target_roi == "3.0"
+    # the last week (06-30) starts with 2.5 in force
+    assert st.cycles[-1].roi_guarantee.target_roi == "2.5"
+    assert st.totals.roi_guarantee_payout == D("1200.00")
+
+
 def test_segmented_trigger_is_exact():
     # Σ GMV/target = 6,000/3.0 + 9,000/2.5 = 5,600. Trigger: 5,600 < 0.8 × spend.
     # spend 7,000.00: 0.8 × 7,000 = 5,600, not below: not triggered.
