@@ -153,8 +153,13 @@ def test_jsonl_one_row_per_line(store: str) -> None:
 def test_tables_for_people(store: str) -> None:
     r = run("attribute", "--store", store, "--window", "7")
     assert r.exit_code == 0, r.stderr
-    assert "Funnel by note" in r.stdout and "7-day window" in r.stdout
+    assert "By note (2, sorted by gmv)" in r.stdout and "7-day window" in r.stdout
+    assert "聚光 funnel by note" in r.stdout and "Taobao funnel by note" in r.stdout
     assert "pearson" in r.stdout and "95% CI" in r.stdout
+    # every line fits an 80-column terminal (CJK characters take two cells)
+    from rich.cells import cell_len
+
+    assert max(cell_len(line) for line in r.stdout.splitlines()) <= 80
     assert "Unmatched notes" not in r.stdout  # N3 has no 7-day rows
     assert "warning" not in r.stdout
 
