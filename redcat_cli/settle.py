@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, Inexact, localcontext
 from fractions import Fraction
 from typing import Any
 
@@ -298,7 +298,24 @@ def settle(
     inputs: Iterable[InputFile] = (),
     redcat_version: str = __version__,
 ) -> Statement:
-    """Settle a contract on daily facts. Days outside the period are ignored."""
+    """Settle a contract on daily facts. Days outside the period are ignored.
+
+    Decimal arithmetic here (sums of rounded lines, spend − payout) runs in a local context
+    that traps ``Inexact``: a Decimal operation that had to round would raise, not drift.
+    """
+    with localcontext() as ctx:
+        ctx.prec = 60
+        ctx.traps[Inexact] = True
+        return _settle(contract, days, as_of, inputs, redcat_version)
+
+
+def _settle(
+    contract: Contract,
+    days: Iterable[DayFacts],
+    as_of: dt.date,
+    inputs: Iterable[InputFile],
+    redcat_version: str,
+) -> Statement:
     rounding = contract.rounding
     by_day: dict[dt.date, list[DayFacts]] = {}
     for d in days:

@@ -190,6 +190,30 @@ def test_settle_several_contracts_gives_json_lines(store):
     assert [json.loads(x)["contract_id"] for x in lines] == ["RC-2025-0618", "RC-2025-0618-XHS"]
 
 
+def test_settle_out_with_several_contracts_is_json_lines(store, tmp_path):
+    out = tmp_path / "statements.jsonl"
+    r = run(
+        "settle",
+        "--contract",
+        EXAMPLE,
+        "--contract",
+        XHS,
+        "--store",
+        store,
+        "--as-of",
+        "2025-08-01",
+        "--out",
+        str(out),
+    )
+    assert r.exit_code == 0
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(x)["totals"]["roi_guarantee_payout"] for x in lines] == [
+        "3000.00",
+        "1800.00",
+    ]
+    assert "Settlement RC-2025-0618-XHS" in r.stdout  # the table still goes to stdout
+
+
 def test_xhs_contract_with_plan_scope_and_juguang_gmv(store):
     # 11873201 → note n1 (n3 is outside the period): spend 6,000, 聚光 7-day GMV 10,000.
     # xhs: 6,000 − 10,000 / (3.0 × 0.8) = 6,000 − 4,166.666… = 1,833.33 before cap;
