@@ -117,8 +117,14 @@ def run_process(argv: list[str]) -> tuple[float, float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--store", type=Path, default=Path(tempfile.gettempdir()) / "redcat-bench" / "attribute.duckdb")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--store",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "redcat-bench" / "attribute.duckdb",
+    )
     ap.add_argument("--rebuild", action="store_true", help="generate the store even if it exists")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
@@ -131,7 +137,9 @@ def main() -> None:
     if args.rebuild or not args.store.exists():
         # in a child process: a forked child inherits its parent's peak RSS, so this
         # process stays small to keep the memory figures of the runs below honest
-        subprocess.run([sys.executable, __file__, "--store", str(args.store), "--build-only"], check=True)
+        subprocess.run(
+            [sys.executable, __file__, "--store", str(args.store), "--build-only"], check=True
+        )
 
     py = sys.executable
     store = str(args.store)
@@ -153,16 +161,32 @@ def main() -> None:
     uplift = ["--baseline", "2024-07-01..2024-09-30", "--compare", "2025-01-01..2025-03-31"]
     cases = [
         ("per note, table (top 30 rows) vs SQL fetch", redcat, sql(BASELINE_NOTE)),
-        ("per note, --json (all 10,000 rows) vs SQL + json.dumps", [*redcat, "--json"], sql(BASELINE_NOTE, True)),
-        ("per day, --json, lag scan 0..14 vs SQL + json.dumps", [*redcat, "--json", "--by", "day", "--max-lag", "14"], sql(BASELINE_DAY, True)),
-        ("per note, table + uplift (2000 resamples) vs SQL fetch", [*redcat, *uplift], sql(BASELINE_NOTE)),
+        (
+            "per note, --json (all 10,000 rows) vs SQL + json.dumps",
+            [*redcat, "--json"],
+            sql(BASELINE_NOTE, True),
+        ),
+        (
+            "per day, --json, lag scan 0..14 vs SQL + json.dumps",
+            [*redcat, "--json", "--by", "day", "--max-lag", "14"],
+            sql(BASELINE_DAY, True),
+        ),
+        (
+            "per note, table + uplift (2000 resamples) vs SQL fetch",
+            [*redcat, *uplift],
+            sql(BASELINE_NOTE),
+        ),
     ]
     # warm the page cache and the bytecode once
     run_process(sql(BASELINE_NOTE))
     run_process(redcat)
 
-    print(f"redcat attribute over {NOTES:,} notes × {DAYS} days; median of {args.repeat} whole processes")
-    header = f"{'case':<58} {'redcat s':>9} {'SQL s':>7} {'ratio':>6} {'redcat MiB':>11} {'SQL MiB':>8}"
+    print(
+        f"redcat attribute over {NOTES:,} notes × {DAYS} days; median of {args.repeat} whole processes"
+    )
+    header = (
+        f"{'case':<58} {'redcat s':>9} {'SQL s':>7} {'ratio':>6} {'redcat MiB':>11} {'SQL MiB':>8}"
+    )
     print(header)
     print("-" * len(header))
     for name, ours, base in cases:

@@ -359,7 +359,9 @@ def uplift(con: Any, scope: q.Scope, req: Request) -> tuple[dict[str, Any], list
             "from": p[0],
             "to": p[1],
             "units": len(units),
-            **{n: t[n] for n in ("spend", "gmv", "impressions", "clicks", "read_uv", "interact_uv")},
+            **{
+                n: t[n] for n in ("spend", "gmv", "impressions", "clicks", "read_uv", "interact_uv")
+            },
             **{n: t[n] for n in ("visits", "cart", "orders", "roi")},
         }
 
@@ -442,7 +444,9 @@ def attribute(con: Any, req: Request) -> Result:
     )
     warnings: list[str] = []
     if flow_type is None:
-        warnings.append("The store holds no 种草星河 rows: outcomes (visits, orders, GMV) are empty.")
+        warnings.append(
+            "The store holds no 种草星河 rows: outcomes (visits, orders, GMV) are empty."
+        )
 
     raw = q.funnel_sums(con, req.by, scope)
     if not raw:

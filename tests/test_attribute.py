@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from redcat_cli import attribute as A
 from redcat_cli.errors import QueryError, UsageError
@@ -30,8 +32,14 @@ def insert(con: Any, table: str, rows: list[dict[str, Any]]) -> None:
 
 
 def jg(date: dt.date, note: str, plan: str, spend: str, **kw: Any) -> dict[str, Any]:
-    row = {"date": date, "note_id": note, "note_title": f"title {note[-2:]}", "plan_id": plan,
-           "plan_name": f"plan {plan}", "spend": D(spend)}
+    row = {
+        "date": date,
+        "note_id": note,
+        "note_title": f"title {note[-2:]}",
+        "plan_id": plan,
+        "plan_name": f"plan {plan}",
+        "spend": D(spend),
+    }
     row.update(kw)
     return row
 
@@ -52,12 +60,90 @@ def standard_facts() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     them shows.
     """
     juguang = [
-        jg(DAY1, N1, "P1", "100.00", impressions=1000, clicks=50, likes=10, comments=2, collects=5, follows=1, shares=2, interactions=20),
-        jg(DAY1, N1, "P1", "50.50", impressions=500, clicks=25, likes=5, comments=1, collects=2, follows=0, shares=2, interactions=None),  # 10 from parts
-        jg(DAY2, N1, "P2", "20.00", impressions=300, clicks=10, likes=1, comments=None, collects=1, follows=0, shares=0, interactions=None),  # unknown
-        jg(DAY1, N2, "P2", "0.00", impressions=0, clicks=0, likes=0, comments=0, collects=0, follows=0, shares=0, interactions=0),
-        jg(DAY2, N2, "P2", "30.25", impressions=200, clicks=4, likes=3, comments=0, collects=0, follows=0, shares=0, interactions=3),
-        jg(DAY1, N4, "P1", "9.99", impressions=100, clicks=1, likes=0, comments=0, collects=0, follows=0, shares=0, interactions=0),
+        jg(
+            DAY1,
+            N1,
+            "P1",
+            "100.00",
+            impressions=1000,
+            clicks=50,
+            likes=10,
+            comments=2,
+            collects=5,
+            follows=1,
+            shares=2,
+            interactions=20,
+        ),
+        jg(
+            DAY1,
+            N1,
+            "P1",
+            "50.50",
+            impressions=500,
+            clicks=25,
+            likes=5,
+            comments=1,
+            collects=2,
+            follows=0,
+            shares=2,
+            interactions=None,
+        ),  # 10 from parts
+        jg(
+            DAY2,
+            N1,
+            "P2",
+            "20.00",
+            impressions=300,
+            clicks=10,
+            likes=1,
+            comments=None,
+            collects=1,
+            follows=0,
+            shares=0,
+            interactions=None,
+        ),  # unknown
+        jg(
+            DAY1,
+            N2,
+            "P2",
+            "0.00",
+            impressions=0,
+            clicks=0,
+            likes=0,
+            comments=0,
+            collects=0,
+            follows=0,
+            shares=0,
+            interactions=0,
+        ),
+        jg(
+            DAY2,
+            N2,
+            "P2",
+            "30.25",
+            impressions=200,
+            clicks=4,
+            likes=3,
+            comments=0,
+            collects=0,
+            follows=0,
+            shares=0,
+            interactions=3,
+        ),
+        jg(
+            DAY1,
+            N4,
+            "P1",
+            "9.99",
+            impressions=100,
+            clicks=1,
+            likes=0,
+            comments=0,
+            collects=0,
+            follows=0,
+            shares=0,
+            interactions=0,
+        ),
     ]
     xinghe = []
     # (date, note) -> (read_uv, interact_uv, visits, cart, buyers, gmv) for 全部流量 / 30 days
@@ -74,9 +160,18 @@ def standard_facts() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             for window in (7, 30):
                 scale = 1 if (flow, window) == ("全部流量", 30) else (fi + 2) * (window // 7 + 1)
                 xinghe.append(
-                    xh(date, note, flow, window, str(D(gmv) * scale if flow != "全部流量" or window != 30 else D(gmv)),
-                       read_uv=read * scale, interact_uv=inter * scale, visit_uv=visits * scale,
-                       cart_uv=cart * scale, buyers=buyers * scale)
+                    xh(
+                        date,
+                        note,
+                        flow,
+                        window,
+                        str(D(gmv) * scale if flow != "全部流量" or window != 30 else D(gmv)),
+                        read_uv=read * scale,
+                        interact_uv=inter * scale,
+                        visit_uv=visits * scale,
+                        cart_uv=cart * scale,
+                        buyers=buyers * scale,
+                    )
                 )
     return juguang, xinghe
 
@@ -266,20 +361,74 @@ def uplift_store(tmp_path: Path) -> Iterator[Any]:
         for i, note in enumerate((N1, N2)):
             spend = D(100 + 7 * ((d * 3 + i) % 5))
             gmv = spend * (D("3.0") if compare else D("2.0")) + D((d * 13 + i * 7) % 40)
-            juguang.append(jg(date, note, "P1", str(spend), impressions=1000 + 10 * d, clicks=40 + (d % 7) + i))
-            xinghe.append(xh(date, note, "全部流量", 30, str(gmv), read_uv=500, interact_uv=50 + d % 3,
-                             visit_uv=40 + (d % 4), cart_uv=10 + (d % 3), buyers=5))
+            juguang.append(
+                jg(date, note, "P1", str(spend), impressions=1000 + 10 * d, clicks=40 + (d % 7) + i)
+            )
+            xinghe.append(
+                xh(
+                    date,
+                    note,
+                    "全部流量",
+                    30,
+                    str(gmv),
+                    read_uv=500,
+                    interact_uv=50 + d % 3,
+                    visit_uv=40 + (d % 4),
+                    cart_uv=10 + (d % 3),
+                    buyers=5,
+                )
+            )
     orders = [
         # buyer a: two paid orders in the baseline; b: one paid, one closed unpaid
-        {"order_id": "1", "buyer": "a", "paid_at": dt.datetime(2025, 6, 2, 10), "status": "交易成功"},
-        {"order_id": "2", "buyer": "a", "paid_at": dt.datetime(2025, 6, 3, 10), "status": "交易成功"},
-        {"order_id": "3", "buyer": "b", "paid_at": dt.datetime(2025, 6, 4, 10), "status": "交易成功"},
+        {
+            "order_id": "1",
+            "buyer": "a",
+            "paid_at": dt.datetime(2025, 6, 2, 10),
+            "status": "交易成功",
+        },
+        {
+            "order_id": "2",
+            "buyer": "a",
+            "paid_at": dt.datetime(2025, 6, 3, 10),
+            "status": "交易成功",
+        },
+        {
+            "order_id": "3",
+            "buyer": "b",
+            "paid_at": dt.datetime(2025, 6, 4, 10),
+            "status": "交易成功",
+        },
         {"order_id": "4", "buyer": "b", "paid_at": None, "status": "交易关闭"},
-        {"order_id": "5", "buyer": "c", "paid_at": dt.datetime(2025, 6, 12, 9), "status": "交易成功"},
-        {"order_id": "6", "buyer": "c", "paid_at": dt.datetime(2025, 6, 15, 9), "status": "交易关闭"},  # refunded after paying
-        {"order_id": "7", "buyer": "d", "paid_at": dt.datetime(2025, 6, 16, 9), "status": "交易成功"},
-        {"order_id": "8", "buyer": "e", "paid_at": dt.datetime(2025, 6, 17, 9), "status": "交易成功"},
-        {"order_id": "9", "buyer": "e", "paid_at": dt.datetime(2025, 6, 18, 9), "status": "交易成功"},
+        {
+            "order_id": "5",
+            "buyer": "c",
+            "paid_at": dt.datetime(2025, 6, 12, 9),
+            "status": "交易成功",
+        },
+        {
+            "order_id": "6",
+            "buyer": "c",
+            "paid_at": dt.datetime(2025, 6, 15, 9),
+            "status": "交易关闭",
+        },  # refunded after paying
+        {
+            "order_id": "7",
+            "buyer": "d",
+            "paid_at": dt.datetime(2025, 6, 16, 9),
+            "status": "交易成功",
+        },
+        {
+            "order_id": "8",
+            "buyer": "e",
+            "paid_at": dt.datetime(2025, 6, 17, 9),
+            "status": "交易成功",
+        },
+        {
+            "order_id": "9",
+            "buyer": "e",
+            "paid_at": dt.datetime(2025, 6, 18, 9),
+            "status": "交易成功",
+        },
     ]
     with open_store(path, read_only=False) as s:
         insert(s.con, "juguang", juguang)
@@ -332,7 +481,9 @@ def test_uplift_intervals_same_seed_same_numbers(uplift_store: Any) -> None:
     assert a == b
     ci = [(m["ci_low"], m["ci_high"]) for m in a["metrics"]]
     assert ci != [(m["ci_low"], m["ci_high"]) for m in c["metrics"]]
-    notes = A.attribute(con, A.Request(baseline=BASE, compare=COMP, n_boot=400, seed=11, resample="notes")).uplift
+    notes = A.attribute(
+        con, A.Request(baseline=BASE, compare=COMP, n_boot=400, seed=11, resample="notes")
+    ).uplift
     assert notes["resampled"] == "notes" and notes["baseline"]["units"] == 2
 
 
@@ -378,3 +529,74 @@ def test_empty_xinghe_still_gives_the_ad_side(tmp_path: Path) -> None:
         res = A.attribute(s.con, A.Request())
     assert res.flow_type is None and res.totals["spend"] == D("12.34") and res.totals["gmv"] is None
     assert any("no 种草星河" in w for w in res.warnings)
+
+
+# --- property: every grouping partitions the same facts ------------------------------------
+
+
+NOTES = [N1, N2, N3, N4]
+DAYS = [DAY1, DAY2, DAY3]
+money_st = st.one_of(st.none(), st.decimals(min_value=0, max_value=10_000, places=2))
+count_st = st.one_of(st.none(), st.integers(min_value=0, max_value=1_000))
+jg_st = st.fixed_dictionaries(
+    {
+        "date": st.sampled_from(DAYS),
+        "note_id": st.sampled_from(NOTES),
+        "plan_id": st.sampled_from(["P1", "P2"]),
+        "spend": money_st,
+        "impressions": count_st,
+        "clicks": count_st,
+        "interactions": count_st,
+    }
+)
+xh_st = st.fixed_dictionaries(
+    {
+        "date": st.sampled_from(DAYS),
+        "note_id": st.sampled_from(NOTES),
+        "flow_type": st.sampled_from(FLOWS),
+        "window_days": st.sampled_from([7, 30]),
+        "gmv": money_st,
+        "buyers": count_st,
+        "visit_uv": count_st,
+    }
+)
+
+
+def _sum(values: list[Any]) -> Any:
+    known = [v for v in values if v is not None]
+    return sum(known[1:], known[0]) if known else None
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(jg_st, max_size=12), st.lists(xh_st, max_size=15))
+def test_totals_are_the_facts_of_one_slice_whatever_the_grouping(
+    tmp_path_factory: Any, juguang: list[dict[str, Any]], xinghe: list[dict[str, Any]]
+) -> None:
+    if not juguang and not xinghe:
+        return
+    path = tmp_path_factory.mktemp("prop") / "s.duckdb"
+    with open_store(path, read_only=False) as s:
+        insert(s.con, "juguang", juguang)
+        insert(s.con, "xinghe", xinghe)
+    with open_store(path) as s:
+        flows = {r["flow_type"] for r in xinghe}
+        flow = "全部流量" if "全部流量" in flows or not xinghe else sorted(flows)[0]
+        window = max((r["window_days"] for r in xinghe if r["flow_type"] == flow), default=None)
+        results = [
+            A.attribute(s.con, A.Request(by=by, flow_type=flow if xinghe else None))
+            for by in ("note", "day", "plan")
+        ]
+    chosen = [r for r in xinghe if (r["flow_type"], r["window_days"]) == (flow, window)]
+    expect = {
+        "spend": _sum([r["spend"] for r in juguang]),
+        "clicks": _sum([r["clicks"] for r in juguang]),
+        "gmv": _sum([r["gmv"] for r in chosen]),
+        "orders": _sum([r["buyers"] for r in chosen]),
+        "visits": _sum([r["visit_uv"] for r in chosen]),
+    }
+    for res in results:
+        for field, value in expect.items():
+            assert res.totals[field] == value, (res.request.by, field)
+            assert _sum([row[field] for row in res.rows]) == value, (res.request.by, field)

@@ -54,20 +54,51 @@ def store(tmp_path: Path) -> str:
         date = dt.date(2025, 6, 1) + dt.timedelta(days=d)
         for i, note in enumerate((N1, N2)):
             juguang.append(
-                {"date": date, "note_id": note, "note_title": f"试色 {i}", "plan_id": "P1",
-                 "plan_name": "口红", "spend": D("50.00") + d + i, "impressions": 1000 + 50 * d,
-                 "clicks": 30 + d + 3 * i, "likes": 5, "comments": 1, "collects": 2, "follows": 0,
-                 "shares": 1, "interactions": 9 + d % 4 + i}
+                {
+                    "date": date,
+                    "note_id": note,
+                    "note_title": f"试色 {i}",
+                    "plan_id": "P1",
+                    "plan_name": "口红",
+                    "spend": D("50.00") + d + i,
+                    "impressions": 1000 + 50 * d,
+                    "clicks": 30 + d + 3 * i,
+                    "likes": 5,
+                    "comments": 1,
+                    "collects": 2,
+                    "follows": 0,
+                    "shares": 1,
+                    "interactions": 9 + d % 4 + i,
+                }
             )
             for window in (7, 30):
                 xinghe.append(
-                    {"date": date, "note_id": note, "flow_type": "全部流量", "window_days": window,
-                     "read_uv": 400, "interact_uv": 30, "visit_uv": 20 + d % 5, "cart_uv": 4,
-                     "buyers": 2 + (d + i) % 3, "gmv": D("120.50") + 3 * d}
+                    {
+                        "date": date,
+                        "note_id": note,
+                        "flow_type": "全部流量",
+                        "window_days": window,
+                        "read_uv": 400,
+                        "interact_uv": 30,
+                        "visit_uv": 20 + d % 5,
+                        "cart_uv": 4,
+                        "buyers": 2 + (d + i) % 3,
+                        "gmv": D("120.50") + 3 * d,
+                    }
                 )
         xinghe.append(
-            {"date": date, "note_id": N3, "flow_type": "全部流量", "window_days": 30,
-             "read_uv": 10, "interact_uv": 1, "visit_uv": 0, "cart_uv": 0, "buyers": 0, "gmv": D("0")}
+            {
+                "date": date,
+                "note_id": N3,
+                "flow_type": "全部流量",
+                "window_days": 30,
+                "read_uv": 10,
+                "interact_uv": 1,
+                "visit_uv": 0,
+                "cart_uv": 0,
+                "buyers": 0,
+                "gmv": D("0"),
+            }
         )
     with open_store(path, read_only=False) as s:
         insert(s.con, "juguang", juguang)
@@ -84,7 +115,18 @@ def test_json_contract(store: str) -> None:
     assert doc["filters"]["by"] == "note" and doc["uplift"] is None
     assert [c["method"] for c in doc["correlations"]] == ["pearson", "spearman", "kendall"]
     for c in doc["correlations"]:
-        assert set(c) >= {"x", "y", "by", "method", "lag_days", "r", "p_value", "ci_low", "ci_high", "n"}
+        assert set(c) >= {
+            "x",
+            "y",
+            "by",
+            "method",
+            "lag_days",
+            "r",
+            "p_value",
+            "ci_low",
+            "ci_high",
+            "n",
+        }
         assert c["x"] == "interactions" and c["y"] == "orders" and c["by"] == "note"
         assert isinstance(c["n"], int) and c["n"] == 2
     notes = {n["note_id"]: n for n in doc["notes"]}
@@ -102,7 +144,9 @@ def test_json_contract(store: str) -> None:
     assert n1["gmv"] == "1644.00"
     assert n1["roi"] == pytest.approx(1644 / 666)
     n3 = notes[N3]
-    assert n3["spend"] is None and n3["roi"] is None and n3["cpuv"] is None and n3["uv_value"] is None
+    assert (
+        n3["spend"] is None and n3["roi"] is None and n3["cpuv"] is None and n3["uv_value"] is None
+    )
     t = doc["totals"]
     assert t["spend"] == "1344.00" and t["gmv"] == "3288.00"
     assert doc["unmatched"]["xinghe_only"] == {"count": 1, "note_ids": [N3]}
@@ -113,9 +157,22 @@ def test_json_contract(store: str) -> None:
 
 def test_json_by_day_with_lag_and_uplift(store: str) -> None:
     r = run(
-        "attribute", "--store", store, "--by", "day", "--max-lag", "2", "--json",
-        "--baseline", "2025-06-01..2025-06-06", "--compare", "2025-06-07..2025-06-12",
-        "--bootstrap", "300", "--seed", "4",
+        "attribute",
+        "--store",
+        store,
+        "--by",
+        "day",
+        "--max-lag",
+        "2",
+        "--json",
+        "--baseline",
+        "2025-06-01..2025-06-06",
+        "--compare",
+        "2025-06-07..2025-06-12",
+        "--bootstrap",
+        "300",
+        "--seed",
+        "4",
     )
     assert r.exit_code == 0, r.stderr
     doc = json.loads(r.stdout)
@@ -125,12 +182,33 @@ def test_json_by_day_with_lag_and_uplift(store: str) -> None:
     u = doc["uplift"]
     assert u["seed"] == 4 and u["bootstrap"] == 300 and u["resampled"] == "days"
     assert MONEY.match(u["baseline"]["spend"])
-    assert [m["metric"] for m in u["metrics"]] == ["roi", "ctr", "interaction_rate", "visit_rate", "cart_rate"]
-    again = json.loads(run(
-        "attribute", "--store", store, "--by", "day", "--max-lag", "2", "--json",
-        "--baseline", "2025-06-01..2025-06-06", "--compare", "2025-06-07..2025-06-12",
-        "--bootstrap", "300", "--seed", "4",
-    ).stdout)
+    assert [m["metric"] for m in u["metrics"]] == [
+        "roi",
+        "ctr",
+        "interaction_rate",
+        "visit_rate",
+        "cart_rate",
+    ]
+    again = json.loads(
+        run(
+            "attribute",
+            "--store",
+            store,
+            "--by",
+            "day",
+            "--max-lag",
+            "2",
+            "--json",
+            "--baseline",
+            "2025-06-01..2025-06-06",
+            "--compare",
+            "2025-06-07..2025-06-12",
+            "--bootstrap",
+            "300",
+            "--seed",
+            "4",
+        ).stdout
+    )
     assert again["uplift"] == u
     assert "autocorrelated" in r.stderr
 
@@ -180,11 +258,17 @@ def test_plot_is_written(store: str, tmp_path: Path) -> None:
         (["--window", "15"], 1, "15-day window"),
         (["--max-lag", "3"], 2, "--by day"),
         (["--baseline", "2025-06-01..2025-06-05"], 2, "--compare"),
-        (["--baseline", "2025-06-05..2025-06-01", "--compare", "2025-06-01..2025-06-02"], 2, "ends before"),
+        (
+            ["--baseline", "2025-06-05..2025-06-01", "--compare", "2025-06-01..2025-06-02"],
+            2,
+            "ends before",
+        ),
         (["--x", "gmv"], 2, "--x"),
     ],
 )
-def test_errors_are_one_line_and_an_exit_code(store: str, args: list[str], code: int, message: str) -> None:
+def test_errors_are_one_line_and_an_exit_code(
+    store: str, args: list[str], code: int, message: str
+) -> None:
     r = run("attribute", "--store", store, *args)
     assert r.exit_code == code
     assert message in r.stderr

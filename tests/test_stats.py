@@ -100,14 +100,22 @@ def test_same_as_scipy(n: int, ties: bool) -> None:
 
 def test_betainc_same_as_scipy() -> None:
     sp = pytest.importorskip("scipy.special")
-    for a, b, x in [(0.5, 0.5, 0.3), (2.0, 0.5, 0.99), (50.0, 0.5, 0.2), (4999.0, 0.5, 0.999), (1.5, 3.0, 0.7)]:
+    for a, b, x in [
+        (0.5, 0.5, 0.3),
+        (2.0, 0.5, 0.99),
+        (50.0, 0.5, 0.2),
+        (4999.0, 0.5, 0.999),
+        (1.5, 3.0, 0.7),
+    ]:
         assert stats.betainc(a, b, x) == pytest.approx(float(sp.betainc(a, b, x)), rel=1e-10)
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.integers(min_value=0, max_value=6), min_size=0, max_size=40))
 def test_count_inversions_matches_brute_force(values: list[int]) -> None:
-    brute = sum(1 for i in range(len(values)) for j in range(i + 1, len(values)) if values[i] > values[j])
+    brute = sum(
+        1 for i in range(len(values)) for j in range(i + 1, len(values)) if values[i] > values[j]
+    )
     assert stats.count_inversions(np.array(values)) == brute
 
 
@@ -130,9 +138,7 @@ def test_lag_scan_finds_a_built_in_lag_of_three_days() -> None:
     noise = rng.normal(0, 10, size=days)
     x = {start + dt.timedelta(days=t): float(engagement[t]) for t in range(days)}
     # the outcome on day t is the engagement of day t − 3, plus noise
-    y = {
-        start + dt.timedelta(days=t): float(engagement[t - 3] + noise[t]) for t in range(3, days)
-    }
+    y = {start + dt.timedelta(days=t): float(engagement[t - 3] + noise[t]) for t in range(3, days)}
     scan = stats.lag_scan(x, y, max_lag=7, step=dt.timedelta(days=1))
     assert scan.best_lag == 3
     assert scan.n_lags == 8
@@ -150,7 +156,9 @@ def test_effective_n_by_hand() -> None:
 
     def r1(a: np.ndarray) -> float:
         m = a.mean()
-        return sum((a[i] - m) * (a[i + 1] - m) for i in range(len(a) - 1)) / sum((v - m) ** 2 for v in a)
+        return sum((a[i] - m) * (a[i + 1] - m) for i in range(len(a) - 1)) / sum(
+            (v - m) ** 2 for v in a
+        )
 
     p = r1(x) * r1(y)
     assert stats.effective_n(x, y) == pytest.approx(min(6, 6 * (1 - p) / (1 + p)))
@@ -176,7 +184,12 @@ def test_bootstrap_same_seed_same_interval_other_seed_other_interval() -> None:
 
 def test_bootstrap_drops_undefined_resamples() -> None:
     lo, hi, used = stats.bootstrap_ratio_uplift(
-        np.array([1.0, 2.0]), np.array([0.0, 1.0]), np.array([3.0]), np.array([1.0]), n_boot=200, seed=1
+        np.array([1.0, 2.0]),
+        np.array([0.0, 1.0]),
+        np.array([3.0]),
+        np.array([1.0]),
+        n_boot=200,
+        seed=1,
     )
     assert 0 < used < 200  # resamples drawing only the zero-denominator day are dropped
     assert lo is not None and hi is not None

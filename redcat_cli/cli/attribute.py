@@ -19,7 +19,17 @@ from redcat_cli.cli.options import (
     store_path,
 )
 
-X_CHOICES = ("interactions", "impressions", "clicks", "likes", "collects", "comments", "shares", "read_uv", "spend")
+X_CHOICES = (
+    "interactions",
+    "impressions",
+    "clicks",
+    "likes",
+    "collects",
+    "comments",
+    "shares",
+    "read_uv",
+    "spend",
+)
 Y_CHOICES = ("orders", "gmv", "visits", "cart")
 SORT_CHOICES = ("gmv", "roi", "spend", "orders", "interactions", "visits", "key")
 
@@ -89,13 +99,19 @@ def _tables(res: Any) -> list[Any]:
 
     req = res.request
     key_field, key_header = _key_columns(req.by)[0]
-    shown = f"top {len(res.rows)} of {res.n_rows}" if len(res.rows) < res.n_rows else f"{res.n_rows}"
+    shown = (
+        f"top {len(res.rows)} of {res.n_rows}" if len(res.rows) < res.n_rows else f"{res.n_rows}"
+    )
     more = " (--top N or --format csv for more)" if len(res.rows) < res.n_rows else ""
     # the first table names each row; the other two refer to it by its number (days by date)
     by_date = req.by == "day"
     parts = (
-        (HEAD_COLUMNS, f"By {req.by} ({shown}, sorted by {res.sort}) · 种草星河 {res.flow_type}, "
-         f"{res.window_days}-day window", True),
+        (
+            HEAD_COLUMNS,
+            f"By {req.by} ({shown}, sorted by {res.sort}) · 种草星河 {res.flow_type}, "
+            f"{res.window_days}-day window",
+            True,
+        ),
         (AD_COLUMNS, f"聚光 funnel by {req.by}", by_date),
         (SHOP_COLUMNS, f"Taobao funnel by {req.by}", by_date),
     )
@@ -154,14 +170,16 @@ def _tables(res: Any) -> list[Any]:
         b, c = u["baseline"], u["compare"]
         urows = []
         for m in u["metrics"]:
-            ci = (
-                f"[{_pct(m['ci_low'])}, {_pct(m['ci_high'])}]" if m["ci_low"] is not None else None
-            )
+            ci = f"[{_pct(m['ci_low'])}, {_pct(m['ci_high'])}]" if m["ci_low"] is not None else None
             fmt = _num if m["metric"] == "roi" else _pct
-            urows.append([m["metric"], fmt(m["baseline"]), fmt(m["compare"]), _pct(m["uplift"]), ci])
+            urows.append(
+                [m["metric"], fmt(m["baseline"]), fmt(m["compare"]), _pct(m["uplift"]), ci]
+            )
         if u["repurchase"] is not None:
             rp = u["repurchase"]
-            urows.append(["repurchase", _pct(rp["baseline"]), _pct(rp["compare"]), _pct(rp["uplift"]), None])
+            urows.append(
+                ["repurchase", _pct(rp["baseline"]), _pct(rp["compare"]), _pct(rp["uplift"]), None]
+            )
         tables.append(
             Table(
                 title=f"Uplift: {b['from']}..{b['to']} → {c['from']}..{c['to']}",
@@ -206,22 +224,111 @@ def _csv_rows(res: Any) -> tuple[list[str], list[list[Any]]]:
 )
 @store_option
 @date_range_options
-@click.option("--note", "notes", multiple=True, metavar="ID", help="Only these notes (repeat, or comma-separated).")
-@click.option("--plan", "plans", multiple=True, metavar="ID", help="Only these 聚光 plans, by id or name (repeat, or comma-separated).")
-@click.option("--flow-type", default=None, metavar="TYPE", help="种草星河 flow type [default: 全部流量].")
-@click.option("--window", "window_days", type=click.IntRange(min=1), default=None, metavar="DAYS", help="种草星河 attribution window [default: the longest in the store].")
-@click.option("--by", type=click.Choice(("note", "day", "plan")), default="note", show_default=True, help="One funnel row (and one correlation point) per note, day or plan.")
-@click.option("--x", "x", type=click.Choice(X_CHOICES), default="interactions", show_default=True, help="Engagement metric to correlate.")
-@click.option("--y", "y", type=click.Choice(Y_CHOICES), default="orders", show_default=True, help="Taobao outcome to correlate (orders = 成交UV).")
-@click.option("--max-lag", type=click.IntRange(min=0), default=0, show_default=True, metavar="N", help="With --by day: correlate the outcome 0..N days after the engagement.")
-@click.option("--baseline", type=PERIOD, default=None, help="Baseline period for the uplift, FROM..TO.")
-@click.option("--compare", type=PERIOD, default=None, help="Period compared with the baseline, FROM..TO.")
-@click.option("--resample", type=click.Choice(("days", "notes")), default="days", show_default=True, help="Bootstrap unit for the uplift intervals.")
-@click.option("--bootstrap", "n_boot", type=click.IntRange(min=100), default=2000, show_default=True, metavar="N", help="Bootstrap resamples.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap: the same seed gives the same intervals.")
-@click.option("--sort", type=click.Choice(SORT_CHOICES), default=None, help="Sort the funnel, largest first [default: gmv; date order with --by day].")
-@click.option("--top", type=click.IntRange(min=1), default=None, metavar="N", help=f"Show only the first N funnel rows; totals still cover all [default: {TABLE_TOP} in a table, all in json/csv].")
-@click.option("--plot", type=click.Path(dir_okay=False, writable=True), default=None, metavar="FILE.png", help="Draw x against y with the fit line; r, n and CI in the title.")
+@click.option(
+    "--note",
+    "notes",
+    multiple=True,
+    metavar="ID",
+    help="Only these notes (repeat, or comma-separated).",
+)
+@click.option(
+    "--plan",
+    "plans",
+    multiple=True,
+    metavar="ID",
+    help="Only these 聚光 plans, by id or name (repeat, or comma-separated).",
+)
+@click.option(
+    "--flow-type", default=None, metavar="TYPE", help="种草星河 flow type [default: 全部流量]."
+)
+@click.option(
+    "--window",
+    "window_days",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="DAYS",
+    help="种草星河 attribution window [default: the longest in the store].",
+)
+@click.option(
+    "--by",
+    type=click.Choice(("note", "day", "plan")),
+    default="note",
+    show_default=True,
+    help="One funnel row (and one correlation point) per note, day or plan.",
+)
+@click.option(
+    "--x",
+    "x",
+    type=click.Choice(X_CHOICES),
+    default="interactions",
+    show_default=True,
+    help="Engagement metric to correlate.",
+)
+@click.option(
+    "--y",
+    "y",
+    type=click.Choice(Y_CHOICES),
+    default="orders",
+    show_default=True,
+    help="Taobao outcome to correlate (orders = 成交UV).",
+)
+@click.option(
+    "--max-lag",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    metavar="N",
+    help="With --by day: correlate the outcome 0..N days after the engagement.",
+)
+@click.option(
+    "--baseline", type=PERIOD, default=None, help="Baseline period for the uplift, FROM..TO."
+)
+@click.option(
+    "--compare", type=PERIOD, default=None, help="Period compared with the baseline, FROM..TO."
+)
+@click.option(
+    "--resample",
+    type=click.Choice(("days", "notes")),
+    default="days",
+    show_default=True,
+    help="Bootstrap unit for the uplift intervals.",
+)
+@click.option(
+    "--bootstrap",
+    "n_boot",
+    type=click.IntRange(min=100),
+    default=2000,
+    show_default=True,
+    metavar="N",
+    help="Bootstrap resamples.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed of the bootstrap: the same seed gives the same intervals.",
+)
+@click.option(
+    "--sort",
+    type=click.Choice(SORT_CHOICES),
+    default=None,
+    help="Sort the funnel, largest first [default: gmv; date order with --by day].",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help=f"Show only the first N funnel rows; totals still cover all [default: {TABLE_TOP} in a table, all in json/csv].",
+)
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    metavar="FILE.png",
+    help="Draw x against y with the fit line; r, n and CI in the title.",
+)
 @format_options
 def attribute(
     store: str | None,

@@ -151,7 +151,7 @@ def _conditions(
         params["plans"] = list(scope.plans)
         if plan_filter_notes:
             # a note's Taobao outcome belongs to the plan when the plan boosted the note
-            sub = [f"list_contains($plans, p.plan_id) OR list_contains($plans, p.plan_name)"]
+            sub = ["list_contains($plans, p.plan_id) OR list_contains($plans, p.plan_name)"]
             if scope.date_from is not None:
                 sub.append("p.date >= $date_from")
             if scope.date_to is not None:
@@ -252,8 +252,8 @@ def note_sides(con: Any, scope: Scope) -> tuple[list[str], list[str], int]:
     xcond = _conditions(scope, table="x", params=params, plan_filter_notes=True)
     xcond = ["x.flow_type = $flow_type", "x.window_days = $window_days", *xcond]
     sql = f"""
-    WITH a AS (SELECT DISTINCT j.note_id FROM {relation('juguang')} AS j {_where(jcond)}),
-         b AS (SELECT DISTINCT x.note_id FROM {relation('xinghe')} AS x {_where(xcond)})
+    WITH a AS (SELECT DISTINCT j.note_id FROM {relation("juguang")} AS j {_where(jcond)}),
+         b AS (SELECT DISTINCT x.note_id FROM {relation("xinghe")} AS x {_where(xcond)})
     SELECT COALESCE(a.note_id, b.note_id), a.note_id IS NOT NULL, b.note_id IS NOT NULL
     FROM a FULL OUTER JOIN b ON a.note_id = b.note_id ORDER BY 1
     """
@@ -284,7 +284,7 @@ def repurchase(con: Any, date_from: dt.date, date_to: dt.date) -> tuple[int, int
     SELECT COUNT(*) FILTER (WHERE n >= 2), COUNT(*)
     FROM (
         SELECT q.buyer, COUNT(DISTINCT q.order_id) AS n
-        FROM {relation('qianniu')} AS q
+        FROM {relation("qianniu")} AS q
         WHERE q.paid_at IS NOT NULL AND q.buyer IS NOT NULL
           AND CAST(q.paid_at AS DATE) BETWEEN $a AND $b
         GROUP BY q.buyer
