@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -269,7 +268,8 @@ def correlations(
                     else None
                 )
                 out.append(d)
-        x0, y0 = stats.lagged_pairs(xd, yd, 0, one_day)
+        plot_lag = result.best_lag if (req.max_lag > 0 and result.best_lag is not None) else 0
+        x0, y0 = stats.lagged_pairs(xd, yd, plot_lag, one_day)
         pts = list(zip(x0, y0, strict=True))
         scan = None
         if req.max_lag > 0:
@@ -538,6 +538,8 @@ def write_plot(path: str, res: Result) -> None:
 
     Written atomically (a temporary file in the same folder, then renamed).
     """
+    import tempfile
+
     import matplotlib
 
     matplotlib.use("Agg")
@@ -546,8 +548,10 @@ def write_plot(path: str, res: Result) -> None:
 
     req = res.request
     xs, ys = res.points
+    # by day with a lag scan the points are x(t) against y(t + best lag)
+    lag = (res.lag_scan or {}).get("best_lag") or 0
     pear = next(
-        (c for c in res.correlations if c["method"] == "pearson" and c["lag_days"] == 0), None
+        (c for c in res.correlations if c["method"] == "pearson" and c["lag_days"] == lag), None
     )
     fig, ax = plt.subplots(figsize=(7, 5), dpi=110)
     ax.scatter(xs, ys, s=14, alpha=0.6)
@@ -562,12 +566,15 @@ def write_plot(path: str, res: Result) -> None:
             if pear["ci_low"] is not None
             else ""
         )
-        title = f"Pearson r = {pear['r']:.3f}, n = {pear['n']} {unit}{ci}"
+        at = f" at lag {lag} days" if lag else ""
+        title = f"Pearson r = {pear['r']:.3f}{at}, n = {pear['n']} {unit}{ci}"
     else:
         title = f"r undefined, n = {len(xs)} {unit}"
     ax.set_title(title, fontsize=10)
-    ax.set_xlabel(req.x)
-    ax.set_ylabel(f"{req.y} ({res.window_days}-day attribution window)")
+    ax.set_xlabel(req.x + (" on day t" if lag else ""))
+    ax.set_ylabel(
+        f"{req.y}{f' on day t + {lag}' if lag else ''} ({res.window_days}-day attribution window)"
+    )
     fig.tight_layout()
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".redcat-plot-", suffix=".png", dir=folder)

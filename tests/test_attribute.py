@@ -519,6 +519,12 @@ def test_by_day_lag_scan_on_the_store(tmp_path: Path) -> None:
     lag3 = [c for c in res.correlations if c["lag_days"] == 3 and c["method"] == "pearson"][0]
     assert lag3["n"] == 87 and lag3["r"] > 0.95 and lag3["n_effective"] is not None
     assert any("autocorrelated" in w for w in res.warnings)
+    # the points to plot pair x(t) with y(t + best lag)
+    xs, ys = res.points
+    assert len(xs) == 87
+    assert all(0 <= y - x // 10 <= 2 for x, y in zip(xs, ys, strict=True))
+    A.write_plot(str(tmp_path / "lag.png"), res)
+    assert (tmp_path / "lag.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_empty_xinghe_still_gives_the_ad_side(tmp_path: Path) -> None:
