@@ -107,29 +107,44 @@ def resolve_slice(
 ) -> tuple[str | None, int | None]:
     """The flow type (default 全部流量) and window (default the longest held for it).
 
-    Returns (None, None) when the store holds no 种草星河 rows at all.
+    Returns (None, None) when the store holds no 种草星河 rows at all. Cheap probes first
+    (DuckDB answers them from its column statistics or stops at the first row); the full
+    list of slices is gathered only to explain an error.
     """
-    slices = xinghe_slices(con)
-    if not slices:
-        return None, None
-    held = sorted({(f, w) for f, w, _ in slices}, key=lambda t: (str(t[0]), t[1] or 0))
-    listing = ", ".join(f"{f} × {w}d" for f, w in held)
+    rel = relation("xinghe")
     wanted = flow_type or DEFAULT_FLOW_TYPE
-    flows = {f for f, _ in held}
-    if wanted not in flows:
+
+    def listing() -> str:
+        held = sorted(
+            {(f, w) for f, w, _ in xinghe_slices(con)}, key=lambda t: (str(t[0]), t[1] or 0)
+        )
+        return ", ".join(f"{f} × {w}d" for f, w in held)
+
+    if (
+        con.execute(f"SELECT 1 FROM {rel} AS x WHERE x.flow_type = ? LIMIT 1", [wanted]).fetchone()
+        is None
+    ):
+        if con.execute(f"SELECT 1 FROM {rel} AS x LIMIT 1").fetchone() is None:
+            return None, None
         raise QueryError(
             f"The store holds no 种草星河 rows with flow type {wanted!r}.",
-            hint=f"It holds: {listing}. Choose one with --flow-type.",
+            hint=f"It holds: {listing()}. Choose one with --flow-type.",
         )
-    windows = sorted(w for f, w in held if f == wanted and w is not None)
     if window_days is None:
-        if not windows:
+        longest = con.execute(
+            f"SELECT max(x.window_days) FROM {rel} AS x WHERE x.flow_type = ?", [wanted]
+        ).fetchone()[0]
+        if longest is None:
             raise QueryError(f"The 种草星河 rows of {wanted!r} have no attribution window.")
-        return wanted, windows[-1]
-    if window_days not in windows:
+        return wanted, int(longest)
+    found = con.execute(
+        f"SELECT 1 FROM {rel} AS x WHERE x.flow_type = ? AND x.window_days = ? LIMIT 1",
+        [wanted, window_days],
+    ).fetchone()
+    if found is None:
         raise QueryError(
             f"The store holds no 种草星河 rows of {wanted!r} with a {window_days}-day window.",
-            hint=f"It holds: {listing}. Choose one with --window.",
+            hint=f"It holds: {listing()}. Choose one with --window.",
         )
     return wanted, window_days
 
