@@ -174,11 +174,6 @@ def totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
 KEY_FIELDS = {"note": ("note_id", "note_title"), "day": ("date",), "plan": ("plan_id", "plan_name")}
 
 
-def base_rows(by: str, raw_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Key fields, sums and side flags of each group (as the query gives them)."""
-    return raw_rows
-
-
 def finish_row(by: str, row: dict[str, Any]) -> dict[str, Any]:
     """A funnel row in the order of the contract: key, sums and rates, side flags."""
     r = with_rates(row)
@@ -190,7 +185,8 @@ def finish_row(by: str, row: dict[str, Any]) -> dict[str, Any]:
 
 
 def funnel_rows(by: str, raw_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [finish_row(by, r) for r in base_rows(by, raw_rows)]
+    """Every group's funnel row (``raw_rows`` as ``queries.attribute.funnel_sums`` gives them)."""
+    return [finish_row(by, r) for r in raw_rows]
 
 
 def sort_rows(rows: list[dict[str, Any]], by: str, sort: str | None) -> list[dict[str, Any]]:
@@ -454,7 +450,7 @@ def attribute(con: Any, req: Request) -> Result:
             "No 聚光 or 种草星河 facts match these filters.",
             hint="Check --from/--to, --note and --plan against `redcat status`.",
         )
-    rows = base_rows(req.by, raw)
+    rows = raw  # key fields, sums and side flags; rates only for the rows shown (finish_row)
     tot = totals(rows)
 
     if req.by == "note":
