@@ -319,25 +319,28 @@ def uplift(con: Any, scope: q.Scope, req: Request) -> tuple[dict[str, Any], list
     base_t, base_u = _period_block(con, scope, req.baseline, req.resample)
     comp_t, comp_u = _period_block(con, scope, req.compare, req.resample)
 
-    def arr(units: list[dict[str, Any]], name: str) -> Any:
-        return np.array([float(u[name]) if u[name] is not None else 0.0 for u in units])
+    def matrix(units: list[dict[str, Any]], part: int) -> Any:
+        names = [RATES[m][part] for m in UPLIFT_METRICS]
+        return np.array(
+            [[float(u[n]) if u[n] is not None else 0.0 for n in names] for u in units],
+            dtype=float,
+        ).reshape(len(units), len(names))
 
+    intervals = stats.bootstrap_ratio_uplifts(
+        matrix(base_u, 0),
+        matrix(base_u, 1),
+        matrix(comp_u, 0),
+        matrix(comp_u, 1),
+        n_boot=req.n_boot,
+        seed=req.seed,
+    )
     metrics = []
-    for name in UPLIFT_METRICS:
-        num, den, _ = RATES[name]
+    for name, (lo, hi, used) in zip(UPLIFT_METRICS, intervals, strict=True):
         b, c = base_t[name], comp_t[name]
         up = (c / b - 1.0) if (b is not None and c is not None and b != 0) else None
-        lo = hi = None
-        used = 0
-        if up is not None:
-            lo, hi, used = stats.bootstrap_ratio_uplift(
-                arr(base_u, num),
-                arr(base_u, den),
-                arr(comp_u, num),
-                arr(comp_u, den),
-                n_boot=req.n_boot,
-                seed=req.seed,
-            )
+        if up is None:
+            lo = hi = None
+            used = 0
         metrics.append(
             {
                 "metric": name,

@@ -354,6 +354,68 @@ def lag_scan(
 # --- bootstrap ----------------------------------------------------------------------------
 
 
+def _resampled_sums(
+    rng: np.random.Generator, values: np.ndarray, n_boot: int, chunk: int
+) -> np.ndarray:
+    """Column sums of ``n_boot`` resamples (rows drawn with replacement) of ``values``.
+
+    Each resample is drawn as row indices, turned into how often each row was drawn, and
+    multiplied with the values: memory stays at ``chunk`` × rows whatever ``n_boot`` is.
+    """
+    n = values.shape[0]
+    out = np.empty((n_boot, values.shape[1]))
+    for start in range(0, n_boot, chunk):
+        m = min(chunk, n_boot - start)
+        idx = rng.integers(0, n, size=(m, n))
+        flat = (idx + (np.arange(m)[:, None] * n)).ravel()
+        counts = np.bincount(flat, minlength=m * n).reshape(m, n).astype(np.float64)
+        out[start : start + m] = counts @ values  # float: the BLAS product
+    return out
+
+
+def bootstrap_ratio_uplifts(
+    base_num: np.ndarray,
+    base_den: np.ndarray,
+    comp_num: np.ndarray,
+    comp_den: np.ndarray,
+    *,
+    n_boot: int,
+    seed: int,
+    level: float = 0.95,
+    chunk: int = 256,
+) -> list[tuple[float | None, float | None, int]]:
+    """Percentile intervals of (Σnum_c/Σden_c) / (Σnum_b/Σden_b) − 1 for k ratios at once.
+
+    Inputs are (units × k) arrays: one row per unit (day or note) of a period, one column per
+    ratio. Units of each period are resampled with replacement, independently per period,
+    with ``numpy.random.default_rng(seed)``; every ratio sees the same resampled units.
+    Resamples whose ratio is undefined (a zero denominator) are dropped; for each ratio the
+    result is (low, high, resamples used).
+    """
+    bn, bd = np.atleast_2d(np.asarray(base_num, float)), np.atleast_2d(np.asarray(base_den, float))
+    cn, cd = np.atleast_2d(np.asarray(comp_num, float)), np.atleast_2d(np.asarray(comp_den, float))
+    k = bn.shape[1]
+    if bn.shape[0] == 0 or cn.shape[0] == 0:
+        return [(None, None, 0)] * k
+    rng = np.random.default_rng(seed)
+    sb = _resampled_sums(rng, np.hstack([bn, bd]), n_boot, chunk)
+    sc = _resampled_sums(rng, np.hstack([cn, cd]), n_boot, chunk)
+    alpha = (1.0 - level) / 2.0
+    out: list[tuple[float | None, float | None, int]] = []
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for j in range(k):
+            rb = sb[:, j] / sb[:, k + j]
+            rc = sc[:, j] / sc[:, k + j]
+            ok = np.isfinite(rb) & np.isfinite(rc) & (rb != 0)
+            up = rc[ok] / rb[ok] - 1.0
+            if up.size == 0:
+                out.append((None, None, 0))
+                continue
+            lo, hi = np.quantile(up, [alpha, 1.0 - alpha])
+            out.append((float(lo), float(hi), int(up.size)))
+    return out
+
+
 def bootstrap_ratio_uplift(
     base_num: np.ndarray,
     base_den: np.ndarray,
@@ -364,26 +426,17 @@ def bootstrap_ratio_uplift(
     seed: int,
     level: float = 0.95,
 ) -> tuple[float | None, float | None, int]:
-    """Percentile interval of (Σnum_c/Σden_c) / (Σnum_b/Σden_b) − 1.
+    """One ratio's interval: ``bootstrap_ratio_uplifts`` on 1-D arrays."""
 
-    Units (rows) of each period are resampled with replacement, independently per period,
-    with ``numpy.random.default_rng(seed)``. Resamples whose ratio is undefined (a zero
-    denominator) are dropped; the count of usable resamples is returned.
-    """
-    rng = np.random.default_rng(seed)
-    bn, bd = np.asarray(base_num, float), np.asarray(base_den, float)
-    cn, cd = np.asarray(comp_num, float), np.asarray(comp_den, float)
-    if bn.size == 0 or cn.size == 0:
-        return None, None, 0
-    ib = rng.integers(0, bn.size, size=(n_boot, bn.size))
-    ic = rng.integers(0, cn.size, size=(n_boot, cn.size))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rb = bn[ib].sum(axis=1) / bd[ib].sum(axis=1)
-        rc = cn[ic].sum(axis=1) / cd[ic].sum(axis=1)
-        ok = np.isfinite(rb) & np.isfinite(rc) & (rb != 0)
-        up = rc[ok] / rb[ok] - 1.0
-    if up.size == 0:
-        return None, None, 0
-    alpha = (1.0 - level) / 2.0
-    lo, hi = np.quantile(up, [alpha, 1.0 - alpha])
-    return float(lo), float(hi), int(up.size)
+    def col(a: np.ndarray) -> np.ndarray:
+        return np.asarray(a, float).reshape(-1, 1)
+
+    return bootstrap_ratio_uplifts(
+        col(base_num),
+        col(base_den),
+        col(comp_num),
+        col(comp_den),
+        n_boot=n_boot,
+        seed=seed,
+        level=level,
+    )[0]
