@@ -193,3 +193,22 @@ def test_bootstrap_drops_undefined_resamples() -> None:
     )
     assert 0 < used < 200  # resamples drawing only the zero-denominator day are dropped
     assert lo is not None and hi is not None
+
+
+def test_bootstrap_of_one_unit_per_period_is_the_point_uplift() -> None:
+    lo, hi, used = stats.bootstrap_ratio_uplift(
+        np.array([30.0]), np.array([10.0]), np.array([60.0]), np.array([12.0]), n_boot=200, seed=0
+    )
+    # every resample is the same single unit: (60/12) / (30/10) − 1 = 2/3
+    assert lo == pytest.approx(2 / 3) and hi == pytest.approx(2 / 3) and used == 200
+
+
+def test_bootstrap_many_ratios_at_once_equals_one_at_a_time() -> None:
+    rng = np.random.default_rng(3)
+    bn, bd, cn, cd = (rng.gamma(2, 10, size=(25, 3)) for _ in range(4))
+    together = stats.bootstrap_ratio_uplifts(bn, bd, cn, cd, n_boot=700, seed=5, chunk=100)
+    for j in range(3):
+        alone = stats.bootstrap_ratio_uplift(
+            bn[:, j], bd[:, j], cn[:, j], cd[:, j], n_boot=700, seed=5
+        )
+        assert together[j] == pytest.approx(alone)
