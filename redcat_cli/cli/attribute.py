@@ -360,11 +360,12 @@ def attribute(
 
     \b
     Examples:
-      redcat attribute                                  # funnel per note + correlations
-      redcat attribute --by day --max-lag 7             # which delay links engagement and orders
+      redcat attribute                          # funnel per note, correlations
+      redcat attribute --by day --max-lag 7     # how many days orders lag
       redcat attribute --x read_uv --y gmv --top 20 --sort roi
-      redcat attribute --baseline 2025-05-01..2025-05-31 --compare 2025-06-01..2025-06-30
-      redcat attribute --json | jq '.correlations[] | select(.method=="pearson")'
+      redcat attribute --baseline 2025-05-01..2025-05-31 \\
+                       --compare 2025-06-01..2025-06-30
+      redcat attribute --json | jq '.correlations[0]'
       redcat attribute --format csv > funnel.csv
       redcat attribute --plot scatter.png
     """
