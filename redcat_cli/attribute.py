@@ -184,11 +184,6 @@ def finish_row(by: str, row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def funnel_rows(by: str, raw_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every group's funnel row (``raw_rows`` as ``queries.attribute.funnel_sums`` gives them)."""
-    return [finish_row(by, r) for r in raw_rows]
-
-
 def sort_rows(rows: list[dict[str, Any]], by: str, sort: str | None) -> list[dict[str, Any]]:
     """Largest first on the sort field (unknown values last); days default to date order."""
     key_name = {"note": "note_id", "day": "date", "plan": "plan_id"}[by]

@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 
-METHODS = ("pearson", "spearman", "kendall")
 Z975 = 1.959963984540054  # the 97.5% quantile of the standard normal
 
 

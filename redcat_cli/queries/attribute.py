@@ -42,7 +42,6 @@ XINGHE_SUMS: dict[str, str] = {
     "orders": "SUM(buyers)",
     "gmv": "SUM(gmv)",
 }
-MONEY_FIELDS = frozenset({"spend", "gmv"})
 BY_CHOICES = ("note", "day", "plan")
 
 
@@ -82,13 +81,6 @@ def check_tables(con: Any) -> None:
             f"The store has no {', '.join(sorted(missing))} table.",
             hint="Is this a redcat store? Create one with `redcat ingest FILE…`.",
         )
-
-
-def fact_counts(con: Any) -> dict[str, int]:
-    out = {}
-    for kind in ("juguang", "xinghe"):
-        out[kind] = con.execute(f"SELECT COUNT(*) FROM {relation(kind)} AS t").fetchone()[0]
-    return out
 
 
 def xinghe_slices(con: Any) -> list[tuple[str | None, int | None, int]]:
