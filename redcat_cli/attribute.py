@@ -315,11 +315,10 @@ def uplift(con: Any, scope: q.Scope, req: Request) -> tuple[dict[str, Any], list
     comp_t, comp_u = _period_block(con, scope, req.compare, req.resample)
 
     def matrix(units: list[dict[str, Any]], part: int) -> Any:
-        names = [RATES[m][part] for m in UPLIFT_METRICS]
-        return np.array(
-            [[float(u[n]) if u[n] is not None else 0.0 for n in names] for u in units],
-            dtype=float,
-        ).reshape(len(units), len(names))
+        """Units × metrics: each metric's numerator (part 0) or denominator (part 1)."""
+        names = [str(RATES[m][part]) for m in UPLIFT_METRICS]
+        cells = [[float(u[n]) if u[n] is not None else 0.0 for n in names] for u in units]
+        return np.asarray(cells, dtype=np.float64).reshape(len(units), len(names))
 
     intervals = stats.bootstrap_ratio_uplifts(
         matrix(base_u, 0),
