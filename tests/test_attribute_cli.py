@@ -304,3 +304,15 @@ def test_command_module_imports_nothing_heavy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_json_by_plan_names_its_rows_plans(store: str) -> None:
+    doc = json.loads(run("attribute", "--store", store, "--by", "plan", "--json").stdout)
+    assert doc["notes"] is None and doc["filters"]["by"] == "plan"
+    plans = {p["plan_id"]: p for p in doc["plans"]}
+    # N3 was boosted by no plan: its outcome forms the row without a plan
+    assert set(plans) == {"P1", None}
+    assert plans["P1"]["plan_name"] == "口红" and plans["P1"]["spend"] == "1344.00"
+    assert plans[None]["spend"] is None and plans[None]["gmv"] == "0.00"
+    assert doc["totals"]["gmv"] == "3288.00"
+    assert doc["unmatched"]["xinghe_only"]["note_ids"] == [N3]
