@@ -197,13 +197,9 @@ def _ingest_table(store: Store, raw: RawTable, batch: int, date_order: str | Non
 
     # Blank rows are not rows.
     missing_set = frozenset(MISSING | set(kind.missing))
-    missing_arr = pa.array(sorted(missing_set), pa.string())
     nonempty = np.zeros(n, dtype=np.int32)
-    trimmed = {}
     for i in range(table.num_columns):
-        col = pc.utf8_trim_whitespace(table.column(i).combine_chunks())
-        trimmed[i] = col
-        nonempty += pc.not_equal(col, "").to_numpy(zero_copy_only=False).astype(np.int32)
+        nonempty += pc.not_equal(table.column(i), "").to_numpy().astype(np.int32)
     keep = nonempty > 0
     res.rows_read = int(keep.sum()) + len(raw.ragged)
 
@@ -211,10 +207,9 @@ def _ingest_table(store: Store, raw: RawTable, batch: int, date_order: str | Non
     skipped = np.zeros(n, dtype=bool)
     check_cols = {0, *[i for i, f in match.columns.items() if f in kind.key or kind.fields[f].required]}
     for i in check_cols:
-        if i in trimmed:
-            skipped |= pc.match_substring_regex(trimmed[i], TOTAL_ROW.pattern).to_numpy(zero_copy_only=False)
-    first_only = (nonempty == 1) & (pc.not_equal(trimmed[0], "").to_numpy(zero_copy_only=False) if n else keep)
-    # footers: trailing rows with a single text cell in the first column
+        if i < table.num_columns:
+            skipped |= pc.match_substring_regex(table.column(i), TOTAL_ROW.pattern).to_numpy()
+    first_only = (nonempty == 1) & (pc.not_equal(table.column(0), "").to_numpy() if n else keep)
     idx = n - 1
     while idx >= 0 and (not keep[idx] or first_only[idx] or skipped[idx]):
         if keep[idx] and first_only[idx] and not _first_is_data(kind, match):
@@ -228,9 +223,15 @@ def _ingest_table(store: Store, raw: RawTable, batch: int, date_order: str | Non
     lower_bound: dict[int, list[str]] = {}
     typed: dict[str, Any] = {}
     active_idx = np.nonzero(active)[0]
-    sub = table.take(pa.array(active_idx)) if len(active_idx) != n else table
-    sub_lines = lines[active_idx]
     m = len(active_idx)
+    if m == n:
+        sub = table
+    elif m and active_idx[-1] - active_idx[0] + 1 == m:  # one contiguous run: a zero-copy slice
+        sub = table.slice(int(active_idx[0]), m)
+    else:
+        sub = table.filter(pa.array(active))
+    sub_lines = lines[active_idx]
+    del table
     for ci, fname in match.columns.items():
         f = kind.fields[fname]
         col = sub.column(ci).combine_chunks()
@@ -263,8 +264,10 @@ def _ingest_table(store: Store, raw: RawTable, batch: int, date_order: str | Non
     for rg in raw.ragged:
         res.rejects.append(Reject(rg.line, rg.reason, rg.fields))
     if errors:
-        for r in sorted(errors):
-            res.rejects.append(Reject(int(sub_lines[r]), "; ".join(errors[r]), _raw_fields(sub, r)))
+        bad_rows = sorted(errors)
+        raw_rows = sub.take(pa.array(bad_rows)).to_pylist()
+        for r, cells in zip(bad_rows, raw_rows, strict=True):
+            res.rejects.append(Reject(int(sub_lines[r]), "; ".join(errors[r]), list(cells.values())))
     res.values_lower_bound = sum(len(v) for k, v in lower_bound.items() if k not in errors)
 
     good = np.ones(m, dtype=bool)
@@ -274,6 +277,7 @@ def _ingest_table(store: Store, raw: RawTable, batch: int, date_order: str | Non
     cols: dict[str, Any] = {}
     for fname, arr in typed.items():
         cols[fname] = arr.take(pa.array(good_idx)) if len(good_idx) != m else arr
+    cols["_key"] = _arrow_key(kind, cols, len(good_idx))
     cols["_line"] = pa.array(sub_lines[good_idx], pa.int64())
     lb_values = [",".join(lower_bound[r]) if r in lower_bound else None for r in good_idx.tolist()] if lower_bound else None
     cols["_lower_bound"] = pa.array(lb_values, pa.string()) if lb_values else pa.nulls(len(good_idx), pa.string())
@@ -300,107 +304,98 @@ def _first_is_data(kind: Kind, match: Any) -> bool:
     return len(kind.required) <= 1 and not kind.required_any and 0 in match.columns
 
 
-def _raw_fields(table: Any, r: int) -> list[str]:
-    return [table.column(i)[r].as_py() for i in range(table.num_columns)]
+def _arrow_key(kind: Kind, cols: dict[str, Any], n: int) -> Any:
+    """The natural key as one text column: key parts joined by U+001F, a missing part as ''."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-
-def _key_expr(kind: Kind, present: set[str], prefix: str = "") -> str:
     parts = []
     for k in kind.key:
-        if k in present:
-            parts.append(f"coalesce(CAST({prefix}{quote(k)} AS VARCHAR), '')")
+        if k in cols:
+            parts.append(pc.fill_null(pc.cast(cols[k], pa.string()), ""))
         else:
-            parts.append("''")
-    return "concat_ws(chr(31), " + ", ".join(parts) + ")" if len(parts) > 1 else parts[0]
+            parts.append(pa.scalar("", pa.string()))
+    if len(parts) == 1:
+        part = parts[0]
+        return part if not isinstance(part, pa.Scalar) else pa.array([""] * n, pa.string())
+    return pc.binary_join_element_wise(*parts, "\x1f")
 
 
 def _upsert(store: Store, kind: Kind, staged: Any, ingest_id: int, res: FileResult) -> None:
     """Classify each row against the file itself and the store, then write."""
+    import pyarrow.compute as pc
+
     con = store.con
     present = [c for c in staged.column_names if not c.startswith("_")]
-    pset = set(present)
     T = quote(kind.table)
     H = quote(kind.history_table)
-    con.register("redcat_staged_in", staged)
-    try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE redcat_s AS SELECT *, {_key_expr(kind, pset)} AS _key FROM redcat_staged_in"
-        )
-    finally:
-        con.unregister("redcat_staged_in")
     same = " AND ".join(f"a.{quote(c)} IS NOT DISTINCT FROM b.{quote(c)}" for c in present) or "TRUE"
-
-    # 1. Rows of this file that repeat an earlier row's key: duplicate if equal, conflict if not.
-    n_rows, n_keys = con.execute("SELECT count(*), count(DISTINCT _key) FROM redcat_s").fetchall()[0]
-    if n_keys != n_rows:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE redcat_first AS "
-            "SELECT _key, min(_line) AS _first FROM redcat_s GROUP BY _key HAVING count(*) > 1"
-        )
-        pairs = con.execute(
-            f"SELECT b._line, a._line, ({same}) AS same FROM redcat_s b "
-            f"JOIN redcat_first f ON f._key = b._key AND b._line > f._first "
-            f"JOIN redcat_s a ON a._key = f._key AND a._line = f._first ORDER BY b._line"
-        ).fetchall()
-        drop = []
-        for line, first, is_same in pairs:
-            drop.append(line)
-            if is_same:
-                res.rows_duplicate += 1
-            else:
-                diff = _differences(con, present, line, first)
+    src = "redcat_staged"
+    con.register(src, staged)
+    try:
+        # 1. Rows of this file that repeat an earlier row's key: duplicate if equal, conflict if not.
+        if staged.num_rows and pc.count_distinct(staged.column("_key")).as_py() != staged.num_rows:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE redcat_s AS SELECT * FROM {src}")
+            con.unregister(src)
+            src = "redcat_s"
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE redcat_first AS "
+                "SELECT _key, min(_line) AS _first FROM redcat_s GROUP BY _key HAVING count(*) > 1"
+            )
+            pairs = (
+                "FROM redcat_s b JOIN redcat_first f ON f._key = b._key AND b._line > f._first "
+                "JOIN redcat_s a ON a._key = f._key AND a._line = f._first"
+            )
+            res.rows_duplicate += int(con.execute(f"SELECT count(*) {pairs} WHERE {same}").fetchall()[0][0])
+            acols = ", ".join(f"a.{quote(c)}" for c in present)
+            bcols = ", ".join(f"b.{quote(c)}" for c in present)
+            k = len(present)
+            for r in con.execute(f"SELECT b._line, a._line, {acols}, {bcols} {pairs} WHERE NOT ({same}) ORDER BY b._line").fetchall():
+                first_vals, vals = r[2 : 2 + k], r[2 + k :]
+                diffs = [f"{c}: {x} vs {y}" for c, x, y in zip(present, first_vals, vals, strict=True) if x != y]
+                diff = "; ".join(diffs[:3]) + ("; …" if len(diffs) > 3 else "")
                 res.rejects.append(
-                    Reject(int(line), f"conflict: same key as line {first} with different values ({diff})",
-                           _fields_of(con, line, present))
+                    Reject(int(r[0]), f"conflict: same key as line {r[1]} with different values ({diff})",
+                           ["" if v is None else str(v) for v in vals])
                 )
-        con.execute("DELETE FROM redcat_s WHERE _line IN (SELECT unnest(?::BIGINT[]))", [drop])
+            con.execute("DELETE FROM redcat_s USING redcat_first f WHERE redcat_s._key = f._key AND redcat_s._line > f._first")
 
-    # 2. Against the store: new, duplicate, or updated.
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE redcat_c AS SELECT b._key, "
-        f"CASE WHEN a._key IS NULL THEN 0 WHEN ({same}) THEN 1 ELSE 2 END AS c "
-        f"FROM redcat_s b LEFT JOIN {T} a ON a._key = b._key"
-    )
-    counts = dict(con.execute("SELECT c, count(*) FROM redcat_c GROUP BY c").fetchall())
-    res.rows_loaded = int(counts.get(0, 0))
-    res.rows_duplicate += int(counts.get(1, 0))
-    res.rows_updated = int(counts.get(2, 0))
-
-    collist = ", ".join(quote(c) for c in present)
-    if res.rows_updated:
-        all_cols = ", ".join(quote(c) for c in [*kind.fields, "_key", "_ingest_id", "_line", "_lower_bound"])
+        # 2. Against the store: new, duplicate, or updated.
         con.execute(
-            f"INSERT INTO {H} ({all_cols}, _superseded_by) SELECT {', '.join('t.' + quote(c) for c in [*kind.fields, '_key', '_ingest_id', '_line', '_lower_bound'])}, {ingest_id} "
-            f"FROM {T} t JOIN redcat_c c ON c._key = t._key AND c.c = 2"
+            f"CREATE OR REPLACE TEMP TABLE redcat_c AS SELECT b._key, "
+            f"CASE WHEN ({same}) THEN 1 ELSE 2 END AS c "
+            f"FROM {src} b JOIN {T} a ON a._key = b._key"
         )
-        sets = ", ".join(f"{quote(c)} = u.{quote(c)}" for c in present)
-        con.execute(
-            f"UPDATE {T} SET {sets}, _ingest_id = {ingest_id}, _line = u._line, _lower_bound = u._lower_bound "
-            f"FROM (SELECT s.* FROM redcat_s s JOIN redcat_c c ON c._key = s._key AND c.c = 2) u "
-            f"WHERE {T}._key = u._key"
-        )
-    if res.rows_loaded:
-        con.execute(
-            f"INSERT INTO {T} ({collist}, _key, _ingest_id, _line, _lower_bound) "
-            f"SELECT {', '.join('s.' + quote(c) for c in present)}, s._key, {ingest_id}, s._line, s._lower_bound "
-            f"FROM redcat_s s JOIN redcat_c c ON c._key = s._key AND c.c = 0"
-        )
-    con.execute("DROP TABLE IF EXISTS redcat_s")
-    con.execute("DROP TABLE IF EXISTS redcat_c")
-    con.execute("DROP TABLE IF EXISTS redcat_first")
+        counts = dict(con.execute("SELECT c, count(*) FROM redcat_c GROUP BY c").fetchall())
+        n_src = int(con.execute(f"SELECT count(*) FROM {src}").fetchall()[0][0])
+        res.rows_duplicate += int(counts.get(1, 0))
+        res.rows_updated = int(counts.get(2, 0))
+        res.rows_loaded = n_src - int(counts.get(1, 0)) - res.rows_updated
 
-
-def _fields_of(con: Any, line: int, present: list[str]) -> list[str]:
-    row = con.execute(f"SELECT {', '.join(quote(c) for c in present)} FROM redcat_s WHERE _line = ?", [line]).fetchall()[0]
-    return ["" if v is None else str(v) for v in row]
-
-
-def _differences(con: Any, present: list[str], line: int, first: int) -> str:
-    cols = ", ".join(quote(c) for c in present)
-    a = con.execute(f"SELECT {cols} FROM redcat_s WHERE _line = ?", [first]).fetchall()[0]
-    b = con.execute(f"SELECT {cols} FROM redcat_s WHERE _line = ?", [line]).fetchall()[0]
-    diffs = [f"{c}: {x} vs {y}" for c, x, y in zip(present, a, b, strict=True) if x != y]
-    return "; ".join(diffs[:3]) + ("; …" if len(diffs) > 3 else "")
+        collist = ", ".join(quote(c) for c in present)
+        if res.rows_updated:
+            names = [*kind.fields, "_key", "_ingest_id", "_line", "_lower_bound"]
+            con.execute(
+                f"INSERT INTO {H} ({', '.join(quote(c) for c in names)}, _superseded_by) "
+                f"SELECT {', '.join('t.' + quote(c) for c in names)}, {ingest_id} "
+                f"FROM {T} t JOIN redcat_c c ON c._key = t._key AND c.c = 2"
+            )
+            sets = ", ".join(f"{quote(c)} = u.{quote(c)}" for c in present)
+            con.execute(
+                f"UPDATE {T} SET {sets}, _ingest_id = {ingest_id}, _line = u._line, _lower_bound = u._lower_bound "
+                f"FROM (SELECT s.* FROM {src} s JOIN redcat_c c ON c._key = s._key AND c.c = 2) u "
+                f"WHERE {T}._key = u._key"
+            )
+        if res.rows_loaded:
+            select = f"SELECT {', '.join('s.' + quote(c) for c in present)}, s._key, {ingest_id}, s._line, s._lower_bound FROM {src} s"
+            if counts:  # some keys are stored already: insert only the new ones
+                select += " ANTI JOIN redcat_c c ON c._key = s._key"
+            con.execute(f"INSERT INTO {T} ({collist}, _key, _ingest_id, _line, _lower_bound) {select}")
+    finally:
+        if src == "redcat_staged":
+            con.unregister(src)
+        for t in ("redcat_s", "redcat_c", "redcat_first"):
+            con.execute(f"DROP TABLE IF EXISTS {t}")
 
 
 def _write_rejects(store_path: Path, res: FileResult) -> Path:
