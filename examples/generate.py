@@ -219,7 +219,7 @@ def xinghe_report(world: dict, path: Path, reexport: Path) -> None:
 def qianniu_orders(world: dict, rng: random.Random, orders_path: Path, items_path: Path) -> None:
     header = ["订单编号", "买家会员名", "买家应付货款", "买家应付邮费", "总金额", "买家实际支付金额", "订单状态",
               "订单创建时间", "订单付款时间", "宝贝标题", "宝贝种类", "宝贝总数量", "店铺名称", "订单关闭原因", "退款金额"]
-    buyers = [f"t**{rng.randint(100, 999)}{c}" for c in "abcdefghijklmnopqrstuvwxyz" for _ in range(4)]
+    buyers = [f"t**{rng.randint(100, 999)}{c}{k}" for c in "abcdefghijklmnopqrstuvwxyz" for k in range(60)]
     regulars = buyers[:30]
     rows, items = [header], [["订单编号", "标题", "价格", "购买数量", "外部系统编号", "商品属性", "套餐信息", "备注", "订单状态", "商家编码"]]
     oid = 3190000000000000000 + rng.randint(0, 10**12)

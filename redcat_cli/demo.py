@@ -49,3 +49,16 @@ def fresh_folder(base: str | os.PathLike[str] | None = None, name: str = "redcat
             p.mkdir()
             return p
     raise FileExistsError("too many demo folders here; remove some redcat-demo-* folders")
+
+
+def halves(store: str) -> tuple[tuple[str, str], tuple[str, str]]:
+    """The first and second half of the 聚光 dates in the store, as ISO strings."""
+    import datetime as dt
+
+    from redcat_cli.store import open_store
+
+    with open_store(store, read_only=True) as st:
+        lo, hi = st.con.execute("SELECT min(date), max(date) FROM juguang").fetchall()[0]
+    days = (hi - lo).days + 1
+    mid = lo + dt.timedelta(days=days // 2 - 1)
+    return (lo.isoformat(), mid.isoformat()), ((mid + dt.timedelta(days=1)).isoformat(), hi.isoformat())

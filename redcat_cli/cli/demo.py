@@ -8,41 +8,55 @@ import click
 @click.command()
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
 def demo(directory: str | None) -> None:
-    """Run redcat on the bundled examples in a fresh folder (DIRECTORY, default ./redcat-demo).
+    """Run the whole job on the bundled examples in a fresh folder (DIRECTORY, default ./redcat-demo).
 
-    Ingests a June-2025 campaign's exports of every kind into a new store and shows what it
-    holds, then prints the commands to run on your own exports.
+    A June-2025 campaign's exports of every kind are ingested into a new store, then: status,
+    attribute (funnel, correlation, ROI uplift between the two halves of the month), settle
+    the example contract, and the HTML report. Finally it prints the commands to run on your
+    own exports.
 
     \b
     Examples:
       redcat demo
       redcat demo /tmp/try-redcat
     """
-    from click import get_current_context
+    import importlib.util
+    import shutil
 
     from redcat_cli.cli.render import notice
-    from redcat_cli.demo import example_files, fresh_folder
+    from redcat_cli.demo import example_contract, example_files, fresh_folder, halves
     from redcat_cli.errors import UsageError
 
     try:
         folder = fresh_folder(directory)
     except FileExistsError as e:
         raise UsageError(str(e), hint="give another DIRECTORY") from None
-    store = folder / "redcat.duckdb"
+    store = str(folder / "redcat.duckdb")
+    contract = folder / "contract.yaml"
+    shutil.copyfile(example_contract(), contract)
     files = [str(f) for f in example_files()]
-    ctx = get_current_context()
-    from redcat_cli.cli.ingest import ingest
-    from redcat_cli.cli.status import status
 
-    notice(f"$ redcat ingest --store {store} <{len(files)} bundled example exports>")
-    ctx.invoke(ingest, files=tuple(files), store=str(store), source=None, encoding=None, date_order=None,
-               strict=False, fmt="table", as_json=False, verbose=0, quiet=False)
-    notice(f"\n$ redcat status --store {store}")
-    ctx.invoke(status, store=str(store), fmt="table", as_json=False)
+    def step(args: list[str], shown: str | None = None) -> None:
+        from redcat_cli.cli import cli
+
+        notice(f"\n$ redcat {shown or ' '.join(args)}")
+        cli.main(args=args, prog_name="redcat", standalone_mode=False)
+
+    step(["ingest", "--store", store, *files], f"ingest --store {store} <{len(files)} bundled example exports>")
+    step(["status", "--store", store])
+    first, second = halves(store)
+    step(["attribute", "--store", store, "--top", "10",
+          "--baseline", f"{first[0]}..{first[1]}", "--compare", f"{second[0]}..{second[1]}"])
+    step(["attribute", "--store", store, "--by", "day", "--max-lag", "7", "--top", "3"])
+    step(["settle", "--store", store, "--contract", str(contract)])
+    report = folder / "report.html"
+    if importlib.util.find_spec("redcat_cli.cli.report") is not None:
+        step(["report", "--store", store, "--contract", str(contract), "--out", str(report),
+              "--baseline", f"{first[0]}..{first[1]}", "--compare", f"{second[0]}..{second[1]}"])
     notice(
-        "\nNow on your own exports:\n"
+        f"\nDone: the demo store, contract and report are in {folder}/.\n"
+        "Now on your own exports:\n"
         "  redcat ingest 聚光笔记日报.csv 种草星河明细.csv 千牛订单.csv   # into ./redcat.duckdb\n"
-        "  redcat status\n"
-        "  redcat sources                                             # what redcat can read\n"
-        f"\nThe demo store is {store}; look around with --store {store}."
+        "  redcat attribute --baseline 2025-05-01..2025-05-31 --compare 2025-06-01..2025-06-30\n"
+        "  redcat settle --contract your-contract.yaml         # start from the demo's contract.yaml"
     )
