@@ -27,7 +27,7 @@ from pathlib import Path
 NOTES = 10_000
 DAYS = 365
 
-GENERATE_JUGUANG = f"""
+GENERATE_JUGUANG = """
 INSERT INTO juguang (date, note_id, note_title, plan_id, plan_name, unit_id, creative_id,
     placement, spend, impressions, clicks, likes, comments, collects, follows, shares,
     interactions, _key, _ingest_id, _line)
@@ -40,11 +40,11 @@ SELECT DATE '2024-07-01' + CAST(d AS INTEGER),
        hash(n, d, 4) % 40, hash(n, d, 5) % 8, hash(n, d, 6) % 20, hash(n, d, 7) % 4,
        hash(n, d, 8) % 6,
        CASE WHEN hash(n, d, 9) % 10 = 0 THEN NULL ELSE (n % 97) + hash(n, d, 10) % 60 END,
-       n || '|' || d, 1, CAST(n * {DAYS} + d AS BIGINT)
-FROM range({NOTES}) AS a(n), range({DAYS}) AS b(d)
+       n || '|' || d, 1, CAST(n * {days} + d AS BIGINT)
+FROM range({notes}) AS a(n), range({days}) AS b(d)
 """
 
-GENERATE_XINGHE = f"""
+GENERATE_XINGHE = """
 INSERT INTO xinghe (date, note_id, creator_name, flow_type, window_days, read_uv, interact_uv,
     visit_uv, cart_uv, buyers, gmv, _key, _ingest_id, _line)
 SELECT DATE '2024-07-01' + CAST(d AS INTEGER),
@@ -56,8 +56,8 @@ SELECT DATE '2024-07-01' + CAST(d AS INTEGER),
        (hash(n, d, 14) % 12) * w // 30,
        ((n % 97) // 20 + hash(n, d, 15) % 4) * w // 30,
        CAST((hash(n, d, 16) % 500000) / 100.0 * w / 30 AS DECIMAL(18,4)),
-       n || '|' || d || '|' || w, 1, CAST(n * {DAYS} + d AS BIGINT)
-FROM range({NOTES}) AS a(n), range({DAYS}) AS b(d), (VALUES (7), (30)) AS c(w)
+       n || '|' || d || '|' || w, 1, CAST(n * {days} + d AS BIGINT)
+FROM range({notes}) AS a(n), range({days}) AS b(d), (VALUES (7), (30)) AS c(w)
 """
 
 JSUMS = """SUM(spend) AS spend, SUM(impressions) AS impressions, SUM(clicks) AS clicks,
@@ -81,7 +81,7 @@ SELECT * FROM j FULL OUTER JOIN x ON j.date = x.date ORDER BY 1
 """
 
 
-def build(path: Path) -> None:
+def build(path: Path, notes: int = NOTES) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from redcat_cli.store import open_store
 
@@ -90,8 +90,8 @@ def build(path: Path) -> None:
         path.unlink()
     t0 = time.perf_counter()
     with open_store(path, read_only=False) as s:
-        s.con.execute(GENERATE_JUGUANG)
-        s.con.execute(GENERATE_XINGHE)
+        s.con.execute(GENERATE_JUGUANG.format(notes=notes, days=DAYS))
+        s.con.execute(GENERATE_XINGHE.format(notes=notes, days=DAYS))
         s.con.execute("CHECKPOINT")
         nj = s.con.execute("SELECT COUNT(*) FROM juguang").fetchone()[0]
         nx = s.con.execute("SELECT COUNT(*) FROM xinghe").fetchone()[0]
@@ -120,25 +120,35 @@ def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    ap.add_argument("--store", type=Path, default=None, help="[default: a file in the temp folder]")
     ap.add_argument(
-        "--store",
-        type=Path,
-        default=Path(tempfile.gettempdir()) / "redcat-bench" / "attribute.duckdb",
+        "--notes", type=int, default=NOTES, help=f"notes in the store [default: {NOTES:,}]"
     )
     ap.add_argument("--rebuild", action="store_true", help="generate the store even if it exists")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.store is None:
+        args.store = Path(tempfile.gettempdir()) / "redcat-bench" / f"attribute-{args.notes}.duckdb"
 
     if args.build_only:
-        build(args.store)
+        build(args.store, args.notes)
         return
     args.store.parent.mkdir(parents=True, exist_ok=True)
     if args.rebuild or not args.store.exists():
         # in a child process: a forked child inherits its parent's peak RSS, so this
         # process stays small to keep the memory figures of the runs below honest
         subprocess.run(
-            [sys.executable, __file__, "--store", str(args.store), "--build-only"], check=True
+            [
+                sys.executable,
+                __file__,
+                "--store",
+                str(args.store),
+                "--notes",
+                str(args.notes),
+                "--build-only",
+            ],
+            check=True,
         )
 
     py = sys.executable
@@ -162,7 +172,7 @@ def main() -> None:
     cases = [
         ("per note, table (top 30 rows) vs SQL fetch", redcat, sql(BASELINE_NOTE)),
         (
-            "per note, --json (all 10,000 rows) vs SQL + json.dumps",
+            f"per note, --json (all {args.notes:,} rows) vs SQL + json.dumps",
             [*redcat, "--json"],
             sql(BASELINE_NOTE, True),
         ),
@@ -182,7 +192,7 @@ def main() -> None:
     run_process(redcat)
 
     print(
-        f"redcat attribute over {NOTES:,} notes × {DAYS} days; median of {args.repeat} whole processes"
+        f"redcat attribute over {args.notes:,} notes × {DAYS} days; median of {args.repeat} whole processes"
     )
     header = (
         f"{'case':<58} {'redcat s':>9} {'SQL s':>7} {'ratio':>6} {'redcat MiB':>11} {'SQL MiB':>8}"
