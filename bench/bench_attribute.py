@@ -10,7 +10,7 @@ The baselines are the same aggregations written directly in DuckDB SQL and run f
 bare ``python -c`` with only ``duckdb`` imported: per-note (or per-day) sums of each side,
 one slice of 种草星河, full outer join, every row fetched.
 
-    python bench/bench_attribute.py [--store PATH] [--rebuild] [--repeat 3]
+    python bench/bench_attribute.py [--notes 10000] [--store PATH] [--rebuild] [--repeat 3]
 """
 
 from __future__ import annotations
