@@ -220,9 +220,10 @@ def load_kinds(directory: str | None = None) -> dict[str, Kind]:
 
     folder = Path(directory) if directory else sources_dir()
     kinds: dict[str, Kind] = {}
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader when built: 7× faster
     for path in sorted(folder.glob("*.yaml")):
         with path.open(encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
+            data = yaml.load(fh, Loader=loader)  # noqa: S506 - a safe loader
         kind = _kind_from_yaml(data, path)
         kinds[kind.name] = kind
     return kinds
