@@ -23,22 +23,8 @@ from typing import Any
 
 from redcat_cli import stats
 from redcat_cli.errors import QueryError, UsageError
+from redcat_cli.metrics import RESAMPLE_CHOICES, SORT_CHOICES, X_CHOICES, Y_CHOICES  # noqa: E402,F401
 from redcat_cli.queries import attribute as q
-
-X_CHOICES = (
-    "interactions",
-    "impressions",
-    "clicks",
-    "likes",
-    "collects",
-    "comments",
-    "shares",
-    "read_uv",
-    "spend",
-)
-Y_CHOICES = ("orders", "gmv", "visits", "cart")
-SORT_CHOICES = ("gmv", "roi", "spend", "orders", "interactions", "visits", "key")
-RESAMPLE_CHOICES = ("days", "notes")
 
 SUM_FIELDS = (*q.JUGUANG_SUMS, *q.XINGHE_SUMS)
 # rate name -> (numerator, denominator, is money)

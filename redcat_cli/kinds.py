@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -161,7 +161,7 @@ class Kind:
         return Match(self, columns, rec, dups, unmatched)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _alias_index(kind: Kind) -> dict[str, str]:
     index: dict[str, str] = {}
     for f in kind.fields.values():

@@ -464,20 +464,10 @@ def _read_xlsx(src: Source, kinds: dict[str, Kind], forced: Kind | None) -> RawT
             lines: list[int] = []
             ragged: list[Ragged] = []
 
-            def take(r: list[str], line: int) -> None:
-                extra = r[ncols:]
-                if any(v.strip() for v in extra):
-                    ragged.append(Ragged(line, r, f"{len(_trim_trailing_empty(r))} cells, the header has {ncols}"))
-                    return
-                r = (r + [""] * ncols)[:ncols]
-                for c, v in enumerate(r):
-                    cols[c].append(v)
-                lines.append(line)
-
             for j, r in enumerate(head[header_idx + 1 :], start=header_idx + 2):
-                take(r, j)
+                _take_row(r, j, ncols, cols, lines, ragged)
             for j, row in enumerate(rows_iter, start=len(head) + 1):
-                take([_cell_text(v) for v in row], j)
+                _take_row([_cell_text(v) for v in row], j, ncols, cols, lines, ragged)
             table = pa.table({f"c{i}": pa.array(cols[i], pa.string()) for i in range(ncols)})
             return RawTable(
                 src.name, sha, None, match, header, header_idx + 1, table,
@@ -488,3 +478,14 @@ def _read_xlsx(src: Source, kinds: dict[str, Kind], forced: Kind | None) -> RawT
     if first_error is not None:
         raise first_error
     raise IngestError(f"{src.name}: the workbook has no sheet with data")
+
+
+def _take_row(r: list[str], line: int, ncols: int, cols: list[list[str]], lines: list[int], ragged: list[Ragged]) -> None:
+    """One worksheet row into the columns; cells beyond the header's width must be empty."""
+    if any(v.strip() for v in r[ncols:]):
+        ragged.append(Ragged(line, r, f"{len(_trim_trailing_empty(r))} cells, the header has {ncols}"))
+        return
+    r = (r + [""] * ncols)[:ncols]
+    for c, v in enumerate(r):
+        cols[c].append(v)
+    lines.append(line)

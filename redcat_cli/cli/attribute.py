@@ -18,20 +18,7 @@ from redcat_cli.cli.options import (
     store_option,
     store_path,
 )
-
-X_CHOICES = (
-    "interactions",
-    "impressions",
-    "clicks",
-    "likes",
-    "collects",
-    "comments",
-    "shares",
-    "read_uv",
-    "spend",
-)
-Y_CHOICES = ("orders", "gmv", "visits", "cart")
-SORT_CHOICES = ("gmv", "roi", "spend", "orders", "interactions", "visits", "key")
+from redcat_cli.metrics import SORT_CHOICES, X_CHOICES, Y_CHOICES  # noqa: E402,F401
 
 # funnel columns shown to people, in three tables that each fit 80 columns: (field, header)
 HEAD_COLUMNS = (

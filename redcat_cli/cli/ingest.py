@@ -7,7 +7,13 @@ from typing import Any
 
 import click
 
-from redcat_cli.cli.options import format_options, resolve_format, store_option, store_path, verbosity_options
+from redcat_cli.cli.options import (
+    format_options,
+    resolve_format,
+    store_option,
+    store_path,
+    verbosity_options,
+)
 
 
 @click.command()

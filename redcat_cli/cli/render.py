@@ -8,9 +8,7 @@ Conventions (the JSON contract relies on them):
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import math
 import os
@@ -60,37 +58,12 @@ def emit_jsonl(records: Iterable[Any]) -> None:
 
 # --- CSV -------------------------------------------------------------------------------
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value: Any) -> str:
-    """Text for a CSV cell that Excel will not run as a formula.
-
-    A cell starting with = + - @ (or a tab/CR) gets a leading apostrophe, unless it is a
-    plain number such as -12.5, which Excel reads as a number anyway.
-    """
-    if value is None:
-        return ""
-    value = to_jsonable(value)
-    text = value if isinstance(value, str) else str(value)
-    if text.startswith(_FORMULA_START):
-        try:
-            float(text)
-            return text
-        except ValueError:
-            return "'" + text
-    return text
-
-
-def write_csv(stream: io.TextIOBase | Any, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    writer = csv.writer(stream, lineterminator="\r\n")
-    writer.writerow([csv_safe(c) for c in columns])
-    for row in rows:
-        writer.writerow([csv_safe(v) for v in row])
-
 
 def emit_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    write_csv(sys.stdout, columns, rows)
+    """CSV on stdout; cells Excel would run as formulas are neutralised (see files.excel_safe)."""
+    from redcat_cli.files import csv_text
+
+    sys.stdout.write(csv_text(columns, ([to_jsonable(v) for v in row] for row in rows)))
 
 
 # --- tables ----------------------------------------------------------------------------
