@@ -15,8 +15,9 @@ It fails (exit 1, one line per problem on stderr) when:
 - a request fails, or anything is requested from outside the file (http, https, ws: a
   self-contained report fetches nothing);
 - an <img> did not load (not complete, or naturalWidth 0), or an <svg> has zero size;
-- the page is wider than the window (horizontal scroll), or an element sticks out past the
-  right edge, or a box clips or scrolls its content sideways (layout errors);
+- the page is wider than the window (horizontal scroll), an element sticks out past the
+  right edge, or a box's content is wider than the box (clipped, scrolled sideways or spilling
+  over its border): layout errors;
 - the page has no image at all (the report's charts are missing).
 
 Exit 0 prints a summary: images, size, time. Exit 2: Chromium missing or did not answer.
@@ -72,8 +73,9 @@ CHECK_JS = r"""
     const r = el.getBoundingClientRect();
     if (r.width === 0 && r.height === 0) continue;
     if (r.right > vw + 1 && !clips(el)) out.overflow.push({el: name(el), right: Math.round(r.right)});
-    const ox = getComputedStyle(el).overflowX;
-    if (ox !== 'visible' && el.scrollWidth > el.clientWidth + 1)
+    // a box whose content is wider than the box: clipped, scrolled, or spilling over its
+    // border (inline boxes have no clientWidth and are skipped)
+    if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1)
       out.clipped.push({el: name(el), scrollWidth: el.scrollWidth, clientWidth: el.clientWidth});
   }
   out.pageWidth = root.scrollWidth;
@@ -264,7 +266,11 @@ def problems_in(events: list[dict[str, Any]], page: dict[str, Any]) -> list[str]
 
 
 def check(
-    report: Path, png: Path | None, width: int = 1280, exe: str | None = None
+    report: Path,
+    png: Path | None,
+    width: int = 1280,
+    exe: str | None = None,
+    media: str = "screen",
 ) -> tuple[list[str], dict[str, Any]]:
     """Open ``report``; return (problems, page facts) and write the full-page screenshot."""
     path = find_chromium(exe)
@@ -285,6 +291,7 @@ def check(
             {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
             session=session,
         )
+        browser.send("Emulation.setEmulatedMedia", {"media": media}, session=session)
         browser.events.clear()
         nav = browser.send("Page.navigate", {"url": report.resolve().as_uri()}, session=session)
         if nav.get("errorText"):
@@ -332,6 +339,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("report", type=Path, help="the HTML file to check")
     ap.add_argument("--png", type=Path, default=None, help="write a full-page screenshot here")
     ap.add_argument("--width", type=int, default=1280, help="window width in CSS pixels [1280]")
+    ap.add_argument(
+        "--media",
+        choices=("screen", "print"),
+        default="screen",
+        help="CSS media to emulate [screen]; print with --width 718 is an A4 page",
+    )
     ap.add_argument("--chromium", default=None, help="Chromium executable [/usr/bin/chromium]")
     args = ap.parse_args(argv)
     if not args.report.is_file():
@@ -339,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     started = time.monotonic()
     try:
-        problems, page = check(args.report, args.png, args.width, args.chromium)
+        problems, page = check(args.report, args.png, args.width, args.chromium, args.media)
     except CheckError as err:
         print(f"browser check: {err}", file=sys.stderr)
         return 2
@@ -353,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     shot = f"; screenshot {args.png}" if args.png else ""
     print(
         f"browser check ok: {args.report}: {n_img} images loaded, {len(page['svgs'])} inline svg, "
-        f"page {page['pageWidth']}x{page['pageHeight']} px at width {args.width}, "
+        f"page {page['pageWidth']}x{page['pageHeight']} px at width {args.width} ({args.media}), "
         f"no console errors, no failed or external requests, no overflow; {took:.1f} s{shot}"
     )
     return 0

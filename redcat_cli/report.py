@@ -454,10 +454,11 @@ code, .id { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-si
 table { border-collapse: collapse; width: 100%; margin: 8px 0 4px; font-size: 12.5px; }
 caption { caption-side: bottom; text-align: left; color: var(--muted); font-size: 12px; padding-top: 6px; }
 th, td { padding: 4px 6px; border-bottom: 1px solid var(--line); vertical-align: top; text-align: left; }
-thead th { border-bottom: 2px solid var(--ink); font-weight: 600; white-space: nowrap; }
+thead th { border-bottom: 2px solid var(--ink); font-weight: 600; }
 tfoot td { border-top: 2px solid var(--ink); border-bottom: none; font-weight: 600; }
 tbody tr:nth-child(even) { background: var(--band); }
-td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+td.n { white-space: nowrap; }
 td.note { min-width: 12em; }
 td.working { color: var(--muted); overflow-wrap: anywhere; }
 td.path { overflow-wrap: anywhere; }
@@ -472,15 +473,28 @@ ul.warnings li { color: var(--muted); font-size: 13px; }
 dl.made { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 2px 16px; font-size: 13px; }
 dl.made dt { color: var(--muted); }
 dl.made dd { margin: 0; overflow-wrap: anywhere; }
+@media (max-width: 960px) {
+  main { padding: 20px 12px 36px; }
+  table { font-size: 11px; }
+  th, td { padding: 3px 3px; }
+  td.note { min-width: 7em; }
+  .id { font-size: 10px; }
+  .figure .value { font-size: 20px; }
+}
 @media (max-width: 760px) { .figures { grid-template-columns: repeat(2, minmax(0, 1fr)); } }
 @media print {
   @page { size: A4; margin: 12mm; }
   body { font-size: 11px; }
   main { max-width: none; padding: 0; }
   h2 { break-after: avoid; }
-  table { font-size: 9.5px; }
+  table { font-size: 9px; }
+  th, td { padding: 2px 3px; }
+  td.note { min-width: 7em; }
+  .id { font-size: 8px; }
   tr, .figure, .chart { break-inside: avoid; }
-  .figures { grid-template-columns: repeat(4, minmax(0, 1fr)); }
+  .figures { grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 8px; }
+  .figure { padding: 8px 10px; }
+  .figure .value { font-size: 17px; }
 }
 """
 
@@ -572,9 +586,9 @@ def _funnel(rep: Report) -> str:
         ("#", "n"),
         ("note", "note"),
         ("spend", "n"),
-        ("impressions", "n"),
+        ("impres&shy;sions", "n"),
         ("CTR", "n"),
-        ("interactions", "n"),
+        ("inter&shy;actions", "n"),
         ("CPE", "n"),
         ("visits", "n"),
         ("orders", "n"),
