@@ -323,8 +323,6 @@ def _arrow_key(kind: Kind, cols: dict[str, Any], n: int) -> Any:
 
 def _upsert(store: Store, kind: Kind, staged: Any, ingest_id: int, res: FileResult) -> None:
     """Classify each row against the file itself and the store, then write."""
-    import pyarrow.compute as pc
-
     con = store.con
     present = [c for c in staged.column_names if not c.startswith("_")]
     T = quote(kind.table)
@@ -334,7 +332,8 @@ def _upsert(store: Store, kind: Kind, staged: Any, ingest_id: int, res: FileResu
     con.register(src, staged)
     try:
         # 1. Rows of this file that repeat an earlier row's key: duplicate if equal, conflict if not.
-        if staged.num_rows and pc.count_distinct(staged.column("_key")).as_py() != staged.num_rows:
+        n_keys = int(con.execute(f"SELECT count(DISTINCT _key) FROM {src}").fetchall()[0][0])
+        if n_keys != staged.num_rows:
             con.execute(f"CREATE OR REPLACE TEMP TABLE redcat_s AS SELECT * FROM {src}")
             con.unregister(src)
             src = "redcat_s"

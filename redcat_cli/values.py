@@ -318,6 +318,16 @@ def parse_column(
     if ftype == "id":
         return _parse_ids(s, present)
 
+    null_str = pa.scalar(None, pa.string())
+    if ftype in ("int", "date") and not pc.any(pc.match_substring(s, "x", ignore_case=True)).as_py():
+        # Optimistic: Arrow's own parsers for these are strict (digits; YYYY-MM-DD — hex such
+        # as 0x10 aside, excluded above), so when every present value casts, the column is
+        # done without a regex pass.
+        try:
+            return ColumnResult(pc.cast(pc.if_else(present, s, null_str), target))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+
     fast_pattern = _FAST.get(ftype)
     if fast_pattern is not None:
         fast = pc.and_(present, pc.match_substring_regex(s, fast_pattern))
@@ -325,7 +335,6 @@ def parse_column(
         fast = pa.array([False] * len(s), pa.bool_()) if len(s) else pa.array([], pa.bool_())
     rest = pc.and_(present, pc.invert(fast))
 
-    null_str = pa.scalar(None, pa.string())
     fast_text = pc.if_else(fast, s, null_str)
     if fast_pattern is None:
         fast_vals = pa.nulls(len(s), target)
