@@ -207,3 +207,29 @@ def test_column_fast_path_agrees_with_scalar_parser(texts: list[str]) -> None:
             continue
         assert res.values[i].as_py() == expected
         assert i not in res.errors
+
+
+@settings(max_examples=80)
+@given(st.lists(st.one_of(
+    st.from_regex(r"\A[0-9]{1,19}\Z"),
+    st.from_regex(r'\A="[0-9]{0,19}"\Z'),
+    st.from_regex(r"\A'[0-9a-f]{1,24}\Z"),
+    st.sampled_from(["1.93068E+15", "6e1811800000000001000002", '="', '=" 77 "', "-", "null", " x "]),
+    st.text(max_size=6),
+), max_size=25))
+def test_ids_vectorised_agree_with_scalar_parser(texts: list[str]) -> None:
+    res = parse_column(pa.array(texts, pa.string()), "id")
+    for i, t in enumerate(texts):
+        got = res.values[i].as_py()
+        if t.strip() in MISSING:
+            assert got is None
+            continue
+        try:
+            expected = parse_id(t)
+        except ValueError as e:
+            if "scientific" in str(e):
+                assert i in res.errors
+            else:  # an empty id (`=""`) is a missing value
+                assert got is None and i not in res.errors
+            continue
+        assert got == expected, (t, got, expected)

@@ -100,29 +100,39 @@ def ingest(
 
 
 def _progress(quiet: bool, verbose: int) -> Any:
-    """Stage notices on stderr; a live status line when stderr is a terminal."""
+    """Progress on stderr: a bar over each file's stages (read, check values, store) when stderr
+    is a terminal; with -v, one line per stage otherwise."""
     if quiet:
         return lambda stage, name: None
     from redcat_cli.cli.render import stderr_console
 
     console = stderr_console()
-    if not sys.stderr.isatty():
+    if not console.is_terminal:
         def plain(stage: str, name: str) -> None:
             if verbose and stage != "done":
                 console.print(f"{stage}: {name}", markup=False, highlight=False)
         return plain
-    status = console.status("")
-    state = {"started": False}
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(), console=console, transient=True,
+    )
+    steps = {"read": 0, "parse": 1, "store": 2}
+    state: dict[str, Any] = {"task": None, "done": 0}
 
     def live(stage: str, name: str) -> None:
         if stage == "done":
-            if state["started"]:
-                status.stop()
+            if state["task"] is not None:
+                bar.stop()
             return
-        if not state["started"]:
-            status.start()
-            state["started"] = True
-        label = {"read": "reading", "parse": "checking values of", "store": "storing"}.get(stage, stage)
-        status.update(f"{label} {name}")
-
+        if state["task"] is None:
+            bar.start()
+            state["task"] = bar.add_task("", total=None)
+        label = {"read": "reading", "parse": "checking values of", "store": "storing"}[stage]
+        if stage == "read":
+            state["done"] += 1
+        # the total grows as files (and zip members) appear: three stages each
+        bar.update(state["task"], description=f"{label} {name}", total=state["done"] * 3,
+                   completed=(state["done"] - 1) * 3 + steps[stage])
     return live
