@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -80,7 +78,7 @@ def test_later_export_updates_and_keeps_history(store: Path) -> None:
 
 def test_a_file_speaks_only_for_its_columns(store: Path, tmp_path: Path) -> None:
     ingest(store, [str(DATA / "xinghe_v1.csv")])
-    narrow = write(tmp_path / "narrow.csv", "日期,内容ID,流量类型,归因周期,商家GMV\n20250601,%s,全部流量,30天,850.00\n" % NOTE1)
+    narrow = write(tmp_path / "narrow.csv", f"日期,内容ID,流量类型,归因周期,商家GMV\n20250601,{NOTE1},全部流量,30天,850.00\n")
     (f,) = ingest(store, [str(narrow)]).files
     assert counts(f) == (1, 0, 1, 0, 0, 0)
     got = rows(store, "SELECT gmv, buyers, read_uv FROM xinghe WHERE date='2025-06-01' AND flow_type='全部流量' AND window_days=30")

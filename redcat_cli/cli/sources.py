@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from redcat_cli.cli.options import format_options, resolve_format
@@ -25,7 +27,7 @@ def sources(kind: str | None, fmt: str, as_json: bool) -> None:
 
     fmt = resolve_format(fmt, as_json)
     kinds = [get_kind(kind)] if kind else list(load_kinds().values())
-    data = [
+    data: list[dict[str, Any]] = [
         {
             "source": k.name,
             "title": k.title,
@@ -62,6 +64,6 @@ def sources(kind: str | None, fmt: str, as_json: bool) -> None:
             emit_tables([Table("Export kinds (redcat sources KIND for one kind's headers)", ["source", "title", "required headers", "key", "fields"], rows)])
 
 
-def _label(k: dict, name: str) -> str:
+def _label(k: dict[str, Any], name: str) -> str:
     by = {f["field"]: f["headers"][0] if f["headers"] else f["field"] for f in k["fields"]}
     return " or ".join(by.get(p, p) for p in name.split(" or "))
