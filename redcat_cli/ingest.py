@@ -101,8 +101,13 @@ def ingest(
     date_order: str | None = None,
     strict: bool = False,
     progress: Progress | None = None,
+    fixed: dict[str, str] | None = None,
 ) -> IngestReport:
-    """Read every file and load it into the store, in one transaction."""
+    """Read every file and load it into the store, in one transaction.
+
+    ``fixed`` gives fields a value for every row of files that lack that column, e.g.
+    ``{"account": "小王"}`` to keep two 聚光 accounts' daily reports apart.
+    """
     if not paths:
         raise UsageError("no files given", hint="redcat ingest FILE… (use - for stdin)")
     if date_order not in (None, "dmy", "mdy"):
@@ -113,7 +118,7 @@ def ingest(
     store_p = Path(store_path)
     existed = store_p.exists()
     try:
-        return _ingest(store_p, paths, kinds, forced, encoding, date_order, strict, say)
+        return _ingest(store_p, paths, kinds, forced, encoding, date_order, strict, say, fixed or {})
     except BaseException:
         if not existed:  # a failed first ingest leaves no store behind
             for leftover in (store_p, store_p.with_name(store_p.name + ".wal")):
@@ -133,6 +138,7 @@ def _ingest(
     date_order: str | None,
     strict: bool,
     say: Progress,
+    fixed: dict[str, str],
 ) -> IngestReport:
     results: list[FileResult] = []
     with open_store(store_p, read_only=False) as store:
@@ -145,7 +151,7 @@ def _ingest(
                     say("read", src.name)
                     raw = read_source(src, kinds, forced=forced, encoding=encoding)
                     say("parse", src.name)
-                    result = _ingest_table(store, raw, batch, date_order, say)
+                    result = _ingest_table(store, raw, batch, date_order, say, fixed)
                     results.append(result)
             rejected = [r for r in results if r.rows_rejected]
             for r in rejected:
@@ -174,7 +180,9 @@ def _ingest(
 # --- one table ---------------------------------------------------------------------------------
 
 
-def _ingest_table(store: Store, raw: RawTable, batch: int, date_order: str | None, say: Progress) -> FileResult:
+def _ingest_table(
+    store: Store, raw: RawTable, batch: int, date_order: str | None, say: Progress, fixed: dict[str, str]
+) -> FileResult:
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -254,6 +262,19 @@ def _ingest_table(store: Store, raw: RawTable, batch: int, date_order: str | Non
             errors.setdefault(r, []).append(f"{header[ci]}: {reason}")
         for r in parsed.lower_bound_rows:
             lower_bound.setdefault(r, []).append(fname)
+    for fname, text in fixed.items():
+        f = kind.fields.get(fname)
+        if f is None:
+            raise UsageError(
+                f"--set {fname}: {raw.name} is a {kind.name} export, which has no field {fname}",
+                hint=f"its fields: {', '.join(kind.fields)}",
+            )
+        if fname in typed:
+            raise UsageError(f"--set {fname}: {raw.name} has that column ({f.label}) already")
+        one = parse_column(pa.array([text], pa.string()), f.type, missing=frozenset(), date_order=date_order)
+        if one.errors or one.values[0].as_py() is None:
+            raise UsageError(f"--set {fname}={text}: {one.errors.get(0, 'no value')}")
+        typed[fname] = pa.repeat(one.values[0], m)
     # Required fields present?
     for fname in kind.required:
         if fname in typed:

@@ -399,3 +399,19 @@ def test_real_samples(store: Path) -> None:
     for p in creator:
         with pytest.raises(IngestError, match="not recognised"):
             ingest(store, [str(p)])
+
+
+def test_two_accounts_kept_apart_with_set(store: Path, tmp_path: Path) -> None:
+    a = write(tmp_path / "a.csv", "时间,消费\n2025-05-20,59.53\n")
+    b = write(tmp_path / "b.csv", "时间,消费\n2025-05-20,287.76\n")
+    ingest(store, [str(a)], fixed={"account": "LifeCar"})
+    (f,) = ingest(store, [str(b)], fixed={"account": "小王"}).files
+    assert counts(f) == (1, 1, 0, 0, 0, 0)  # another account's day: loaded, not an update
+    assert rows(store, "SELECT account, spend FROM juguang_account ORDER BY account") == [
+        ("LifeCar", Decimal("59.5300")),
+        ("小王", Decimal("287.7600")),
+    ]
+    from redcat_cli.errors import UsageError
+
+    with pytest.raises(UsageError, match="no field"):
+        ingest(store, [str(a)], fixed={"acount": "x"})

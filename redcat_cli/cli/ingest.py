@@ -25,6 +25,14 @@ from redcat_cli.cli.options import (
     help="Day/month order for dates like 1/11/2024 when no day over 12 settles it.",
 )
 @click.option("--strict", is_flag=True, help="Any rejected row fails the command; nothing is committed.")
+@click.option(
+    "--set",
+    "fixed",
+    multiple=True,
+    metavar="FIELD=VALUE",
+    help="Give a field one value for every row of files that lack it, e.g. --set account=小王 "
+    "to keep two 聚光 accounts' daily reports apart.",
+)
 @store_option
 @format_options
 @verbosity_options
@@ -34,6 +42,7 @@ def ingest(
     encoding: str | None,
     date_order: str | None,
     strict: bool,
+    fixed: tuple[str, ...],
     store: str | None,
     fmt: str,
     as_json: bool,
@@ -52,6 +61,7 @@ def ingest(
       redcat ingest 聚光笔记日报.csv 种草星河明细.csv
       redcat ingest --source qianniu --encoding gb18030 ExportOrderList.csv
       redcat ingest 万相台报表.zip --strict --json
+      redcat ingest --set account=小王 聚光账户日报.csv
       cat export.csv | redcat ingest -
     """
     from redcat_cli.cli.render import Table, emit_csv, emit_json, emit_jsonl, emit_tables, notice
@@ -59,11 +69,17 @@ def ingest(
 
     fmt = resolve_format(fmt, as_json)
     path = store_path(store)
+    pairs: dict[str, str] = {}
+    for item in fixed:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise click.BadParameter(f"{item!r}: write it as FIELD=VALUE", param_hint="--set")
+        pairs[name.strip()] = value.strip()
     progress = _progress(quiet, verbose)
     try:
         report = run_ingest(
             path, list(files), source=source, encoding=encoding, date_order=date_order, strict=strict,
-            progress=progress,
+            progress=progress, fixed=pairs,
         )
     finally:
         progress("done", "")
