@@ -19,7 +19,7 @@ import datetime as dt
 import difflib
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -479,6 +479,26 @@ def load_contract(path: str | Path) -> Contract:
     except OSError as e:
         raise ContractError(f"contract {p} cannot be read: {e.strerror}") from None
     return parse_contract(raw, str(p))
+
+
+def load_contracts(paths: Sequence[str | Path]) -> list[Contract]:
+    """Load several contracts; raise one ContractError listing every problem of every file."""
+    contracts: list[Contract] = []
+    errors: list[ContractError] = []
+    for p in paths:
+        try:
+            contracts.append(load_contract(p))
+        except ContractError as e:
+            errors.append(e)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        n = sum(max(len(e.problems), 1) for e in errors)
+        raise ContractError(
+            f"{len(errors)} contracts are invalid ({n} problems)",
+            problems=[p for e in errors for p in (e.problems or [e.message])],
+        )
+    return contracts
 
 
 def parse_contract(raw: bytes | str, path: str = "<contract>") -> Contract:

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
-import tempfile
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import click
@@ -24,47 +21,15 @@ def open_read_only(path: str) -> Iterator[Any]:
         yield store.con
 
 
-def write_atomic(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename."""
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 def run_settlements(
     contract_paths: Sequence[str], store: str, as_of: dt.date, as_of_ingest: int | None = None
 ) -> list[Any]:
     """Load every contract (all problems at once), then settle each one on the store."""
-    from redcat_cli.contract import load_contract
-    from redcat_cli.errors import ContractError
+    from redcat_cli.contract import load_contracts
     from redcat_cli.queries.settle import daily_facts, input_files
     from redcat_cli.settle import settle as settle_contract
 
-    contracts = []
-    errors: list[ContractError] = []
-    for p in contract_paths:
-        try:
-            contracts.append(load_contract(p))
-        except ContractError as e:
-            errors.append(e)
-    if len(errors) == 1:
-        raise errors[0]
-    if errors:
-        n = sum(max(len(e.problems), 1) for e in errors)
-        raise ContractError(
-            f"{len(errors)} contracts are invalid ({n} problems)",
-            problems=[p for e in errors for p in (e.problems or [e.message])],
-        )
+    contracts = load_contracts(contract_paths)
     statements = []
     with open_read_only(store) as con:
         for c in contracts:
@@ -290,7 +255,9 @@ def settle(
             if len(dicts) == 1
             else "".join(render.dumps(d, indent=None) + "\n" for d in dicts)
         )
-        write_atomic(out, text)
+        from redcat_cli.files import atomic_write_text
+
+        atomic_write_text(out, text)
         render.notice(f"wrote {out}")
 
     if fmt == "json" and len(dicts) == 1:
