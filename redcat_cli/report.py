@@ -265,7 +265,10 @@ def _scatter(ax: Any, rep: Report) -> str:
     import numpy as np
 
     res = rep.by_note
-    xs, ys = (list(map(float, v)) for v in res.points)
+    # the store returns notes in no fixed order: sort the points so the same data draws the
+    # same bytes
+    pairs = sorted(zip(map(float, res.points[0]), map(float, res.points[1]), strict=True))
+    xs, ys = [p[0] for p in pairs], [p[1] for p in pairs]
     ax.scatter(xs, ys, s=22, alpha=0.75, color="#2b6cb0", edgecolor="white", linewidth=0.5)
     if len(xs) >= 2 and np.ptp(np.asarray(xs)) > 0:
         slope, icept = np.polyfit(np.asarray(xs), np.asarray(ys), 1)
@@ -452,6 +455,7 @@ code, .id { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-si
 .figure .delta { font-size: 12px; color: var(--muted); }
 .up { color: var(--good); } .down { color: var(--bad); }
 table { border-collapse: collapse; width: 100%; margin: 8px 0 4px; font-size: 12.5px; }
+table.compact { width: auto; min-width: 60%; }
 caption { caption-side: bottom; text-align: left; color: var(--muted); font-size: 12px; padding-top: 6px; }
 th, td { padding: 4px 6px; border-bottom: 1px solid var(--line); vertical-align: top; text-align: left; }
 thead th { border-bottom: 2px solid var(--ink); font-weight: 600; }
@@ -461,6 +465,9 @@ td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 td.n { white-space: nowrap; }
 td.note { min-width: 12em; }
 td.working { color: var(--muted); overflow-wrap: anywhere; }
+table.working { table-layout: fixed; }
+table.working th:nth-child(1) { width: 30%; }
+table.working th:nth-child(2) { width: 8.5em; }
 td.path { overflow-wrap: anywhere; }
 .chart { margin: 12px 0 4px; text-align: center; break-inside: avoid; }
 .chart img { max-width: 100%; height: auto; display: inline-block; }
@@ -665,7 +672,8 @@ def _correlation_text(rep: Report) -> str:
         )
     cols = [("method", ""), ("r", "n"), ("95% CI", "n"), ("p", "n"), ("n notes", "n")]
     x, y = rep.by_note.request.x, rep.by_note.request.y
-    return _table(cols, rows, caption=f"Correlation of {e(x)} with {e(y)} across notes.")
+    caption = f"Correlation of {e(x)} with {e(y)} across notes."
+    return _table(cols, rows, caption=caption, cls="compact")
 
 
 def _lag_text(rep: Report) -> str:
@@ -707,7 +715,7 @@ def _uplift(rep: Report) -> str:
             e(signed_pct(change(c["orders"], b["orders"]))),
         ],
     ]
-    first = _table(cols, period_rows)
+    first = _table(cols, period_rows, cls="compact")
     labels = {
         "roi": "ROI (GMV / spend)",
         "ctr": "CTR (clicks / impressions)",
@@ -737,7 +745,7 @@ def _uplift(rep: Report) -> str:
     if rp:
         rows.append(
             [
-                "repurchase rate (千牛 buyers with 2+ orders)",
+                "repurchase rate (千牛 buyers with 2+ paid orders in the period)",
                 e(rate(rp["baseline"])),
                 e(rate(rp["compare"])),
                 e(signed_pct(rp["uplift"])),
@@ -755,7 +763,7 @@ def _uplift(rep: Report) -> str:
         else '<p class="small muted">No baseline was given: the baseline is the first half of '
         "the date range and the compare period the second half.</p>"
     )
-    return which + first + _table(cols2, rows, caption=caption)
+    return which + first + _table(cols2, rows, caption=caption, cls="compact")
 
 
 def _statement(st: Any) -> str:

@@ -397,3 +397,19 @@ def test_help_has_examples():
     r = run("report", "--help")
     assert r.exit_code == 0
     assert "redcat report --contract deal.yaml" in r.stdout
+
+
+def test_same_data_in_another_order_gives_the_same_page(store):
+    """The store returns notes in no fixed order; the page must not depend on it."""
+    import random
+
+    from redcat_cli.report import ReportRequest, figures, gather, render_html
+
+    rep = gather(ReportRequest(store=str(store), as_of=dt.date(2025, 8, 15)))
+    before = render_html(rep, figures(rep))
+    xs, ys = rep.by_note.points
+    order = list(range(len(xs)))
+    random.Random(7).shuffle(order)
+    assert order != sorted(order)
+    rep.by_note.points = ([xs[i] for i in order], [ys[i] for i in order])
+    assert render_html(rep, figures(rep)) == before
