@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
 import html
 import io
 import math
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from redcat_cli import __version__
-from redcat_cli.errors import ContractError, UsageError
+from redcat_cli.errors import UsageError
 
 CENT = Decimal("0.01")
 MAX_LAG = 7
@@ -82,26 +81,6 @@ def halves(
     return (first, mid - dt.timedelta(days=1)), (mid, last)
 
 
-def _load_contracts(paths: Sequence[str]) -> list[Any]:
-    """Every contract, all problems at once."""
-    from redcat_cli.contract import load_contract
-
-    contracts, errors = [], []
-    for p in paths:
-        try:
-            contracts.append(load_contract(p))
-        except ContractError as e:
-            errors.append(e)
-    if len(errors) == 1:
-        raise errors[0]
-    if errors:
-        raise ContractError(
-            f"{len(errors)} contracts are invalid",
-            problems=[p for e in errors for p in (e.problems or [e.message])],
-        )
-    return contracts
-
-
 def _ingest_log(con: Any) -> list[dict[str, Any]]:
     tables = {
         r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
@@ -119,6 +98,7 @@ def _ingest_log(con: Any) -> list[dict[str, Any]]:
 def gather(req: ReportRequest) -> Report:
     """Read everything the report shows: attribution by note and by day, uplift, statements."""
     from redcat_cli import attribute as attr
+    from redcat_cli.contract import load_contracts
     from redcat_cli.queries import attribute as q
     from redcat_cli.queries.settle import daily_facts, input_files
     from redcat_cli.settle import settle
@@ -129,8 +109,8 @@ def gather(req: ReportRequest) -> Report:
     if req.date_from and req.date_to and req.date_to < req.date_from:
         raise UsageError("--to is before --from")
     as_of = req.as_of or dt.date.today()
-    contracts = _load_contracts(req.contracts)
-    contract_files = [(p, hashlib.sha256(Path(p).read_bytes()).hexdigest()) for p in req.contracts]
+    contracts = load_contracts(req.contracts)
+    contract_files = [(p, c.sha256) for p, c in zip(req.contracts, contracts, strict=True)]
 
     with open_store(req.store, read_only=True) as store:
         con = store.con
@@ -269,6 +249,10 @@ def _scatter(ax: Any, rep: Report) -> str:
     # same bytes
     pairs = sorted(zip(map(float, res.points[0]), map(float, res.points[1]), strict=True))
     xs, ys = [p[0] for p in pairs], [p[1] for p in pairs]
+    if not pairs:
+        ax.text(0.5, 0.5, f"no notes with both {res.request.x} and {res.request.y}", ha="center")
+        ax.set_axis_off()
+        return f"No scatter: no notes have both {res.request.x} and {res.request.y}."
     ax.scatter(xs, ys, s=22, alpha=0.75, color="#2b6cb0", edgecolor="white", linewidth=0.5)
     if len(xs) >= 2 and np.ptp(np.asarray(xs)) > 0:
         slope, icept = np.polyfit(np.asarray(xs), np.asarray(ys), 1)
@@ -287,7 +271,8 @@ def _scatter(ax: Any, rep: Report) -> str:
         title = f"r undefined, n = {len(xs)} notes"
     ax.set_title(title, fontsize=10)
     ax.set_xlabel(f"{res.request.x} (聚光)".replace("聚光", "Juguang"))
-    ax.set_ylabel(f"{res.request.y} (Xinghe, {res.window_days}-day window)")
+    window = f", {res.window_days}-day window" if res.window_days else ""
+    ax.set_ylabel(f"{res.request.y} (Xinghe{window})")
     return (
         f"Scatter of {res.request.x} against {res.request.y} per note with the fit line; {title}."
     )
@@ -302,7 +287,7 @@ def _lag(ax: Any, rep: Report) -> str:
     scan = res.lag_scan or {}
     best = scan.get("best_lag")
     if not rows:
-        ax.text(0.5, 0.5, "not enough days for a lag scan", ha="center", va="center")
+        ax.text(0.5, 0.5, "no days with both engagement and orders", ha="center", va="center")
         ax.set_axis_off()
         return "Lag chart: not enough days."
     lags = [c["lag_days"] for c in rows]
@@ -341,6 +326,10 @@ def _roi_bars(ax: Any, rep: Report) -> str:
     res = rep.by_note
     rows = [r for r in res.rows if r["roi"] is not None]
     rows.sort(key=lambda r: (-r["roi"], str(r["note_id"])))
+    if not rows:
+        ax.text(0.5, 0.5, "no note has an ROI (GMV or spend missing)", ha="center")
+        ax.set_axis_off()
+        return "No ROI by note: GMV or spend is missing for every note."
     labels = [_short_id(r["note_id"]) for r in rows]
     vals = [float(r["roi"]) for r in rows]
     ypos = list(range(len(rows)))
@@ -408,6 +397,8 @@ def figures(rep: Report) -> list[Chart]:
             try:
                 ax.set_axisbelow(True)
                 alt = draw(ax, rep)
+                if not ax.axison:  # nothing to draw: a one-line note, not a blank chart
+                    fig.set_size_inches(size[0], 0.6)
                 fig.tight_layout()
                 svg, png = io.BytesIO(), io.BytesIO()
                 fig.savefig(
@@ -541,12 +532,16 @@ def _table(
     return "\n".join(out)
 
 
+def yuan(v: Any) -> str:
+    return "–" if v is None else "¥" + money(v)
+
+
 def _headline(rep: Report) -> str:
     t = rep.by_note.totals
     up = rep.by_note.uplift
     figs = [
-        ("spend", "Spend (聚光)", "¥" + money(t["spend"]), money_value(t["spend"]), "spend"),
-        ("gmv", "GMV (种草星河)", "¥" + money(t["gmv"]), money_value(t["gmv"]), "gmv"),
+        ("spend", "Spend (聚光)", yuan(t["spend"]), money_value(t["spend"]), "spend"),
+        ("gmv", "GMV (种草星河)", yuan(t["gmv"]), money_value(t["gmv"]), "gmv"),
         ("roi", "ROI", num(t["roi"]), "" if t["roi"] is None else repr(float(t["roi"])), "roi"),
         (
             "orders",
@@ -559,8 +554,10 @@ def _headline(rep: Report) -> str:
     cells = []
     for key, label, text, value, upkey in figs:
         delta = ""
+        b = c = None
         if up is not None and rep.periods is not None:
             b, c = up["baseline"].get(upkey), up["compare"].get(upkey)
+        if b is not None and c is not None:
             ch = change(c, b)
             cls = "" if ch is None or ch == 0 else (" up" if ch > 0 else " down")
             fmt = (
@@ -679,7 +676,7 @@ def _correlation_text(rep: Report) -> str:
 def _lag_text(rep: Report) -> str:
     scan = rep.by_day.lag_scan
     if not scan or scan.get("best_lag") is None:
-        return '<p class="muted">No lag scan: too few days.</p>'
+        return '<p class="muted">No lag scan: too few days with both engagement and orders.</p>'
     best = scan["best_lag"]
     pear = pearson(rep.by_day, best) or {}
     n_eff = pear.get("n_effective")

@@ -413,3 +413,26 @@ def test_same_data_in_another_order_gives_the_same_page(store):
     assert order != sorted(order)
     rep.by_note.points = ([xs[i] for i in order], [ys[i] for i in order])
     assert render_html(rep, figures(rep)) == before
+
+
+def test_a_store_without_outcomes_still_reports(tmp_path):
+    """聚光 only: spend is known, GMV, ROI and orders are not (shown as –, never 0)."""
+    from redcat_cli.demo import example_files
+    from redcat_cli.ingest import ingest
+
+    juguang = next(p for p in example_files() if p.name.startswith("聚光_笔记投放日报"))
+    store = tmp_path / "j.duckdb"
+    ingest(store, [str(juguang)])
+    out = tmp_path / "r.html"
+    r = run("report", "--store", str(store), "--out", str(out), "--as-of", AS_OF)
+    assert r.exit_code == 0, r.stderr
+    page = Page(out.read_text(encoding="utf-8"))
+    t = attribute_result(store).totals
+    assert Decimal(page.value("spend")) == t["spend"].quantize(Decimal("0.01"))
+    assert t["gmv"] is None and page.value("gmv") == "" and page.value("orders") == ""
+    assert "The store holds no 种草星河 rows" in page.plain
+    assert [a["id"] for t_, a in page.tags if t_ == "img"] == [
+        "chart-scatter",
+        "chart-lag",
+        "chart-roi_by_note",
+    ]
