@@ -29,7 +29,7 @@ from redcat_cli.errors import UsageError
 
 CENT = Decimal("0.01")
 MAX_LAG = 7
-CHART_NAMES = ("scatter", "lag", "roi_by_note")
+CHART_NAMES = ("daily", "scatter", "lag", "roi_by_note")
 
 
 @dataclass(frozen=True)
@@ -241,6 +241,51 @@ def _short_id(note_id: str | None) -> str:
     return "(no id)" if not note_id else str(note_id)
 
 
+def _daily(ax: Any, rep: Report) -> str:
+    """Spend and GMV per day; the baseline and compare periods shaded."""
+    import matplotlib.dates as mdates
+
+    rows = [r for r in rep.by_day.rows if r["date"] is not None]
+    if not rows or all(r["spend"] is None and r["gmv"] is None for r in rows):
+        ax.text(0.5, 0.5, "no spend or GMV by day", ha="center")
+        ax.set_axis_off()
+        return "No daily spend or GMV."
+    days = [r["date"] for r in rows]
+    spend = [float(r["spend"]) if r["spend"] is not None else math.nan for r in rows]
+    gmv = [float(r["gmv"]) if r["gmv"] is not None else math.nan for r in rows]
+    if rep.periods is not None:
+        for (a, b), label, color in zip(
+            rep.periods, ("baseline", "compare"), ("#edf2f7", "#e6f4ea"), strict=True
+        ):
+            ax.axvspan(
+                mdates.date2num(a) - 0.5, mdates.date2num(b) + 0.5, color=color, zorder=0, lw=0
+            )
+            ax.text(
+                mdates.date2num(a) - 0.4,
+                1.0,
+                label,
+                transform=ax.get_xaxis_transform(),
+                va="top",
+                fontsize=8,
+                color="#5a6577",
+            )
+    ax.bar(days, spend, width=0.7, color="#2b6cb0", alpha=0.85, label="spend (Juguang)")
+    ax.plot(days, gmv, color="#c53030", linewidth=1.6, marker="o", ms=2.5, label="GMV (Xinghe)")
+    step = max(1, math.ceil(len(days) / 8))
+    ax.set_xticks([mdates.date2num(d) for d in days[::step]])
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
+    ax.set_xlim(mdates.date2num(days[0]) - 0.7, mdates.date2num(days[-1]) + 0.7)
+    ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:,.0f}")
+    ax.set_ylabel("CNY per day")
+    ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.92), fontsize=8, frameon=False)
+    ax.set_title(f"Spend and GMV by day, {days[0]} to {days[-1]}", fontsize=10)
+    return f"Spend (bars) and GMV (line) per day from {days[0]} to {days[-1]}" + (
+        f"; shaded: baseline {period_text(rep.periods[0])}, compare {period_text(rep.periods[1])}."
+        if rep.periods
+        else "."
+    )
+
+
 def _scatter(ax: Any, rep: Report) -> str:
     import numpy as np
 
@@ -376,6 +421,7 @@ def figures(rep: Report) -> list[Chart]:
 
     n_bars = sum(1 for r in rep.by_note.rows if r["roi"] is not None)
     specs = [
+        ("daily", _daily, (7.0, 3.2)),
         ("scatter", _scatter, (7.0, 4.6)),
         ("lag", _lag, (7.0, 3.8)),
         ("roi_by_note", _roi_bars, (7.0, max(2.5, 0.8 + 0.22 * n_bars))),
@@ -948,6 +994,7 @@ def render_html(rep: Report, charts: Sequence[Chart]) -> str:
         f'<p class="sub">{e(sub)}</p>',
         '<section id="headline"><h2>Headline</h2>',
         _headline(rep),
+        _img(by_name["daily"]),
         "</section>",
         '<section id="engagement"><h2>Engagement and orders</h2>',
         f"<p>Each point is a note: its {e(res.request.x)} in 聚光 against its {e(res.request.y)} on "

@@ -62,7 +62,7 @@ def test_report_passes_the_browser_check(report, tmp_path):
     png = tmp_path / "shot.png"
     r = check(report, "--png", str(png))
     assert r.returncode == 0, r.stderr
-    assert r.stdout.startswith(f"browser check ok: {report}: 3 images loaded")
+    assert r.stdout.startswith(f"browser check ok: {report}: 4 images loaded")
     assert r.stderr == ""
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"

@@ -136,7 +136,12 @@ def test_report_is_self_contained(made, page):
 
 def test_every_image_is_an_inline_svg(page):
     imgs = [a for t, a in page.tags if t == "img"]
-    assert [a["id"] for a in imgs] == ["chart-scatter", "chart-lag", "chart-roi_by_note"]
+    assert [a["id"] for a in imgs] == [
+        "chart-daily",
+        "chart-scatter",
+        "chart-lag",
+        "chart-roi_by_note",
+    ]
     for a in imgs:
         prefix = "data:image/svg+xml;base64,"
         assert a["src"].startswith(prefix)
@@ -269,7 +274,7 @@ def test_how_it_was_made_lists_every_ingested_file(store, page):
 def test_png_writes_every_chart(made):
     _, _, pngs = made
     files = sorted(p.name for p in pngs.iterdir())
-    assert files == ["lag.png", "roi_by_note.png", "scatter.png"]
+    assert files == ["daily.png", "lag.png", "roi_by_note.png", "scatter.png"]
     for p in pngs.iterdir():
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert p.stat().st_size > 5000
@@ -432,6 +437,7 @@ def test_a_store_without_outcomes_still_reports(tmp_path):
     assert t["gmv"] is None and page.value("gmv") == "" and page.value("orders") == ""
     assert "The store holds no 种草星河 rows" in page.plain
     assert [a["id"] for t_, a in page.tags if t_ == "img"] == [
+        "chart-daily",
         "chart-scatter",
         "chart-lag",
         "chart-roi_by_note",
