@@ -96,6 +96,7 @@ class Chromium:
 
     def __init__(self, exe: str, width: int, height: int) -> None:
         self.profile = tempfile.mkdtemp(prefix="redcat-chromium-")
+        self._log = open(os.path.join(self.profile, "stderr.log"), "w+b")  # noqa: SIM115
         # our end writes to fd 3 of the child, reads from its fd 4
         to_child_r, self._to_child = os.pipe()
         self._from_child, from_child_w = os.pipe()
@@ -134,7 +135,9 @@ class Chromium:
             args,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            # a file, not a pipe: Chromium logs freely, and a full pipe nobody reads would
+            # stop it
+            stderr=self._log,
             preexec_fn=wire,
             pass_fds=(3, 4),  # kept open across exec (set up by wire)
         )
@@ -183,7 +186,12 @@ class Chromium:
                 continue
             chunk = os.read(self._from_child, 1 << 20)
             if not chunk:
-                err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
+                try:
+                    self.proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    pass
+                self._log.seek(0)
+                err = self._log.read().decode(errors="replace")
                 raise CheckError(
                     "Chromium exited: " + (err.strip().splitlines() or ["no output"])[-1]
                 )
@@ -208,6 +216,7 @@ class Chromium:
                 os.close(fd)
             except OSError:
                 pass
+        self._log.close()
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
