@@ -398,10 +398,14 @@ def test_baseline_without_compare_is_a_usage_error(store, tmp_path):
     assert "--baseline and --compare go together" in r.stderr
 
 
-def test_help_has_examples():
-    r = run("report", "--help")
+def test_help_has_examples_and_fits_80_columns():
+    from rich.cells import cell_len
+
+    r = CliRunner().invoke(cli, ["report", "--help"], terminal_width=80)
     assert r.exit_code == 0
     assert "redcat report --contract deal.yaml" in r.stdout
+    # every line fits an 80-column terminal (CJK characters take two cells)
+    assert max(cell_len(line) for line in r.stdout.splitlines()) <= 80
 
 
 def test_same_data_in_another_order_gives_the_same_page(store):

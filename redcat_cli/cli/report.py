@@ -87,7 +87,8 @@ def report(
     Examples:
       redcat report
       redcat report --contract deal.yaml --as-of 2025-08-15 --out june.html
-      redcat report --baseline 2025-05-01..2025-05-31 --compare 2025-06-01..2025-06-30
+      redcat report --baseline 2025-05-01..2025-05-31 \\
+                    --compare 2025-06-01..2025-06-30
       redcat report --from 2025-06-01 --to 2025-06-30 --png charts/
 
     The file works offline: no scripts, no fonts or images fetched; charts are inline SVG.
