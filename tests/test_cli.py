@@ -99,3 +99,29 @@ def test_demo_runs_in_a_fresh_folder(run, tmp_path: Path, monkeypatch) -> None:
     res2 = run("demo")
     assert res2.exit_code == 0
     assert (tmp_path / "redcat-demo-2" / "redcat.duckdb").exists()
+
+
+def test_written_files_follow_the_umask(tmp_path: Path) -> None:
+    import os
+
+    from redcat_cli.files import atomic_write_text
+
+    old = os.umask(0o022)
+    try:
+        p = atomic_write_text(tmp_path / "out.txt", "x")
+    finally:
+        os.umask(old)
+    assert p.stat().st_mode & 0o777 == 0o644
+
+
+def test_bootstrap_over_notes_is_reproducible(run, tmp_path: Path) -> None:
+    from redcat_cli.demo import example_files
+    from redcat_cli.ingest import ingest
+
+    store = tmp_path / "s.duckdb"
+    ingest(store, [str(p) for p in example_files()])
+    args = ["attribute", "--store", str(store), "--json", "--baseline", "2025-06-01..2025-06-15",
+            "--compare", "2025-06-16..2025-06-30", "--resample", "notes", "--seed", "7"]
+    first = run(*args)
+    assert first.exit_code == 0, first.stderr
+    assert run(*args).stdout == first.stdout

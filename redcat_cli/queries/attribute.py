@@ -204,6 +204,7 @@ def funnel_sql(by: str, scope: Scope) -> tuple[str, dict[str, Any]]:
         SELECT COALESCE(jj.k, xx.k) AS note_id, jj.label AS note_title, {jcols}, {xcols},
                jj.present IS NOT NULL AS in_juguang, xx.present IS NOT NULL AS in_xinghe
         FROM jj FULL OUTER JOIN xx ON jj.k = xx.k
+        ORDER BY 1
         """
     elif by == "day":
         sql = f"""
@@ -239,6 +240,7 @@ def funnel_sql(by: str, scope: Scope) -> tuple[str, dict[str, Any]]:
         SELECT COALESCE(jj.k, xx.k) AS plan_id, jj.label AS plan_name, {jcols}, {xcols},
                jj.present IS NOT NULL AS in_juguang, xx.present IS NOT NULL AS in_xinghe
         FROM jj FULL OUTER JOIN xx ON jj.k IS NOT DISTINCT FROM xx.k
+        ORDER BY 1 NULLS LAST
         """
     return sql, params
 
