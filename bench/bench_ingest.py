@@ -28,7 +28,11 @@ START = dt.date(2025, 1, 1)
 
 def gen_qianniu(path: Path, n: int, seed: int = 1) -> None:
     rng = random.Random(seed)
-    statuses = ["交易成功"] * 7 + ["交易关闭", "卖家已发货，等待买家确认", "买家已付款，等待卖家发货"]
+    statuses = ["交易成功"] * 7 + [
+        "交易关闭",
+        "卖家已发货，等待买家确认",
+        "买家已付款，等待卖家发货",
+    ]
     titles = ["丝绒雾面口红 #316 3.5g", "水光唇釉 #07 5ml", "口红礼盒 三支装", "润唇膏 无色 4g"]
     prices = ["159.00", "129.00", "399.00", "59.00"]
     header = "订单编号,买家会员名,买家应付货款,买家应付邮费,总金额,买家实际支付金额,订单状态,订单创建时间,订单付款时间,宝贝标题,宝贝种类,宝贝总数量,店铺名称,订单关闭原因,退款金额\n"
@@ -56,8 +60,10 @@ def gen_qianniu(path: Path, n: int, seed: int = 1) -> None:
 
 def gen_juguang(path: Path, n: int, seed: int = 2) -> None:
     rng = random.Random(seed)
-    header = ("时间,笔记ID,笔记标题,计划名称,计划ID,消费,展现量,点击量,点击率,平均点击成本,平均千次展示费用,点赞,评论,收藏,"
-              "关注,分享,互动量,平均互动成本,行业商品GMV（7日),行业商品成交订单量（7日）\n")
+    header = (
+        "时间,笔记ID,笔记标题,计划名称,计划ID,消费,展现量,点击量,点击率,平均点击成本,平均千次展示费用,点赞,评论,收藏,"
+        "关注,分享,互动量,平均互动成本,行业商品GMV（7日),行业商品成交订单量（7日）\n"
+    )
     n_notes = max(1, n // 365)
     notes = [f"{0x67000000 + j:08x}0000000001{j:06x}" for j in range(n_notes)]
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
@@ -73,7 +79,7 @@ def gen_juguang(path: Path, n: int, seed: int = 2) -> None:
             clk = imp * rng.randrange(3, 12) // 100
             parts = [rng.randrange(0, 30) for _ in range(5)]
             lines.append(
-                f"{d},{note},口红试色{i % 97},计划{i % 7},{1000 + i % 7},{spend:.2f},\"{imp:,}\",{clk},{clk / imp * 100:.2f}%,"
+                f'{d},{note},口红试色{i % 97},计划{i % 7},{1000 + i % 7},{spend:.2f},"{imp:,}",{clk},{clk / imp * 100:.2f}%,'
                 f"{spend / max(clk, 1):.2f},{spend / imp * 1000:.2f},{','.join(map(str, parts))},{sum(parts)},"
                 f"{spend / max(sum(parts), 1):.2f},{rng.randrange(0, 100000) / 100:.2f},{rng.randrange(0, 9)}\n"
             )
@@ -94,7 +100,9 @@ PEAK = (
 
 def measure(cmd: list[str]) -> tuple[float, float]:
     """Wall time (s) and peak RSS (MiB) of one whole process."""
-    out = subprocess.run([sys.executable, "-c", PEAK, *cmd], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", PEAK, *cmd], capture_output=True, text=True, check=True
+    )
     code, secs, kib = out.stdout.split()
     if code != "0":
         raise SystemExit(f"command failed: {' '.join(cmd)}")
@@ -121,7 +129,9 @@ def profile(path: Path, store: Path) -> dict[str, float]:
 
     marks: list[tuple[str, float]] = []
     t0 = time.perf_counter()
-    ingest(store, [str(path)], progress=lambda stage, name: marks.append((stage, time.perf_counter())))
+    ingest(
+        store, [str(path)], progress=lambda stage, name: marks.append((stage, time.perf_counter()))
+    )
     end = time.perf_counter()
     stages: dict[str, float] = {}
     prev_stage, prev_t = "start", t0
@@ -132,7 +142,9 @@ def profile(path: Path, store: Path) -> dict[str, float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--profile", action="store_true")
@@ -149,7 +161,10 @@ def main() -> None:
         if not path.exists():
             t = time.perf_counter()
             gen(path, args.rows)
-            print(f"generated {path.name}: {path.stat().st_size / 1e6:.0f} MB in {time.perf_counter() - t:.1f}s", file=sys.stderr)
+            print(
+                f"generated {path.name}: {path.stat().st_size / 1e6:.0f} MB in {time.perf_counter() - t:.1f}s",
+                file=sys.stderr,
+            )
         base_t, base_m, ours_t, ours_m = [], [], [], []
         for run in range(args.runs):
             bt, bm = measure(bare_parse_cmd(path, enc))
@@ -178,10 +193,14 @@ def main() -> None:
             row["stages_s"] = {k: round(v, 2) for k, v in profile(path, store).items()}
             store.unlink(missing_ok=True)
         results.append(row)
-    print(f"{'file':28} {'rows':>9} {'MB':>6} {'pyarrow s':>10} {'redcat s':>9} {'ratio':>6} {'pa MiB':>7} {'redcat MiB':>10}")
+    print(
+        f"{'file':28} {'rows':>9} {'MB':>6} {'pyarrow s':>10} {'redcat s':>9} {'ratio':>6} {'pa MiB':>7} {'redcat MiB':>10}"
+    )
     for r in results:
-        print(f"{r['file']:28} {r['rows']:>9,} {r['mb']:>6} {r['pyarrow_parse_s']:>10} {r['redcat_ingest_s']:>9} "
-              f"{r['ratio']:>5}x {r['pyarrow_peak_mib']:>7} {r['redcat_peak_mib']:>10}")
+        print(
+            f"{r['file']:28} {r['rows']:>9,} {r['mb']:>6} {r['pyarrow_parse_s']:>10} {r['redcat_ingest_s']:>9} "
+            f"{r['ratio']:>5}x {r['pyarrow_peak_mib']:>7} {r['redcat_peak_mib']:>10}"
+        )
         if "stages_s" in r:
             print("   stages (s): " + ", ".join(f"{k} {v}" for k, v in r["stages_s"].items()))
     print(json.dumps(results, ensure_ascii=False), file=sys.stderr)

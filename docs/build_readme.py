@@ -18,7 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 HELP = re.compile(r"(<!-- help: (?P<cmd>[^>]+?) -->\n)(?P<body>.*?)(<!-- end help -->)", re.S)
-INCLUDE = re.compile(r"(<!-- include: (?P<path>[^>]+?) -->\n)(?P<body>.*?)(<!-- end include -->)", re.S)
+INCLUDE = re.compile(
+    r"(<!-- include: (?P<path>[^>]+?) -->\n)(?P<body>.*?)(<!-- end include -->)", re.S
+)
 
 
 def help_text(command: str) -> str:
@@ -35,9 +37,17 @@ def help_text(command: str) -> str:
 
 
 def render(text: str) -> str:
-    text = HELP.sub(lambda m: f"{m.group(1)}```text\n$ {m['cmd']} --help\n{help_text(m['cmd'])}```\n{m.group(4)}", text)
+    text = HELP.sub(
+        lambda m: (
+            f"{m.group(1)}```text\n$ {m['cmd']} --help\n{help_text(m['cmd'])}```\n{m.group(4)}"
+        ),
+        text,
+    )
     text = INCLUDE.sub(
-        lambda m: f"{m.group(1)}{(ROOT / m['path']).read_text(encoding='utf-8').rstrip()}\n{m.group(4)}", text
+        lambda m: (
+            f"{m.group(1)}{(ROOT / m['path']).read_text(encoding='utf-8').rstrip()}\n{m.group(4)}"
+        ),
+        text,
     )
     return text
 

@@ -27,7 +27,11 @@ HERE = Path(__file__).resolve().parent
 START = dt.date(2025, 6, 1)
 DAYS = 30
 N_NOTES = 24
-PLANS = [("11873201", "6月新品口红试色"), ("11873202", "6月唇釉种草"), ("11873203", "6月品牌词防守")]
+PLANS = [
+    ("11873201", "6月新品口红试色"),
+    ("11873202", "6月唇釉种草"),
+    ("11873203", "6月品牌词防守"),
+]
 PRODUCTS = [
     ("718923450011", "丝绒雾面口红 #316 3.5g", Decimal("159.00")),
     ("718923450012", "水光唇釉 #07 5ml", Decimal("129.00")),
@@ -35,8 +39,14 @@ PRODUCTS = [
     ("718923450014", "润唇膏 无色 4g", Decimal("59.00")),
 ]
 TITLES = [
-    "黄皮显白口红试色｜{n}号色绝了", "通勤妆必备唇釉{n}支横评", "秋冬口红推荐 第{n}期", "素颜也能涂的口红{n}",
-    "学生党平价口红试色{n}", "约会妆容教程 口红篇{n}", "新品唇釉上嘴实测{n}", "口红礼盒开箱{n}",
+    "黄皮显白口红试色｜{n}号色绝了",
+    "通勤妆必备唇釉{n}支横评",
+    "秋冬口红推荐 第{n}期",
+    "素颜也能涂的口红{n}",
+    "学生党平价口红试色{n}",
+    "约会妆容教程 口红篇{n}",
+    "新品唇釉上嘴实测{n}",
+    "口红礼盒开箱{n}",
 ]
 CENT = Decimal("0.01")
 
@@ -58,10 +68,20 @@ def note_id(rng: random.Random) -> str:
     return f"{ts:08x}" + "0000000001" + f"{rng.randint(0, 0xFFFFFF):06x}"
 
 
-def write_csv(path: Path, rows: list[list[object]], *, encoding: str, bom: bool = False, crlf: bool = False, quote_all: bool = False) -> None:
+def write_csv(
+    path: Path,
+    rows: list[list[object]],
+    *,
+    encoding: str,
+    bom: bool = False,
+    crlf: bool = False,
+    quote_all: bool = False,
+) -> None:
     """CSV as the platforms write it: cells like ="123" stay unquoted (Excel reads them as text)."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="", quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL)
+    writer = csv.writer(
+        buf, lineterminator="", quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL
+    )
     lines = []
     for r in rows:
         cells = []
@@ -83,16 +103,18 @@ def build_world(rng: random.Random) -> dict:
     notes = []
     for i in range(N_NOTES):
         quality = math.exp(rng.gauss(0, 0.55))  # how well the note turns readers into buyers
-        notes.append({
-            "id": note_id(rng),
-            "title": TITLES[i % len(TITLES)].format(n=i + 1),
-            "plan": PLANS[i % len(PLANS)],
-            "quality": quality,
-            "ctr": rng.uniform(0.045, 0.12),
-            "engage": rng.uniform(0.05, 0.16) * (0.6 + 0.4 * quality),
-            "creator": f"美妆博主{rng.choice('ABCDEFGHJKLMNPQRSTUVWXYZ')}{rng.randint(10, 99)}",
-            "product": PRODUCTS[i % len(PRODUCTS)],
-        })
+        notes.append(
+            {
+                "id": note_id(rng),
+                "title": TITLES[i % len(TITLES)].format(n=i + 1),
+                "plan": PLANS[i % len(PLANS)],
+                "quality": quality,
+                "ctr": rng.uniform(0.045, 0.12),
+                "engage": rng.uniform(0.05, 0.16) * (0.6 + 0.4 * quality),
+                "creator": f"美妆博主{rng.choice('ABCDEFGHJKLMNPQRSTUVWXYZ')}{rng.randint(10, 99)}",
+                "product": PRODUCTS[i % len(PRODUCTS)],
+            }
+        )
     days = [START + dt.timedelta(days=d) for d in range(DAYS)]
     rows = []  # one per note and day with its 聚光 and 种草星河 numbers
     for d_i, day in enumerate(days):
@@ -100,7 +122,9 @@ def build_world(rng: random.Random) -> dict:
         for n in notes:
             # Re-planning: in the second half spend follows each note's quality.
             weight = (n["quality"] ** 1.6) if second_half else 1.0
-            boosted = rng.random() < (0.75 if not second_half else min(0.95, 0.35 + 0.4 * n["quality"]))
+            boosted = rng.random() < (
+                0.75 if not second_half else min(0.95, 0.35 + 0.4 * n["quality"])
+            )
             spend = money(rng.uniform(60, 420) * weight) if boosted else Decimal("0.00")
             impressions = int(float(spend) * rng.uniform(45, 75))
             clicks = int(impressions * n["ctr"] * rng.uniform(0.85, 1.15))
@@ -119,12 +143,24 @@ def build_world(rng: random.Random) -> dict:
             price = n["product"][2]
             gmv30 = money(sum(float(price) * rng.choice((1, 1, 1, 2)) for _ in range(buyers30)))
             share_ad = read_uv_ad / read_uv if read_uv else 0
-            rows.append({
-                "day": day, "note": n, "spend": spend, "impressions": impressions, "clicks": clicks,
-                "inter": inter, "parts": parts, "read_uv": read_uv, "visit_uv": visit_uv, "cart_uv": cart_uv,
-                "buyers30": buyers30, "gmv30": gmv30, "share_ad": share_ad,
-                "interact_uv": int(inter * 0.9 + natural_read * 0.08),
-            })
+            rows.append(
+                {
+                    "day": day,
+                    "note": n,
+                    "spend": spend,
+                    "impressions": impressions,
+                    "clicks": clicks,
+                    "inter": inter,
+                    "parts": parts,
+                    "read_uv": read_uv,
+                    "visit_uv": visit_uv,
+                    "cart_uv": cart_uv,
+                    "buyers30": buyers30,
+                    "gmv30": gmv30,
+                    "share_ad": share_ad,
+                    "interact_uv": int(inter * 0.9 + natural_read * 0.08),
+                }
+            )
     return {"notes": notes, "days": days, "rows": rows}
 
 
@@ -140,9 +176,30 @@ def _poisson(rng: random.Random, lam: float) -> int:
 
 
 def juguang_note_report(world: dict, path: Path) -> None:
-    header = ["时间", "笔记ID", "笔记标题", "计划名称", "计划ID", "消费", "展现量", "点击量", "点击率", "平均点击成本",
-              "平均千次展示费用", "点赞", "评论", "收藏", "关注", "分享", "互动量", "平均互动成本",
-              "行业商品GMV（7日)", "行业商品成交订单量（7日）", "行业商品GMV（30日）", "行业商品成交订单量（30日）"]
+    header = [
+        "时间",
+        "笔记ID",
+        "笔记标题",
+        "计划名称",
+        "计划ID",
+        "消费",
+        "展现量",
+        "点击量",
+        "点击率",
+        "平均点击成本",
+        "平均千次展示费用",
+        "点赞",
+        "评论",
+        "收藏",
+        "关注",
+        "分享",
+        "互动量",
+        "平均互动成本",
+        "行业商品GMV（7日)",
+        "行业商品成交订单量（7日）",
+        "行业商品GMV（30日）",
+        "行业商品成交订单量（30日）",
+    ]
     body = []
     for r in world["rows"]:
         if r["spend"] == 0:
@@ -151,26 +208,59 @@ def juguang_note_report(world: dict, path: Path) -> None:
         ad_buyers = round(r["buyers30"] * r["share_ad"])
         ad_gmv = money(r["gmv30"] * Decimal(str(r["share_ad"])))
         recent = r["day"] > START + dt.timedelta(days=DAYS - 8)
-        body.append([
-            r["day"].isoformat(), n["id"], n["title"], n["plan"][1], n["plan"][0], f"{r['spend']}",
-            grouped(r["impressions"]), grouped(r["clicks"]), pct(r["clicks"], r["impressions"]),
-            f"{float(r['spend']) / r['clicks']:.2f}" if r["clicks"] else "-",
-            f"{float(r['spend']) / r['impressions'] * 1000:.2f}" if r["impressions"] else "-",
-            *r["parts"], r["inter"], f"{float(r['spend']) / r['inter']:.2f}" if r["inter"] else "-",
-            f"{money(ad_gmv * Decimal('0.8'))}", max(0, int(ad_buyers * 0.8)),
-            "-" if recent else f"{ad_gmv}", "-" if recent else ad_buyers,
-        ])
-    sums = [sum(Decimal(b[5]) for b in body)] + [sum(int(str(b[i]).replace(",", "")) for b in body) for i in (6, 7)]
-    total = [f"合计{len(body)}条记录", "-", "-", "-", "-", f"{sums[0]}", grouped(sums[1]), grouped(sums[2]),
-             pct(sums[2], sums[1]), "-", "-", *[sum(b[i] for b in body) for i in range(11, 17)], "-",
-             "-", "-", "-", "-"]
+        body.append(
+            [
+                r["day"].isoformat(),
+                n["id"],
+                n["title"],
+                n["plan"][1],
+                n["plan"][0],
+                f"{r['spend']}",
+                grouped(r["impressions"]),
+                grouped(r["clicks"]),
+                pct(r["clicks"], r["impressions"]),
+                f"{float(r['spend']) / r['clicks']:.2f}" if r["clicks"] else "-",
+                f"{float(r['spend']) / r['impressions'] * 1000:.2f}" if r["impressions"] else "-",
+                *r["parts"],
+                r["inter"],
+                f"{float(r['spend']) / r['inter']:.2f}" if r["inter"] else "-",
+                f"{money(ad_gmv * Decimal('0.8'))}",
+                max(0, int(ad_buyers * 0.8)),
+                "-" if recent else f"{ad_gmv}",
+                "-" if recent else ad_buyers,
+            ]
+        )
+    sums = [sum(Decimal(b[5]) for b in body)] + [
+        sum(int(str(b[i]).replace(",", "")) for b in body) for i in (6, 7)
+    ]
+    total = [
+        f"合计{len(body)}条记录",
+        "-",
+        "-",
+        "-",
+        "-",
+        f"{sums[0]}",
+        grouped(sums[1]),
+        grouped(sums[2]),
+        pct(sums[2], sums[1]),
+        "-",
+        "-",
+        *[sum(b[i] for b in body) for i in range(11, 17)],
+        "-",
+        "-",
+        "-",
+        "-",
+        "-",
+    ]
     write_csv(path, [header, total, *body], encoding="utf-8", bom=True)
 
 
 FLOWS = ("全部流量", "广告流量", "自然流量")
 
 
-def xinghe_rows(world: dict, *, matured: bool, days: set[dt.date] | None = None) -> list[list[object]]:
+def xinghe_rows(
+    world: dict, *, matured: bool, days: set[dt.date] | None = None
+) -> list[list[object]]:
     """种草星河 rows: each (date, note) × 3 flow types × windows 7 and 30. 全部流量 = 广告 + 自然.
 
     Before maturing, the last 7 days hold only part of their 30-day conversions.
@@ -188,85 +278,234 @@ def xinghe_rows(world: dict, *, matured: bool, days: set[dt.date] | None = None)
             buyers = int(r["buyers30"] * frac)
             gmv = money(r["gmv30"] * Decimal(str(frac)))
             split = r["share_ad"]
-            ad = {"read": int(r["read_uv"] * split), "inter": int(r["interact_uv"] * split),
-                  "visit": int(r["visit_uv"] * split), "cart": int(r["cart_uv"] * split),
-                  "buyers": int(buyers * split), "gmv": money(gmv * Decimal(str(split)))}
-            full = {"read": r["read_uv"], "inter": r["interact_uv"], "visit": r["visit_uv"], "cart": r["cart_uv"],
-                    "buyers": buyers, "gmv": gmv}
+            ad = {
+                "read": int(r["read_uv"] * split),
+                "inter": int(r["interact_uv"] * split),
+                "visit": int(r["visit_uv"] * split),
+                "cart": int(r["cart_uv"] * split),
+                "buyers": int(buyers * split),
+                "gmv": money(gmv * Decimal(str(split))),
+            }
+            full = {
+                "read": r["read_uv"],
+                "inter": r["interact_uv"],
+                "visit": r["visit_uv"],
+                "cart": r["cart_uv"],
+                "buyers": buyers,
+                "gmv": gmv,
+            }
             nat = {k: full[k] - ad[k] for k in full}
             for flow, v in zip(FLOWS, (full, ad, nat), strict=True):
                 new_buyers = int(v["buyers"] * 0.6)
-                out.append([
-                    r["day"].strftime("%Y%m%d"), n["id"], n["creator"],
-                    f"https://www.xiaohongshu.com/explore/{n['id']}", "6月唇部新品种草", flow, f"{window}天",
-                    v["read"], v["inter"], pct(v["inter"], v["read"]), v["visit"], int(v["visit"] * 0.4),
-                    v["cart"], v["buyers"], f"{v['gmv']}", new_buyers,
-                    pct(v["buyers"], v["visit"]),
-                ])
+                out.append(
+                    [
+                        r["day"].strftime("%Y%m%d"),
+                        n["id"],
+                        n["creator"],
+                        f"https://www.xiaohongshu.com/explore/{n['id']}",
+                        "6月唇部新品种草",
+                        flow,
+                        f"{window}天",
+                        v["read"],
+                        v["inter"],
+                        pct(v["inter"], v["read"]),
+                        v["visit"],
+                        int(v["visit"] * 0.4),
+                        v["cart"],
+                        v["buyers"],
+                        f"{v['gmv']}",
+                        new_buyers,
+                        pct(v["buyers"], v["visit"]),
+                    ]
+                )
     return out
 
 
-XINGHE_HEADER = ["日期", "内容ID", "达人昵称", "内容链接", "订单名称", "流量类型", "归因周期", "阅读/播放UV", "互动UV",
-                 "内容互动率", "进店UV", "新客进店uv", "商品加购UV", "成交UV", "商家GMV", "新客成交UV", "成交转化率"]
+XINGHE_HEADER = [
+    "日期",
+    "内容ID",
+    "达人昵称",
+    "内容链接",
+    "订单名称",
+    "流量类型",
+    "归因周期",
+    "阅读/播放UV",
+    "互动UV",
+    "内容互动率",
+    "进店UV",
+    "新客进店uv",
+    "商品加购UV",
+    "成交UV",
+    "商家GMV",
+    "新客成交UV",
+    "成交转化率",
+]
 
 
 def xinghe_report(world: dict, path: Path, reexport: Path) -> None:
     write_csv(path, [XINGHE_HEADER, *xinghe_rows(world, matured=False)], encoding="utf-8", bom=True)
     last7 = {START + dt.timedelta(days=d) for d in range(DAYS - 7, DAYS)}
-    write_csv(reexport, [XINGHE_HEADER, *xinghe_rows(world, matured=True, days=last7)], encoding="utf-8", bom=True)
+    write_csv(
+        reexport,
+        [XINGHE_HEADER, *xinghe_rows(world, matured=True, days=last7)],
+        encoding="utf-8",
+        bom=True,
+    )
 
 
 def qianniu_orders(world: dict, rng: random.Random, orders_path: Path, items_path: Path) -> None:
-    header = ["订单编号", "买家会员名", "买家应付货款", "买家应付邮费", "总金额", "买家实际支付金额", "订单状态",
-              "订单创建时间", "订单付款时间", "宝贝标题", "宝贝种类", "宝贝总数量", "店铺名称", "订单关闭原因", "退款金额"]
-    buyers = [f"t**{rng.randint(100, 999)}{c}{k}" for c in "abcdefghijklmnopqrstuvwxyz" for k in range(60)]
+    header = [
+        "订单编号",
+        "买家会员名",
+        "买家应付货款",
+        "买家应付邮费",
+        "总金额",
+        "买家实际支付金额",
+        "订单状态",
+        "订单创建时间",
+        "订单付款时间",
+        "宝贝标题",
+        "宝贝种类",
+        "宝贝总数量",
+        "店铺名称",
+        "订单关闭原因",
+        "退款金额",
+    ]
+    buyers = [
+        f"t**{rng.randint(100, 999)}{c}{k}" for c in "abcdefghijklmnopqrstuvwxyz" for k in range(60)
+    ]
     regulars = buyers[:30]
-    rows, items = [header], [["订单编号", "标题", "价格", "购买数量", "外部系统编号", "商品属性", "套餐信息", "备注", "订单状态", "商家编码"]]
+    rows, items = (
+        [header],
+        [
+            [
+                "订单编号",
+                "标题",
+                "价格",
+                "购买数量",
+                "外部系统编号",
+                "商品属性",
+                "套餐信息",
+                "备注",
+                "订单状态",
+                "商家编码",
+            ]
+        ],
+    )
     oid = 3190000000000000000 + rng.randint(0, 10**12)
     for day in world["days"]:
-        n_orders = sum(r["buyers30"] for r in world["rows"] if r["day"] == day) // 2 + rng.randint(2, 6)
+        n_orders = sum(r["buyers30"] for r in world["rows"] if r["day"] == day) // 2 + rng.randint(
+            2, 6
+        )
         for _ in range(n_orders):
             oid += rng.randint(1000, 90000)
             buyer = rng.choice(regulars) if rng.random() < 0.3 else rng.choice(buyers)
             product = rng.choice(PRODUCTS)
             qty = rng.choice((1, 1, 1, 2))
             goods = product[2] * qty
-            created = dt.datetime.combine(day, dt.time(rng.randint(0, 23), rng.randint(0, 59), rng.randint(0, 59)))
+            created = dt.datetime.combine(
+                day, dt.time(rng.randint(0, 23), rng.randint(0, 59), rng.randint(0, 59))
+            )
             u = rng.random()
             if u < 0.06:
                 status, paid, close, refund = "交易关闭", None, "买家未付款", "无退款申请"
             elif u < 0.09:
                 status, paid, close, refund = "等待买家付款", None, "", "无退款申请"
             else:
-                status = rng.choice(["交易成功"] * 6 + ["卖家已发货，等待买家确认", "买家已付款，等待卖家发货"])
+                status = rng.choice(
+                    ["交易成功"] * 6 + ["卖家已发货，等待买家确认", "买家已付款，等待卖家发货"]
+                )
                 paid = created + dt.timedelta(seconds=rng.randint(5, 900))
                 close = ""
                 refund = f"{goods}" if rng.random() < 0.04 else "无退款申请"
-            rows.append([
-                f'="{oid}"', buyer, f"{goods}", "0.00", f"{goods}", f"{goods}" if paid else "0.00", status,
-                created.strftime("%Y-%m-%d %H:%M:%S"), paid.strftime("%Y-%m-%d %H:%M:%S") if paid else "",
-                product[1], 1, qty, "某某美妆旗舰店", close, refund,
-            ])
-            items.append([f'="{oid}"', product[1], f"{product[2]}", qty, "null",
-                          "颜色分类：" + product[1].split(" ")[-1], "null", "null", status, "MZ-" + product[0][-4:]])
+            rows.append(
+                [
+                    f'="{oid}"',
+                    buyer,
+                    f"{goods}",
+                    "0.00",
+                    f"{goods}",
+                    f"{goods}" if paid else "0.00",
+                    status,
+                    created.strftime("%Y-%m-%d %H:%M:%S"),
+                    paid.strftime("%Y-%m-%d %H:%M:%S") if paid else "",
+                    product[1],
+                    1,
+                    qty,
+                    "某某美妆旗舰店",
+                    close,
+                    refund,
+                ]
+            )
+            items.append(
+                [
+                    f'="{oid}"',
+                    product[1],
+                    f"{product[2]}",
+                    qty,
+                    "null",
+                    "颜色分类：" + product[1].split(" ")[-1],
+                    "null",
+                    "null",
+                    status,
+                    "MZ-" + product[0][-4:],
+                ]
+            )
     write_csv(orders_path, rows, encoding="gb18030")
     write_csv(items_path, items, encoding="gbk", quote_all=True)
 
 
 def sycm_report(world: dict, rng: random.Random, path: Path) -> None:
-    title = [["生意参谋 商品排行 日报"], [f"统计日期：{START.isoformat()}~{world['days'][-1].isoformat()}"], ["店铺：某某美妆旗舰店"], []]
-    header = ["统计日期", "商品ID", "商品名称", "商品访客数", "商品浏览量", "商品收藏人数", "商品加购人数", "商品加购件数",
-              "下单买家数", "下单件数", "下单金额", "支付买家数", "支付件数", "支付金额", "商品支付转化率", "成功退款金额"]
+    title = [
+        ["生意参谋 商品排行 日报"],
+        [f"统计日期：{START.isoformat()}~{world['days'][-1].isoformat()}"],
+        ["店铺：某某美妆旗舰店"],
+        [],
+    ]
+    header = [
+        "统计日期",
+        "商品ID",
+        "商品名称",
+        "商品访客数",
+        "商品浏览量",
+        "商品收藏人数",
+        "商品加购人数",
+        "商品加购件数",
+        "下单买家数",
+        "下单件数",
+        "下单金额",
+        "支付买家数",
+        "支付件数",
+        "支付金额",
+        "商品支付转化率",
+        "成功退款金额",
+    ]
     body = []
     for day in world["days"]:
         for pid, name, price in PRODUCTS:
             visitors = rng.randint(300, 2600)
             buyers = int(visitors * rng.uniform(0.02, 0.06))
             items = buyers + rng.randint(0, buyers // 3 + 1)
-            body.append([day.isoformat(), pid, name, grouped(visitors), grouped(int(visitors * 1.7)), int(visitors * 0.05),
-                         int(visitors * 0.09), int(visitors * 0.11), buyers + 2, items + 2, f"{price * (items + 2):,}",
-                         buyers, items, f"{price * items:,}", pct(buyers, visitors),
-                         "-" if rng.random() < 0.7 else f"{price}"])
+            body.append(
+                [
+                    day.isoformat(),
+                    pid,
+                    name,
+                    grouped(visitors),
+                    grouped(int(visitors * 1.7)),
+                    int(visitors * 0.05),
+                    int(visitors * 0.09),
+                    int(visitors * 0.11),
+                    buyers + 2,
+                    items + 2,
+                    f"{price * (items + 2):,}",
+                    buyers,
+                    items,
+                    f"{price * items:,}",
+                    pct(buyers, visitors),
+                    "-" if rng.random() < 0.7 else f"{price}",
+                ]
+            )
     write_csv(path, [*title, header, *body], encoding="gb18030")
 
 
@@ -280,16 +519,51 @@ def juguang_account_report(world: dict, path: Path) -> None:
         clk = sum(r["clicks"] for r in rs)
         inter = sum(r["inter"] for r in rs)
         # after a round trip through Excel: day-first dates without padding
-        body.append([f"{day.day}/{day.month:02d}/{day.year}", f"{spend}", imp, clk, pct(clk, imp), inter,
-                     f"{float(spend) / inter:.2f}" if inter else "0"])
-    total = [f"合计{len(body)}条记录", f"{sum(Decimal(b[1]) for b in body)}", sum(b[2] for b in body),
-             sum(b[3] for b in body), "-", sum(b[5] for b in body), "-"]
+        body.append(
+            [
+                f"{day.day}/{day.month:02d}/{day.year}",
+                f"{spend}",
+                imp,
+                clk,
+                pct(clk, imp),
+                inter,
+                f"{float(spend) / inter:.2f}" if inter else "0",
+            ]
+        )
+    total = [
+        f"合计{len(body)}条记录",
+        f"{sum(Decimal(b[1]) for b in body)}",
+        sum(b[2] for b in body),
+        sum(b[3] for b in body),
+        "-",
+        sum(b[5] for b in body),
+        "-",
+    ]
     write_csv(path, [header, total, *body], encoding="utf-8", bom=True)
 
 
 def alimama_zip(world: dict, rng: random.Random, path: Path) -> None:
-    header = ["日期", "场景ID", "场景名字", "计划ID", "计划名字", "主体ID", "主体类型", "主体名称", "展现量", "点击量", "花费",
-              "点击率", "平均点击花费", "总成交金额", "总成交笔数", "直接成交金额", "直接成交笔数", "投入产出比", "总购物车数"]
+    header = [
+        "日期",
+        "场景ID",
+        "场景名字",
+        "计划ID",
+        "计划名字",
+        "主体ID",
+        "主体类型",
+        "主体名称",
+        "展现量",
+        "点击量",
+        "花费",
+        "点击率",
+        "平均点击花费",
+        "总成交金额",
+        "总成交笔数",
+        "直接成交金额",
+        "直接成交笔数",
+        "投入产出比",
+        "总购物车数",
+    ]
     body = []
     for day in world["days"]:
         for k, (pid, name, price) in enumerate(PRODUCTS[:3]):
@@ -299,10 +573,29 @@ def alimama_zip(world: dict, rng: random.Random, path: Path) -> None:
             orders = int(clk * rng.uniform(0.01, 0.04))
             gmv = price * orders
             direct = int(orders * 0.7)
-            body.append([f"{day.year}/{day.month}/{day.day}", "371", "关键词推广", f"8186{3724248 + k}", f"{name[:6]}_智能计划",
-                         pid, "商品", name, imp, clk, f"{spend}", f"{clk / imp:.5f}", f"{float(spend) / clk:.2f}" if clk else "",
-                         f"{gmv}", orders, f"{price * direct}", direct,
-                         f"{float(gmv) / float(spend):.2f}" if spend else "", int(clk * 0.08)])
+            body.append(
+                [
+                    f"{day.year}/{day.month}/{day.day}",
+                    "371",
+                    "关键词推广",
+                    f"8186{3724248 + k}",
+                    f"{name[:6]}_智能计划",
+                    pid,
+                    "商品",
+                    name,
+                    imp,
+                    clk,
+                    f"{spend}",
+                    f"{clk / imp:.5f}",
+                    f"{float(spend) / clk:.2f}" if clk else "",
+                    f"{gmv}",
+                    orders,
+                    f"{price * direct}",
+                    direct,
+                    f"{float(gmv) / float(spend):.2f}" if spend else "",
+                    int(clk * 0.08),
+                ]
+            )
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\r\n").writerows([header, *body])
     inner = buf.getvalue().encode("gb18030")
@@ -319,9 +612,31 @@ def note_data_xlsx(world: dict, rng: random.Random, path: Path) -> None:
     ws = wb.active
     ws.title = "Pgy_Creative_Center_Data_Detail"
     groups = ["基础信息"] * 8 + ["全部流量效果"] * 12 + ["电商转化指标"] * 3
-    header = ["笔记发布时间", "笔记来源", "笔记类型", "笔记名称", "笔记id", "笔记链接", "笔记创作者名称", "作者粉丝量",
-              "阅读uv", "点赞量", "评论量", "收藏量", "关注量", "分享量", "全部曝光量", "全部曝光量行业排名", "全部阅读量",
-              "全部互动量", "全部互动率", "全部阅读率", "7日支付订单量", "7日支付金额", "进店访问量"]
+    header = [
+        "笔记发布时间",
+        "笔记来源",
+        "笔记类型",
+        "笔记名称",
+        "笔记id",
+        "笔记链接",
+        "笔记创作者名称",
+        "作者粉丝量",
+        "阅读uv",
+        "点赞量",
+        "评论量",
+        "收藏量",
+        "关注量",
+        "分享量",
+        "全部曝光量",
+        "全部曝光量行业排名",
+        "全部阅读量",
+        "全部互动量",
+        "全部互动率",
+        "全部阅读率",
+        "7日支付订单量",
+        "7日支付金额",
+        "进店访问量",
+    ]
     ws.append(groups)
     ws.append(header)
     for i, n in enumerate(world["notes"]):
@@ -331,15 +646,29 @@ def note_data_xlsx(world: dict, rng: random.Random, path: Path) -> None:
         inter = sum(r["inter"] for r in rs)
         parts = [sum(r["parts"][j] for r in rs) for j in range(5)]
         published = dt.datetime(2025, 5, 20 + i % 10, 9 + i % 10, 3 * i % 60, 7)
-        ws.append([
-            published.strftime("%Y-%m-%d %H:%M:%S"), "专业号笔记", "图文笔记" if i % 3 else "视频笔记", n["title"], n["id"],
-            f"https://www.xiaohongshu.com/explore/{n['id']}", n["creator"], str(rng.randint(800, 90000)),
-            str(int(reads * 0.9)), *[str(p) for p in (parts[0], parts[1], parts[2], parts[4], parts[3])],
-            str(imp), "数据较少" if i % 5 == 0 else "位于行业前20%", str(reads), str(inter),
-            f"{inter / reads * 100:.2f}%" if reads else "_", f"{reads / imp:.4f}",
-            "_" if i % 7 == 0 else str(sum(r["buyers30"] for r in rs) // 3), "-" if i % 7 == 0 else f"{sum(r['gmv30'] for r in rs) / 3:.2f}",
-            str(sum(r["visit_uv"] for r in rs)),
-        ])
+        ws.append(
+            [
+                published.strftime("%Y-%m-%d %H:%M:%S"),
+                "专业号笔记",
+                "图文笔记" if i % 3 else "视频笔记",
+                n["title"],
+                n["id"],
+                f"https://www.xiaohongshu.com/explore/{n['id']}",
+                n["creator"],
+                str(rng.randint(800, 90000)),
+                str(int(reads * 0.9)),
+                *[str(p) for p in (parts[0], parts[1], parts[2], parts[4], parts[3])],
+                str(imp),
+                "数据较少" if i % 5 == 0 else "位于行业前20%",
+                str(reads),
+                str(inter),
+                f"{inter / reads * 100:.2f}%" if reads else "_",
+                f"{reads / imp:.4f}",
+                "_" if i % 7 == 0 else str(sum(r["buyers30"] for r in rs) // 3),
+                "-" if i % 7 == 0 else f"{sum(r['gmv30'] for r in rs) / 3:.2f}",
+                str(sum(r["visit_uv"] for r in rs)),
+            ]
+        )
     ws.append(["专业号行业:美妆-彩妆"])
     wb.save(path)
     _pin_xlsx_timestamps(path)
@@ -351,11 +680,16 @@ def _pin_xlsx_timestamps(path: Path) -> None:
 
     src = path.read_bytes()
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(src)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+    with (
+        zipfile.ZipFile(io.BytesIO(src)) as zin,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout,
+    ):
         for info in zin.infolist():
             data = zin.read(info.filename)
             if info.filename == "docProps/core.xml":
-                data = re.sub(rb"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", b"2025-07-01T10:00:00Z", data)
+                data = re.sub(
+                    rb"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", b"2025-07-01T10:00:00Z", data
+                )
             zi = zipfile.ZipInfo(info.filename, date_time=(2025, 7, 1, 10, 0, 0))
             zi.compress_type = zipfile.ZIP_DEFLATED
             zout.writestr(zi, data)
@@ -366,7 +700,11 @@ def main() -> None:
     rng = random.Random(SEED)
     world = build_world(rng)
     juguang_note_report(world, HERE / "聚光_笔记投放日报_202506.csv")
-    xinghe_report(world, HERE / "种草星河_内容效果明细_202506.csv", HERE / "种草星河_内容效果明细_202506_0715重新导出_近7天.csv")
+    xinghe_report(
+        world,
+        HERE / "种草星河_内容效果明细_202506.csv",
+        HERE / "种草星河_内容效果明细_202506_0715重新导出_近7天.csv",
+    )
     qianniu_orders(world, rng, HERE / "千牛_订单报表_202506.csv", HERE / "千牛_订单明细_202506.csv")
     sycm_report(world, rng, HERE / "生意参谋_商品日报_202506.csv")
     juguang_account_report(world, HERE / "聚光_账户日报_202506.csv")

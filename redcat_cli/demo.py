@@ -61,4 +61,7 @@ def halves(store: str) -> tuple[tuple[str, str], tuple[str, str]]:
         lo, hi = st.con.execute("SELECT min(date), max(date) FROM juguang").fetchall()[0]
     days = (hi - lo).days + 1
     mid = lo + dt.timedelta(days=days // 2 - 1)
-    return (lo.isoformat(), mid.isoformat()), ((mid + dt.timedelta(days=1)).isoformat(), hi.isoformat())
+    return (lo.isoformat(), mid.isoformat()), (
+        (mid + dt.timedelta(days=1)).isoformat(),
+        hi.isoformat(),
+    )

@@ -55,7 +55,11 @@ class FileResult:
 
     def balanced(self) -> bool:
         return self.rows_read == (
-            self.rows_loaded + self.rows_updated + self.rows_duplicate + self.rows_skipped + self.rows_rejected
+            self.rows_loaded
+            + self.rows_updated
+            + self.rows_duplicate
+            + self.rows_skipped
+            + self.rows_rejected
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -86,7 +90,11 @@ class IngestReport:
     committed: bool
 
     def to_dict(self) -> dict[str, Any]:
-        return {"store": self.store, "committed": self.committed, "files": [f.to_dict() for f in self.files]}
+        return {
+            "store": self.store,
+            "committed": self.committed,
+            "files": [f.to_dict() for f in self.files],
+        }
 
 
 Progress = Callable[[str, str], None]
@@ -118,7 +126,9 @@ def ingest(
     store_p = Path(store_path)
     existed = store_p.exists()
     try:
-        return _ingest(store_p, paths, kinds, forced, encoding, date_order, strict, say, fixed or {})
+        return _ingest(
+            store_p, paths, kinds, forced, encoding, date_order, strict, say, fixed or {}
+        )
     except BaseException:
         if not existed:  # a failed first ingest leaves no store behind
             for leftover in (store_p, store_p.with_name(store_p.name + ".wal")):
@@ -145,7 +155,11 @@ def _ingest(
         con = store.con
         con.execute("BEGIN TRANSACTION")
         try:
-            batch = int(con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM ingest_log").fetchall()[0][0])
+            batch = int(
+                con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM ingest_log").fetchall()[0][
+                    0
+                ]
+            )
             for path in paths:
                 for src in open_inputs(path):
                     say("read", src.name)
@@ -159,14 +173,19 @@ def _ingest(
             if strict and rejected:
                 con.execute("ROLLBACK")
                 total = sum(r.rows_rejected for r in rejected)
-                where = "; ".join(f"{r.path}: {r.rows_rejected} (see {r.rejects_path})" for r in rejected)
+                where = "; ".join(
+                    f"{r.path}: {r.rows_rejected} (see {r.rejects_path})" for r in rejected
+                )
                 raise IngestError(
                     f"--strict: {total} row(s) rejected, nothing was committed. {where}",
                     hint="fix the rows listed in the rejects file, or run without --strict to load the good rows",
                 )
             for r in results:
                 if r.rejects_path:
-                    con.execute("UPDATE ingest_log SET rejects_path = ? WHERE id = ?", [r.rejects_path, r.ingest_id])
+                    con.execute(
+                        "UPDATE ingest_log SET rejects_path = ? WHERE id = ?",
+                        [r.rejects_path, r.ingest_id],
+                    )
             con.execute("COMMIT")
         except BaseException:
             try:
@@ -181,7 +200,12 @@ def _ingest(
 
 
 def _ingest_table(
-    store: Store, raw: RawTable, batch: int, date_order: str | None, say: Progress, fixed: dict[str, str]
+    store: Store,
+    raw: RawTable,
+    batch: int,
+    date_order: str | None,
+    say: Progress,
+    fixed: dict[str, str],
 ) -> FileResult:
     import numpy as np
     import pyarrow as pa
@@ -201,7 +225,9 @@ def _ingest_table(
     match = raw.match
     res.columns_ignored = [header[i] for i in match.unmatched]
     for i, fname in match.duplicates:
-        res.warnings.append(f"column {header[i]!r} repeats {kind.fields[fname].label}; the first one is used")
+        res.warnings.append(
+            f"column {header[i]!r} repeats {kind.fields[fname].label}; the first one is used"
+        )
 
     # Blank rows are not rows.
     missing_set = frozenset(MISSING | set(kind.missing))
@@ -213,7 +239,10 @@ def _ingest_table(
 
     # Total rows (合计…) and footers (one text cell after the data, no key).
     skipped = np.zeros(n, dtype=bool)
-    check_cols = {0, *[i for i, f in match.columns.items() if f in kind.key or kind.fields[f].required]}
+    check_cols = {
+        0,
+        *[i for i, f in match.columns.items() if f in kind.key or kind.fields[f].required],
+    }
     for i in check_cols:
         if i < table.num_columns:
             skipped |= pc.match_substring_regex(table.column(i), TOTAL_ROW.pattern).to_numpy()
@@ -248,7 +277,10 @@ def _ingest_table(
             try:
                 decided = decide_date_order(col)
             except ValueError as e:
-                raise IngestError(f"{raw.name}: column {header[ci]}: {e}") from None
+                raise IngestError(
+                    f"{raw.name}: column {header[ci]}: {e}",
+                    hint="the file was probably edited by hand; export it again",
+                ) from None
             if decided == "ambiguous":
                 raise IngestError(
                     f"{raw.name}: column {header[ci]}: dates like 1/11/2024 with no day over 12, so "
@@ -270,10 +302,18 @@ def _ingest_table(
                 hint=f"its fields: {', '.join(kind.fields)}",
             )
         if fname in typed:
-            raise UsageError(f"--set {fname}: {raw.name} has that column ({f.label}) already")
-        one = parse_column(pa.array([text], pa.string()), f.type, missing=frozenset(), date_order=date_order)
+            raise UsageError(
+                f"--set {fname}: {raw.name} has that column ({f.label}) already",
+                hint=f"drop --set {fname} for this file",
+            )
+        one = parse_column(
+            pa.array([text], pa.string()), f.type, missing=frozenset(), date_order=date_order
+        )
         if one.errors or one.values[0].as_py() is None:
-            raise UsageError(f"--set {fname}={text}: {one.errors.get(0, 'no value')}")
+            raise UsageError(
+                f"--set {fname}={text}: {one.errors.get(0, 'no value')}",
+                hint=f"{fname} is of type {f.type}",
+            )
         typed[fname] = pa.repeat(one.values[0], m)
     # Required fields present?
     for fname in kind.required:
@@ -288,7 +328,9 @@ def _ingest_table(
         bad_rows = sorted(errors)
         raw_rows = sub.take(pa.array(bad_rows)).to_pylist()
         for r, cells in zip(bad_rows, raw_rows, strict=True):
-            res.rejects.append(Reject(int(sub_lines[r]), "; ".join(errors[r]), list(cells.values())))
+            res.rejects.append(
+                Reject(int(sub_lines[r]), "; ".join(errors[r]), list(cells.values()))
+            )
     res.values_lower_bound = sum(len(v) for k, v in lower_bound.items() if k not in errors)
 
     good = np.ones(m, dtype=bool)
@@ -300,8 +342,14 @@ def _ingest_table(
         cols[fname] = arr.take(pa.array(good_idx)) if len(good_idx) != m else arr
     cols["_key"] = _arrow_key(kind, cols, len(good_idx))
     cols["_line"] = pa.array(sub_lines[good_idx], pa.int64())
-    lb_values = [",".join(lower_bound[r]) if r in lower_bound else None for r in good_idx.tolist()] if lower_bound else None
-    cols["_lower_bound"] = pa.array(lb_values, pa.string()) if lb_values else pa.nulls(len(good_idx), pa.string())
+    lb_values = (
+        [",".join(lower_bound[r]) if r in lower_bound else None for r in good_idx.tolist()]
+        if lower_bound
+        else None
+    )
+    cols["_lower_bound"] = (
+        pa.array(lb_values, pa.string()) if lb_values else pa.nulls(len(good_idx), pa.string())
+    )
     staged = pa.table(cols)
 
     say("store", raw.name)
@@ -312,9 +360,24 @@ def _ingest_table(
     con.execute(
         "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            ingest_id, batch, res.path, Path(res.path.split("!")[-1]).name, res.sha256, kind.name,
-            res.encoding, res.sheet, res.rows_read, res.rows_loaded, res.rows_updated, res.rows_duplicate,
-            res.rows_skipped, res.rows_rejected, None, started, dt.datetime.now(), __version__,
+            ingest_id,
+            batch,
+            res.path,
+            Path(res.path.split("!")[-1]).name,
+            res.sha256,
+            kind.name,
+            res.encoding,
+            res.sheet,
+            res.rows_read,
+            res.rows_loaded,
+            res.rows_updated,
+            res.rows_duplicate,
+            res.rows_skipped,
+            res.rows_rejected,
+            None,
+            started,
+            dt.datetime.now(),
+            __version__,
         ],
     )
     return res
@@ -348,7 +411,9 @@ def _upsert(store: Store, kind: Kind, staged: Any, ingest_id: int, res: FileResu
     present = [c for c in staged.column_names if not c.startswith("_")]
     T = quote(kind.table)
     H = quote(kind.history_table)
-    same = " AND ".join(f"a.{quote(c)} IS NOT DISTINCT FROM b.{quote(c)}" for c in present) or "TRUE"
+    same = (
+        " AND ".join(f"a.{quote(c)} IS NOT DISTINCT FROM b.{quote(c)}" for c in present) or "TRUE"
+    )
     src = "redcat_staged"
     con.register(src, staged)
     try:
@@ -366,19 +431,32 @@ def _upsert(store: Store, kind: Kind, staged: Any, ingest_id: int, res: FileResu
                 "FROM redcat_s b JOIN redcat_first f ON f._key = b._key AND b._line > f._first "
                 "JOIN redcat_s a ON a._key = f._key AND a._line = f._first"
             )
-            res.rows_duplicate += int(con.execute(f"SELECT count(*) {pairs} WHERE {same}").fetchall()[0][0])
+            res.rows_duplicate += int(
+                con.execute(f"SELECT count(*) {pairs} WHERE {same}").fetchall()[0][0]
+            )
             acols = ", ".join(f"a.{quote(c)}" for c in present)
             bcols = ", ".join(f"b.{quote(c)}" for c in present)
             k = len(present)
-            for r in con.execute(f"SELECT b._line, a._line, {acols}, {bcols} {pairs} WHERE NOT ({same}) ORDER BY b._line").fetchall():
+            for r in con.execute(
+                f"SELECT b._line, a._line, {acols}, {bcols} {pairs} WHERE NOT ({same}) ORDER BY b._line"
+            ).fetchall():
                 first_vals, vals = r[2 : 2 + k], r[2 + k :]
-                diffs = [f"{c}: {x} vs {y}" for c, x, y in zip(present, first_vals, vals, strict=True) if x != y]
+                diffs = [
+                    f"{c}: {x} vs {y}"
+                    for c, x, y in zip(present, first_vals, vals, strict=True)
+                    if x != y
+                ]
                 diff = "; ".join(diffs[:3]) + ("; …" if len(diffs) > 3 else "")
                 res.rejects.append(
-                    Reject(int(r[0]), f"conflict: same key as line {r[1]} with different values ({diff})",
-                           ["" if v is None else str(v) for v in vals])
+                    Reject(
+                        int(r[0]),
+                        f"conflict: same key as line {r[1]} with different values ({diff})",
+                        ["" if v is None else str(v) for v in vals],
+                    )
                 )
-            con.execute("DELETE FROM redcat_s USING redcat_first f WHERE redcat_s._key = f._key AND redcat_s._line > f._first")
+            con.execute(
+                "DELETE FROM redcat_s USING redcat_first f WHERE redcat_s._key = f._key AND redcat_s._line > f._first"
+            )
 
         # 2. Against the store: new, duplicate, or updated.
         con.execute(
@@ -410,7 +488,9 @@ def _upsert(store: Store, kind: Kind, staged: Any, ingest_id: int, res: FileResu
             select = f"SELECT {', '.join('s.' + quote(c) for c in present)}, s._key, {ingest_id}, s._line, s._lower_bound FROM {src} s"
             if counts:  # some keys are stored already: insert only the new ones
                 select += " ANTI JOIN redcat_c c ON c._key = s._key"
-            con.execute(f"INSERT INTO {T} ({collist}, _key, _ingest_id, _line, _lower_bound) {select}")
+            con.execute(
+                f"INSERT INTO {T} ({collist}, _key, _ingest_id, _line, _lower_bound) {select}"
+            )
     finally:
         if src == "redcat_staged":
             con.unregister(src)

@@ -182,7 +182,9 @@ def _kind_from_yaml(data: dict[str, Any], path: Path) -> Kind:
     for fname, spec in raw_fields.items():
         ftype = spec.get("type")
         if ftype not in TYPES:
-            raise IngestError(f"{where}: field {fname} has type {ftype!r}; expected one of {', '.join(TYPES)}")
+            raise IngestError(
+                f"{where}: field {fname} has type {ftype!r}; expected one of {', '.join(TYPES)}"
+            )
         fields[fname] = Field(
             name=fname,
             type=ftype,
@@ -267,7 +269,9 @@ def detect(header: Sequence[Any], kinds: dict[str, Kind], *, name: str = "the fi
                 f"which needs {missing}.",
                 hint=hint,
             )
-        raise IngestError(f"{name}: not recognised as any export kind. Headers found: {found}.", hint=hint)
+        raise IngestError(
+            f"{name}: not recognised as any export kind. Headers found: {found}.", hint=hint
+        )
     best = complete[0]
     ties = [
         m

@@ -69,9 +69,15 @@ def open_inputs(path: str) -> Iterator[Source]:
         return
     p = Path(path)
     if not p.exists():
-        raise IngestError(f"{path}: no such file")
+        raise IngestError(
+            f"{path}: no such file",
+            hint="check the path; a shell glob such as exports/*.csv gives several files",
+        )
     if p.is_dir():
-        raise IngestError(f"{path}: is a folder", hint="give the export files themselves (a shell glob works: folder/*.csv)")
+        raise IngestError(
+            f"{path}: is a folder",
+            hint="give the export files themselves (a shell glob works: folder/*.csv)",
+        )
     data = p.read_bytes()
     if _is_zip(data) and not _is_xlsx(data):
         yield from _zip_members(path, data)
@@ -86,7 +92,9 @@ def _is_zip(data: bytes) -> bool:
 def _is_xlsx(data: bytes) -> bool:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            return "[Content_Types].xml" in zf.namelist() and any(n.startswith("xl/") for n in zf.namelist())
+            return "[Content_Types].xml" in zf.namelist() and any(
+                n.startswith("xl/") for n in zf.namelist()
+            )
     except zipfile.BadZipFile:
         return False
 
@@ -105,7 +113,10 @@ def _zip_members(path: str, data: bytes) -> Iterator[Source]:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
-        raise IngestError(f"{path}: not a readable zip archive") from None
+        raise IngestError(
+            f"{path}: not a readable zip archive",
+            hint="download the report again; the archive is damaged",
+        ) from None
     total = 0
     found = False
     with zf:
@@ -117,7 +128,10 @@ def _zip_members(path: str, data: bytes) -> Iterator[Source]:
             if not base.lower().endswith((".csv", ".txt", ".xlsx")):
                 continue
             if info.file_size > ZIP_MAX_MEMBER:
-                raise IngestError(f"{path}!{name}: refused, it would unpack to {info.file_size:,} bytes")
+                raise IngestError(
+                    f"{path}!{name}: refused, it would unpack to {info.file_size:,} bytes",
+                    hint="unpack it yourself and give redcat the CSV if you trust it",
+                )
             if info.compress_size and info.file_size / info.compress_size > ZIP_MAX_RATIO:
                 raise IngestError(
                     f"{path}!{name}: refused, compression ratio {info.file_size / info.compress_size:,.0f}:1 "
@@ -133,15 +147,24 @@ def _zip_members(path: str, data: bytes) -> Iterator[Source]:
                         break
                     read += len(chunk)
                     if read > limit:
-                        raise IngestError(f"{path}!{name}: refused, it unpacks to more than it declares")
+                        raise IngestError(
+                            f"{path}!{name}: refused, it unpacks to more than it declares",
+                            hint="the archive is damaged or hostile; download the report again",
+                        )
                     chunks.append(chunk)
             total += read
             if total > ZIP_MAX_TOTAL:
-                raise IngestError(f"{path}: refused, the archive unpacks to more than {ZIP_MAX_TOTAL:,} bytes")
+                raise IngestError(
+                    f"{path}: refused, the archive unpacks to more than {ZIP_MAX_TOTAL:,} bytes",
+                    hint="unpack it yourself and ingest the files one by one",
+                )
             found = True
             yield Source(f"{path}!{name}", b"".join(chunks))
     if not found:
-        raise IngestError(f"{path}: the zip archive holds no CSV or xlsx file")
+        raise IngestError(
+            f"{path}: the zip archive holds no CSV or xlsx file",
+            hint="redcat reads .csv, .txt and .xlsx members; unpack it to see what it holds",
+        )
 
 
 # --- encodings -----------------------------------------------------------------------------
@@ -196,15 +219,21 @@ def read_source(
     if _is_zip(data):
         if _is_xlsx(data):
             return _read_xlsx(src, kinds, forced)
-        raise IngestError(f"{src.name}: a zip archive inside an archive is not read")
+        raise IngestError(
+            f"{src.name}: a zip archive inside an archive is not read",
+            hint="unpack the outer archive and give redcat the inner one",
+        )
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise IngestError(
-            f"{src.name}: an old Excel .xls file", hint="open it in Excel or WPS and save it as .xlsx or .csv"
+            f"{src.name}: an old Excel .xls file",
+            hint="open it in Excel or WPS and save it as .xlsx or .csv",
         )
     return _read_csv(src, kinds, forced, encoding)
 
 
-def _find_header(rows: Sequence[Sequence[Any]], kinds: dict[str, Kind], forced: Kind | None, name: str) -> tuple[int, Match]:
+def _find_header(
+    rows: Sequence[Sequence[Any]], kinds: dict[str, Kind], forced: Kind | None, name: str
+) -> tuple[int, Match]:
     """The header row: the first row that fits a kind completely, looked for under title rows."""
     pool = [forced] if forced else list(kinds.values())
     best: tuple[tuple[int, int], int] | None = None
@@ -224,7 +253,9 @@ def _find_header(rows: Sequence[Sequence[Any]], kinds: dict[str, Kind], forced: 
     row = rows[best[1]] if best else (rows[0] if rows else [])
     if forced:
         m = forced.match(row)
-        missing = ", ".join(forced.fields[f].label if f in forced.fields else f for f in m.missing_required)
+        missing = ", ".join(
+            forced.fields[f].label if f in forced.fields else f for f in m.missing_required
+        )
         found = ", ".join(str(h) for h in row if normalise_header(h)) or "(none)"
         raise IngestError(
             f"{name}: not a {forced.name} export: {missing} missing. Headers found: {found}",
@@ -234,10 +265,15 @@ def _find_header(rows: Sequence[Sequence[Any]], kinds: dict[str, Kind], forced: 
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _read_csv(src: Source, kinds: dict[str, Kind], forced: Kind | None, encoding: str | None) -> RawTable:
+def _read_csv(
+    src: Source, kinds: dict[str, Kind], forced: Kind | None, encoding: str | None
+) -> RawTable:
     data = src.data
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise IngestError(f"{src.name}: binary data, not a CSV export", hint="give the CSV or xlsx the platform exported")
+        raise IngestError(
+            f"{src.name}: binary data, not a CSV export",
+            hint="give the CSV or xlsx the platform exported",
+        )
     enc = encoding or detect_encoding(data)
     if enc.replace("_", "-").lower() in ("utf-8", "utf8") and data.startswith(b"\xef\xbb\xbf"):
         enc = "utf-8-sig"
@@ -269,7 +305,9 @@ def _read_csv(src: Source, kinds: dict[str, Kind], forced: Kind | None, encoding
         columns, lines, ragged = _slow_csv(data, enc, header_idx, len(header), delimiter, src.name)
     else:
         columns, lines, ragged = table
-    return RawTable(src.name, sha, _encoding_label(enc), match, header, header_line, columns, lines, ragged)
+    return RawTable(
+        src.name, sha, _encoding_label(enc), match, header, header_line, columns, lines, ragged
+    )
 
 
 def _encoding_label(enc: str) -> str:
@@ -313,7 +351,9 @@ def _multiline(rows: list[list[str]], ends: list[int]) -> bool:
     return False
 
 
-def _fast_csv(data: bytes, enc: str, header_line: int, ncols: int, delimiter: str, name: str) -> Any:
+def _fast_csv(
+    data: bytes, enc: str, header_line: int, ncols: int, delimiter: str, name: str
+) -> Any:
     """pyarrow's multi-threaded parser for the clean case: one row per line, every row the
     header's width. Returns None when the file needs the exact (slow) path."""
     import numpy as np
@@ -369,7 +409,9 @@ def _fast_csv(data: bytes, enc: str, header_line: int, ncols: int, delimiter: st
     return table, lines, []
 
 
-def _slow_csv(data: bytes, enc: str, header_idx: int, ncols: int, delimiter: str, name: str) -> tuple[Any, Any, list[Ragged]]:
+def _slow_csv(
+    data: bytes, enc: str, header_idx: int, ncols: int, delimiter: str, name: str
+) -> tuple[Any, Any, list[Ragged]]:
     """The exact path: Python's csv module, line by line, for files with ragged rows or
     values that span lines."""
     import numpy as np
@@ -399,7 +441,10 @@ def _slow_csv(data: bytes, enc: str, header_idx: int, ncols: int, delimiter: str
                 cols[c].append(v)
             lines.append(start)
     except csv.Error as e:
-        raise IngestError(f"{name}: line {reader.line_num}: cannot be split into fields ({e})") from None
+        raise IngestError(
+            f"{name}: line {reader.line_num}: cannot be split into fields ({e})",
+            hint="a quote is probably left open on that line; export the report again",
+        ) from None
     table = pa.table({f"c{i}": pa.array(cols[i], pa.string()) for i in range(ncols)})
     return table, np.array(lines, dtype=np.int64), ragged
 
@@ -439,7 +484,10 @@ def _read_xlsx(src: Source, kinds: dict[str, Kind], forced: Kind | None) -> RawT
             warnings.simplefilter("ignore")
             wb = openpyxl.load_workbook(io.BytesIO(src.data), read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises many kinds for a damaged file
-        raise IngestError(f"{src.name}: not a readable xlsx workbook ({type(e).__name__})") from None
+        raise IngestError(
+            f"{src.name}: not a readable xlsx workbook ({type(e).__name__})",
+            hint="open it in Excel or WPS and save it again as .xlsx or .csv",
+        ) from None
     sha = hashlib.sha256(src.data).hexdigest()
     first_error: IngestError | None = None
     try:
@@ -453,7 +501,9 @@ def _read_xlsx(src: Source, kinds: dict[str, Kind], forced: Kind | None) -> RawT
             if not head:
                 continue
             try:
-                header_idx, match = _find_header(head, kinds, forced, f"{src.name} (sheet {ws.title})")
+                header_idx, match = _find_header(
+                    head, kinds, forced, f"{src.name} (sheet {ws.title})"
+                )
             except IngestError as e:
                 first_error = first_error or e
                 continue
@@ -469,20 +519,39 @@ def _read_xlsx(src: Source, kinds: dict[str, Kind], forced: Kind | None) -> RawT
                 _take_row([_cell_text(v) for v in row], j, ncols, cols, lines, ragged)
             table = pa.table({f"c{i}": pa.array(cols[i], pa.string()) for i in range(ncols)})
             return RawTable(
-                src.name, sha, None, match, header, header_idx + 1, table,
-                np.array(lines, dtype=np.int64), ragged, sheet=ws.title,
+                src.name,
+                sha,
+                None,
+                match,
+                header,
+                header_idx + 1,
+                table,
+                np.array(lines, dtype=np.int64),
+                ragged,
+                sheet=ws.title,
             )
     finally:
         wb.close()
     if first_error is not None:
         raise first_error
-    raise IngestError(f"{src.name}: the workbook has no sheet with data")
+    raise IngestError(
+        f"{src.name}: the workbook has no sheet with data", hint="export the report again"
+    )
 
 
-def _take_row(r: list[str], line: int, ncols: int, cols: list[list[str]], lines: list[int], ragged: list[Ragged]) -> None:
+def _take_row(
+    r: list[str],
+    line: int,
+    ncols: int,
+    cols: list[list[str]],
+    lines: list[int],
+    ragged: list[Ragged],
+) -> None:
     """One worksheet row into the columns; cells beyond the header's width must be empty."""
     if any(v.strip() for v in r[ncols:]):
-        ragged.append(Ragged(line, r, f"{len(_trim_trailing_empty(r))} cells, the header has {ncols}"))
+        ragged.append(
+            Ragged(line, r, f"{len(_trim_trailing_empty(r))} cells, the header has {ncols}")
+        )
         return
     r = (r + [""] * ncols)[:ncols]
     for c, v in enumerate(r):

@@ -26,7 +26,12 @@ from redcat_cli.errors import StoreError
 from redcat_cli.kinds import Kind, load_kinds
 
 SCHEMA_VERSION = 1
-BOOKKEEPING = [("_key", "VARCHAR"), ("_ingest_id", "INTEGER"), ("_line", "BIGINT"), ("_lower_bound", "VARCHAR")]
+BOOKKEEPING = [
+    ("_key", "VARCHAR"),
+    ("_ingest_id", "INTEGER"),
+    ("_line", "BIGINT"),
+    ("_lower_bound", "VARCHAR"),
+]
 LOCK_TIMEOUT = float(os.environ.get("REDCAT_LOCK_TIMEOUT", "10"))
 
 INGEST_LOG_DDL = """
@@ -59,10 +64,17 @@ class Store:
         self.con.close()
 
     def tables(self) -> set[str]:
-        return {r[0] for r in self.con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        return {
+            r[0]
+            for r in self.con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        }
 
     def next_id(self, column: str = "id") -> int:
-        return int(self.con.execute(f"SELECT coalesce(max({column}), 0) + 1 FROM ingest_log").fetchall()[0][0])
+        return int(
+            self.con.execute(f"SELECT coalesce(max({column}), 0) + 1 FROM ingest_log").fetchall()[
+                0
+            ][0]
+        )
 
 
 def quote(name: str) -> str:
@@ -88,7 +100,10 @@ def _connect(path: Path, read_only: bool, timeout: float) -> Any:
                     f"store {path} is in use by another redcat process",
                     hint="wait for it to finish (or raise REDCAT_LOCK_TIMEOUT), or use --store for another store",
                 ) from None
-            raise StoreError(f"cannot open store {path}: {msg.splitlines()[0]}") from None
+            raise StoreError(
+                f"cannot open store {path}: {msg.splitlines()[0]}",
+                hint="check the path and its permissions, or use --store for another store",
+            ) from None
         except duckdb.Error as e:
             first = str(e).splitlines()[0]
             raise StoreError(
@@ -107,7 +122,10 @@ def open_store(
     """Open (and, for writing, create or upgrade) the store at ``path``."""
     p = Path(path)
     if read_only and not p.exists():
-        raise StoreError(f"no store at {p}", hint="ingest exports first: redcat ingest FILE… (or point --store at your store)")
+        raise StoreError(
+            f"no store at {p}",
+            hint="ingest exports first: redcat ingest FILE… (or point --store at your store)",
+        )
     if not read_only and p.parent and not p.parent.exists():
         raise StoreError(f"cannot create store {p}: folder {p.parent} does not exist")
     con = _connect(p, read_only, LOCK_TIMEOUT if lock_timeout is None else lock_timeout)
@@ -126,7 +144,9 @@ def _check_version(store: Store) -> None:
         if store.read_only and store.tables():
             raise StoreError(f"{store.path} is a DuckDB file but not a redcat store")
         return
-    rows = store.con.execute("SELECT value FROM redcat_meta WHERE key = 'schema_version'").fetchall()
+    rows = store.con.execute(
+        "SELECT value FROM redcat_meta WHERE key = 'schema_version'"
+    ).fetchall()
     version = int(rows[0][0]) if rows else 0
     if version > SCHEMA_VERSION:
         raise StoreError(
@@ -154,7 +174,9 @@ def ensure_schema(store: Store, kinds: dict[str, Kind] | None = None) -> None:
     existing = store.tables()
     con.execute("BEGIN")
     try:
-        con.execute("CREATE TABLE IF NOT EXISTS redcat_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS redcat_meta (key VARCHAR PRIMARY KEY, value VARCHAR)"
+        )
         con.execute(
             "INSERT INTO redcat_meta VALUES ('schema_version', ?) ON CONFLICT (key) DO NOTHING",
             [str(SCHEMA_VERSION)],
@@ -169,12 +191,15 @@ def ensure_schema(store: Store, kinds: dict[str, Kind] | None = None) -> None:
                 have = {
                     r[0]
                     for r in con.execute(
-                        "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [name]
+                        "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+                        [name],
                     ).fetchall()
                 }
                 for f in kind.fields.values():
                     if f.name not in have:
-                        con.execute(f"ALTER TABLE {quote(name)} ADD COLUMN {quote(f.name)} {f.sql_type}")
+                        con.execute(
+                            f"ALTER TABLE {quote(name)} ADD COLUMN {quote(f.name)} {f.sql_type}"
+                        )
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

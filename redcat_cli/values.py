@@ -19,7 +19,24 @@ from typing import Any
 
 # Markers that mean "no value" in real exports. Never zero.
 MISSING = frozenset(
-    ["", "-", "—", "--", "——", "－", "–", "_", "暂无", "数据较少", "nan", "NaN", "NAN", "None", "无退款申请", "/"]
+    [
+        "",
+        "-",
+        "—",
+        "--",
+        "——",
+        "－",
+        "–",
+        "_",
+        "暂无",
+        "数据较少",
+        "nan",
+        "NaN",
+        "NAN",
+        "None",
+        "无退款申请",
+        "/",
+    ]
 )
 
 MONEY_SCALE = 4  # DECIMAL(18,4)
@@ -29,7 +46,15 @@ _NUM = re.compile(
     r"^(?P<sign>[-+])?(?P<num>\d+(?:\.\d*)?|\.\d+)(?P<mult>万|w|W|亿|千|k|K)?(?P<plus>\+)?$"
 )
 _PCT = re.compile(r"^(?P<sign>[-+])?(?P<num>\d+(?:\.\d*)?|\.\d+)%$")
-_MULT = {"万": 10_000, "w": 10_000, "W": 10_000, "亿": 100_000_000, "千": 1_000, "k": 1_000, "K": 1_000}
+_MULT = {
+    "万": 10_000,
+    "w": 10_000,
+    "W": 10_000,
+    "亿": 100_000_000,
+    "千": 1_000,
+    "k": 1_000,
+    "K": 1_000,
+}
 _SCI = re.compile(r"^[-+]?\d+\.\d+[eE][-+]?\d+$")
 _EXCEL_TEXT = re.compile(r'^="(.*)"$', re.S)
 
@@ -80,7 +105,9 @@ def parse_money(text: str) -> Decimal:
     value, plus = _decimal_of(text, "an amount of money")
     if plus:
         raise ValueError(f"{text!r} is a lower bound, not an amount of money")
-    if value.as_tuple().exponent < -MONEY_SCALE and value != value.quantize(Decimal(1).scaleb(-MONEY_SCALE)):  # type: ignore[operator]
+    if value.as_tuple().exponent < -MONEY_SCALE and value != value.quantize(
+        Decimal(1).scaleb(-MONEY_SCALE)
+    ):  # type: ignore[operator]
         raise ValueError(f"{text!r} has more than {MONEY_SCALE} decimal places")
     if abs(value) >= MONEY_MAX:
         raise ValueError(f"{text!r} is too large for an amount of money")
@@ -172,13 +199,17 @@ def parse_datetime(text: str, date_order: str | None = None) -> dt.datetime:
     t = text.strip()
     m = _YMD.match(t)
     if m:
-        return _build(m.group(1), m.group(2), m.group(3), m.group(4), m.group(5), m.group(6), m.group(7), text)
+        return _build(
+            m.group(1), m.group(2), m.group(3), m.group(4), m.group(5), m.group(6), m.group(7), text
+        )
     m = _YMD_COMPACT.match(t)
     if m:
         return _build(m.group(1), m.group(2), m.group(3), None, None, None, None, text)
     m = _CN.match(t)
     if m:
-        return _build(m.group(1), m.group(2), m.group(3), m.group(4), m.group(5), m.group(6), None, text)
+        return _build(
+            m.group(1), m.group(2), m.group(3), m.group(4), m.group(5), m.group(6), None, text
+        )
     m = _DMY.match(t)
     if m:
         a, b = m.group(1), m.group(2)
@@ -199,10 +230,18 @@ def parse_datetime(text: str, date_order: str | None = None) -> dt.datetime:
     raise ValueError(f"cannot read {text!r} as a date")
 
 
-def _build(y: str, mo: str, d: str, h: str | None, mi: str | None, s: str | None, us: str | None, text: str) -> dt.datetime:
+def _build(
+    y: str, mo: str, d: str, h: str | None, mi: str | None, s: str | None, us: str | None, text: str
+) -> dt.datetime:
     try:
         return dt.datetime(
-            int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0), int((us or "0").ljust(6, "0"))
+            int(y),
+            int(mo),
+            int(d),
+            int(h or 0),
+            int(mi or 0),
+            int(s or 0),
+            int((us or "0").ljust(6, "0")),
         )
     except ValueError:
         raise ValueError(f"{text!r} is not a valid date") from None
@@ -319,7 +358,10 @@ def parse_column(
         return _parse_ids(s, present)
 
     null_str = pa.scalar(None, pa.string())
-    if ftype in ("int", "date") and not pc.any(pc.match_substring(s, "x", ignore_case=True)).as_py():
+    if (
+        ftype in ("int", "date")
+        and not pc.any(pc.match_substring(s, "x", ignore_case=True)).as_py()
+    ):
         # Optimistic: Arrow's own parsers for these are strict (digits; YYYY-MM-DD — hex such
         # as 0x10 aside, excluded above), so when every present value casts, the column is
         # done without a regex pass.
@@ -387,7 +429,10 @@ def _parse_ids(s: Any, present: Any) -> ColumnResult:
     import pyarrow.compute as pc
 
     t = s
-    wrapped = pc.and_(pc.and_(pc.starts_with(t, '="'), pc.ends_with(t, '"')), pc.greater_equal(pc.utf8_length(t), 3))
+    wrapped = pc.and_(
+        pc.and_(pc.starts_with(t, '="'), pc.ends_with(t, '"')),
+        pc.greater_equal(pc.utf8_length(t), 3),
+    )
     if pc.any(wrapped).as_py():
         # ="…": drop the first two and the last code unit (a slice, not a regex: 10× faster)
         t = pc.if_else(wrapped, pc.utf8_trim_whitespace(pc.utf8_slice_codeunits(t, 2, -1)), t)

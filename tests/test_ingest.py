@@ -22,7 +22,14 @@ NOTE2 = "64f1a2b3000000001e03c0d2"
 
 
 def counts(f) -> tuple[int, int, int, int, int, int]:
-    return (f.rows_read, f.rows_loaded, f.rows_updated, f.rows_duplicate, f.rows_skipped, f.rows_rejected)
+    return (
+        f.rows_read,
+        f.rows_loaded,
+        f.rows_updated,
+        f.rows_duplicate,
+        f.rows_skipped,
+        f.rows_rejected,
+    )
 
 
 # --- the quirks of 聚光 --------------------------------------------------------------------
@@ -35,12 +42,42 @@ def test_juguang_note_report(store: Path) -> None:
     assert f.encoding == "utf-8-bom"
     # 4 rows under the header: the 合计 row is skipped, three are loaded
     assert counts(f) == (4, 3, 0, 0, 1, 0)
-    got = rows(store, "SELECT date, note_id, spend, impressions, clicks, interactions, gmv_7d, orders_7d "
-                      "FROM juguang ORDER BY date, note_id")
+    got = rows(
+        store,
+        "SELECT date, note_id, spend, impressions, clicks, interactions, gmv_7d, orders_7d "
+        "FROM juguang ORDER BY date, note_id",
+    )
     assert got == [
-        (dt.date(2025, 6, 1), NOTE1, Decimal("1200.0000"), 10000, 500, 41, Decimal("1234.5000"), 12),
-        (dt.date(2025, 6, 1), NOTE2, Decimal("100.5000"), 12000, 80, 16, None, None),  # 1.2万; '-' is null
-        (dt.date(2025, 6, 2), NOTE1, Decimal("51.0000"), None, 20, 3, None, 0),  # ¥51元; 暂无 null; 0 stays 0
+        (
+            dt.date(2025, 6, 1),
+            NOTE1,
+            Decimal("1200.0000"),
+            10000,
+            500,
+            41,
+            Decimal("1234.5000"),
+            12,
+        ),
+        (
+            dt.date(2025, 6, 1),
+            NOTE2,
+            Decimal("100.5000"),
+            12000,
+            80,
+            16,
+            None,
+            None,
+        ),  # 1.2万; '-' is null
+        (
+            dt.date(2025, 6, 2),
+            NOTE1,
+            Decimal("51.0000"),
+            None,
+            20,
+            3,
+            None,
+            0,
+        ),  # ¥51元; 暂无 null; 0 stays 0
     ]
 
 
@@ -60,7 +97,10 @@ def test_later_export_updates_and_keeps_history(store: Path) -> None:
     (v2,) = ingest(store, [str(DATA / "xinghe_v2.csv")]).files
     # 06-01 30d 全部流量 unchanged → duplicate; 06-02 grew → updated; 06-03 new → loaded
     assert counts(v2) == (3, 1, 1, 1, 0, 0)
-    cur = rows(store, "SELECT date, gmv, buyers, visit_uv FROM xinghe WHERE flow_type='全部流量' AND window_days=30 ORDER BY date")
+    cur = rows(
+        store,
+        "SELECT date, gmv, buyers, visit_uv FROM xinghe WHERE flow_type='全部流量' AND window_days=30 ORDER BY date",
+    )
     assert cur == [
         (dt.date(2025, 6, 1), Decimal("800.0000"), 8, 100),
         (dt.date(2025, 6, 2), Decimal("520.0000"), 5, 55),
@@ -78,10 +118,16 @@ def test_later_export_updates_and_keeps_history(store: Path) -> None:
 
 def test_a_file_speaks_only_for_its_columns(store: Path, tmp_path: Path) -> None:
     ingest(store, [str(DATA / "xinghe_v1.csv")])
-    narrow = write(tmp_path / "narrow.csv", f"日期,内容ID,流量类型,归因周期,商家GMV\n20250601,{NOTE1},全部流量,30天,850.00\n")
+    narrow = write(
+        tmp_path / "narrow.csv",
+        f"日期,内容ID,流量类型,归因周期,商家GMV\n20250601,{NOTE1},全部流量,30天,850.00\n",
+    )
     (f,) = ingest(store, [str(narrow)]).files
     assert counts(f) == (1, 0, 1, 0, 0, 0)
-    got = rows(store, "SELECT gmv, buyers, read_uv FROM xinghe WHERE date='2025-06-01' AND flow_type='全部流量' AND window_days=30")
+    got = rows(
+        store,
+        "SELECT gmv, buyers, read_uv FROM xinghe WHERE date='2025-06-01' AND flow_type='全部流量' AND window_days=30",
+    )
     assert got == [(Decimal("850.0000"), 8, 1000)]  # buyers and read UV untouched
 
 
@@ -126,7 +172,9 @@ def test_qianniu_gb18030_with_rejects(store: Path, tmp_path: Path) -> None:
     assert by_line[6] == "3 fields, the header has 10"
     assert "退款金额" in by_line[7]
     assert counts(f) == (6, 2, 0, 0, 0, 4)
-    got = rows(store, "SELECT order_id, paid_amount, status, paid_at FROM qianniu ORDER BY order_id")
+    got = rows(
+        store, "SELECT order_id, paid_amount, status, paid_at FROM qianniu ORDER BY order_id"
+    )
     assert got == [
         ("1930679858170647", Decimal("159.0000"), "交易成功", dt.datetime(2025, 6, 1, 10, 1)),
         ("1930679858170648", Decimal("0.0000"), "交易关闭", None),
@@ -149,7 +197,9 @@ def test_strict_commits_nothing(store: Path, tmp_path: Path) -> None:
     assert dump(store) == before
 
 
-def test_failure_half_way_leaves_store_unchanged(store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_half_way_leaves_store_unchanged(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ingest(store, [str(DATA / "juguang_notes.csv")])
     before = dump(store)
     import redcat_cli.ingest as mod
@@ -184,7 +234,7 @@ def test_kill_half_way_leaves_store_unchanged(store: Path) -> None:
             if n[0] == 2:
                 os.kill(os.getpid(), signal.SIGKILL)
         mod._upsert = killing
-        mod.ingest({str(store)!r}, [{str(DATA / 'xinghe_v1.csv')!r}, {str(DATA / 'xinghe_v2.csv')!r}])
+        mod.ingest({str(store)!r}, [{str(DATA / "xinghe_v1.csv")!r}, {str(DATA / "xinghe_v2.csv")!r}])
         """
     )
     proc = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).parents[1])
@@ -195,7 +245,11 @@ def test_kill_half_way_leaves_store_unchanged(store: Path) -> None:
 def test_second_writer_gets_store_in_use(store: Path) -> None:
     ingest(store, [str(DATA / "juguang_notes.csv")])
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb,sys,time; c=duckdb.connect({str(store)!r}); print('ok', flush=True); time.sleep(30)"],
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb,sys,time; c=duckdb.connect({str(store)!r}); print('ok', flush=True); time.sleep(30)",
+        ],
         stdout=subprocess.PIPE,
     )
     try:
@@ -235,14 +289,16 @@ def test_header_under_title_rows_with_units_and_width_variants(store: Path, tmp_
     text = (
         "生意参谋 商品排行\n统计日期：2025-06-01~2025-06-02\n\n"
         "统计日期,商品ID ,商品名称,商品访客数,支付买家数,支付金额（元）,商品支付转化率\n"
-        "2025-06-01,718923450011,口红,\"1,200\",30,\"4,770.00\",2.50%\n"
+        '2025-06-01,718923450011,口红,"1,200",30,"4,770.00",2.50%\n'
         "2025-06-02,718923450011,口红,1100,22,3498.00,2.00%\n"
         "总计,-,-,2300,52,8268.00,-\n"
     )
     (f,) = ingest(store, [str(write(tmp_path / "sycm.csv", text, encoding="gb18030"))]).files
     assert f.source == "sycm"
     assert counts(f) == (3, 2, 0, 0, 1, 0)
-    assert rows(store, "SELECT sum(paid_amount), sum(visitors) FROM sycm") == [(Decimal("8268.0000"), 2300)]
+    assert rows(store, "SELECT sum(paid_amount), sum(visitors) FROM sycm") == [
+        (Decimal("8268.0000"), 2300)
+    ]
     # line numbers count the title rows: the header is on line 4
     assert rows(store, "SELECT _line FROM sycm ORDER BY _line") == [(5,), (6,)]
 
@@ -294,7 +350,10 @@ def test_ambiguous_day_month_needs_date_order(store: Path, tmp_path: Path) -> No
         ingest(store, [str(p)])
     (f,) = ingest(store, [str(p)], date_order="dmy").files
     assert f.source == "juguang_account" and f.rows_loaded == 2
-    assert rows(store, "SELECT date FROM juguang_account ORDER BY date") == [(dt.date(2024, 11, 1),), (dt.date(2024, 11, 2),)]
+    assert rows(store, "SELECT date FROM juguang_account ORDER BY date") == [
+        (dt.date(2024, 11, 1),),
+        (dt.date(2024, 11, 2),),
+    ]
 
 
 def test_day_over_twelve_settles_the_order(store: Path, tmp_path: Path) -> None:
@@ -319,7 +378,9 @@ def test_zip_of_gb18030_csv_with_crlf(store: Path, tmp_path: Path) -> None:
     assert f.source == "alimama" and f.encoding == "gb18030"
     assert f.path.endswith("!商品报表_20250601.csv")
     assert counts(f) == (2, 2, 0, 0, 0, 0)
-    assert rows(store, "SELECT sum(spend), sum(total_gmv) FROM alimama") == [(Decimal("599.8200"), Decimal("7979.0000"))]
+    assert rows(store, "SELECT sum(spend), sum(total_gmv) FROM alimama") == [
+        (Decimal("599.8200"), Decimal("7979.0000"))
+    ]
 
 
 def test_zip_bomb_is_refused(store: Path, tmp_path: Path) -> None:
@@ -345,21 +406,30 @@ def test_xlsx_with_group_header_and_footer(store: Path, tmp_path: Path) -> None:
     (f,) = ingest(store, [str(p)]).files
     assert f.source == "note_data"
     assert counts(f) == (3, 2, 0, 0, 1, 0)
-    assert rows(store, "SELECT note_id, impressions, interaction_rate, read_uv FROM note_data ORDER BY note_id") == [
+    assert rows(
+        store,
+        "SELECT note_id, impressions, interaction_rate, read_uv FROM note_data ORDER BY note_id",
+    ) == [
         (NOTE1, 1200, 0.2222, None),
         (NOTE2, 350, 0.2109, None),
     ]
 
 
 def test_ragged_trailing_empty_fields_are_harmless(store: Path, tmp_path: Path) -> None:
-    p = write(tmp_path / "a.csv", "时间,消费,\n2025-06-01,10.00,\n2025-06-02,20.00,,\n2025-06-03,30.00,x\n")
+    p = write(
+        tmp_path / "a.csv",
+        "时间,消费,\n2025-06-01,10.00,\n2025-06-02,20.00,,\n2025-06-03,30.00,x\n",
+    )
     (f,) = ingest(store, [str(p)]).files
     assert counts(f) == (3, 2, 0, 0, 0, 1)
     assert f.rejects[0].line == 4
 
 
 def test_quoted_newlines_keep_line_numbers(store: Path, tmp_path: Path) -> None:
-    p = write(tmp_path / "a.csv", '时间,消费,笔记ID,笔记标题\n2025-06-01,10.00,n1,"two\nlines"\n2025-06-02,oops,n1,t\n')
+    p = write(
+        tmp_path / "a.csv",
+        '时间,消费,笔记ID,笔记标题\n2025-06-01,10.00,n1,"two\nlines"\n2025-06-02,oops,n1,t\n',
+    )
     (f,) = ingest(store, [str(p)]).files
     assert counts(f) == (2, 1, 0, 0, 0, 1)
     assert f.rejects[0].line == 4
@@ -380,7 +450,16 @@ def test_bundled_examples_every_row_accounted_for(store: Path) -> None:
         assert f.balanced(), f.path
         assert f.rows_rejected == 0, (f.path, f.rejects[:3])
     kinds = {f.source for f in rep.files}
-    assert kinds == {"juguang", "juguang_account", "xinghe", "qianniu", "qianniu_items", "sycm", "alimama", "note_data"}
+    assert kinds == {
+        "juguang",
+        "juguang_account",
+        "xinghe",
+        "qianniu",
+        "qianniu_items",
+        "sycm",
+        "alimama",
+        "note_data",
+    }
     # the 种草星河 re-export of the last 7 days updates what grew
     reexport = [f for f in rep.files if "重新导出" in f.path][0]
     assert reexport.rows_updated > 0 and reexport.rows_loaded == 0

@@ -149,12 +149,16 @@ def test_lower_bounds_are_counted() -> None:
 
 # --- property tests: format a value, parse it back ---------------------------------------
 
-money_values = st.decimals(min_value=Decimal("-99999999.99"), max_value=Decimal("99999999.99"), places=2)
+money_values = st.decimals(
+    min_value=Decimal("-99999999.99"), max_value=Decimal("99999999.99"), places=2
+)
 
 
 @given(money_values, st.sampled_from(["plain", "grouped", "yen", "yuan"]))
 def test_money_round_trip(value: Decimal, style: str) -> None:
-    text = {"plain": f"{value}", "grouped": f"{value:,}", "yen": f"¥{value}", "yuan": f"{value}元"}[style]
+    text = {"plain": f"{value}", "grouped": f"{value:,}", "yen": f"¥{value}", "yuan": f"{value}元"}[
+        style
+    ]
     assert parse_money(text) == value
 
 
@@ -188,11 +192,16 @@ def test_date_round_trip(d: dt.date) -> None:
 
 
 @settings(max_examples=60)
-@given(st.lists(st.one_of(
-    st.integers(min_value=-(10**9), max_value=10**9).map(str),
-    st.decimals(min_value=-1000, max_value=1000, places=2).map(lambda d: f"{d:,}"),
-    st.sampled_from(["-", "暂无", "1.2万", "10万+", "abc", "12.0", "1e3"]),
-), max_size=30))
+@given(
+    st.lists(
+        st.one_of(
+            st.integers(min_value=-(10**9), max_value=10**9).map(str),
+            st.decimals(min_value=-1000, max_value=1000, places=2).map(lambda d: f"{d:,}"),
+            st.sampled_from(["-", "暂无", "1.2万", "10万+", "abc", "12.0", "1e3"]),
+        ),
+        max_size=30,
+    )
+)
 def test_column_fast_path_agrees_with_scalar_parser(texts: list[str]) -> None:
     """The vectorised column parser gives exactly what the scalar parser gives, value by value."""
     res = parse_column(pa.array(texts, pa.string()), "money")
@@ -210,13 +219,20 @@ def test_column_fast_path_agrees_with_scalar_parser(texts: list[str]) -> None:
 
 
 @settings(max_examples=80)
-@given(st.lists(st.one_of(
-    st.from_regex(r"\A[0-9]{1,19}\Z"),
-    st.from_regex(r'\A="[0-9]{0,19}"\Z'),
-    st.from_regex(r"\A'[0-9a-f]{1,24}\Z"),
-    st.sampled_from(["1.93068E+15", "6e1811800000000001000002", '="', '=" 77 "', "-", "null", " x "]),
-    st.text(max_size=6),
-), max_size=25))
+@given(
+    st.lists(
+        st.one_of(
+            st.from_regex(r"\A[0-9]{1,19}\Z"),
+            st.from_regex(r'\A="[0-9]{0,19}"\Z'),
+            st.from_regex(r"\A'[0-9a-f]{1,24}\Z"),
+            st.sampled_from(
+                ["1.93068E+15", "6e1811800000000001000002", '="', '=" 77 "', "-", "null", " x "]
+            ),
+            st.text(max_size=6),
+        ),
+        max_size=25,
+    )
+)
 def test_ids_vectorised_agree_with_scalar_parser(texts: list[str]) -> None:
     res = parse_column(pa.array(texts, pa.string()), "id")
     for i, t in enumerate(texts):

@@ -18,12 +18,28 @@ from redcat_cli import __version__
 # name -> (module, attribute, one-line help). Help is repeated here so that listing the
 # commands does not import them.
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "ingest": ("redcat_cli.cli.ingest", "ingest", "Read exports of 聚光, 种草星河, 千牛, 生意参谋, 万相台 into the store."),
+    "ingest": (
+        "redcat_cli.cli.ingest",
+        "ingest",
+        "Read exports of 聚光, 种草星河, 千牛, 生意参谋, 万相台 into the store.",
+    ),
     "status": ("redcat_cli.cli.status", "status", "Show what the store holds, per export kind."),
     "sources": ("redcat_cli.cli.sources", "sources", "List the export kinds redcat recognises."),
-    "attribute": ("redcat_cli.cli.attribute", "attribute", "Join note engagement to Taobao outcomes: funnel, correlation, ROI uplift."),
-    "settle": ("redcat_cli.cli.settle", "settle", "Settle a Red Cat contract: ROI guarantee and matched investment."),
-    "contract": ("redcat_cli.cli.contract", "contract", "Check a settlement contract or print its JSON Schema."),
+    "attribute": (
+        "redcat_cli.cli.attribute",
+        "attribute",
+        "Join note engagement to Taobao outcomes: funnel, correlation, ROI uplift.",
+    ),
+    "settle": (
+        "redcat_cli.cli.settle",
+        "settle",
+        "Settle a Red Cat contract: ROI guarantee and matched investment.",
+    ),
+    "contract": (
+        "redcat_cli.cli.contract",
+        "contract",
+        "Check a settlement contract or print its JSON Schema.",
+    ),
     "report": ("redcat_cli.cli.report", "report", "Write a one-page HTML report of the campaign."),
     "demo": ("redcat_cli.cli.demo", "demo", "Run the whole job on the bundled example exports."),
 }
@@ -55,7 +71,13 @@ class LazyGroup(click.Group):
                 raise
             click.echo(f"Error: {e}", err=True)
             ctx.exit(e.exit_code)
-        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, BrokenPipeError, KeyboardInterrupt):
+        except (
+            click.exceptions.Exit,
+            click.ClickException,
+            click.exceptions.Abort,
+            BrokenPipeError,
+            KeyboardInterrupt,
+        ):
             raise
         except Exception as e:  # a bug: never a traceback for the user
             if _debug():

@@ -42,17 +42,44 @@ def demo(directory: str | None) -> None:
         notice(f"\n$ redcat {shown or ' '.join(args)}")
         cli.main(args=args, prog_name="redcat", standalone_mode=False)
 
-    step(["ingest", "--store", store, *files], f"ingest --store {store} <{len(files)} bundled example exports>")
+    step(
+        ["ingest", "--store", store, *files],
+        f"ingest --store {store} <{len(files)} bundled example exports>",
+    )
     step(["status", "--store", store])
     first, second = halves(store)
-    step(["attribute", "--store", store, "--top", "10",
-          "--baseline", f"{first[0]}..{first[1]}", "--compare", f"{second[0]}..{second[1]}"])
+    step(
+        [
+            "attribute",
+            "--store",
+            store,
+            "--top",
+            "10",
+            "--baseline",
+            f"{first[0]}..{first[1]}",
+            "--compare",
+            f"{second[0]}..{second[1]}",
+        ]
+    )
     step(["attribute", "--store", store, "--by", "day", "--max-lag", "7", "--top", "3"])
     step(["settle", "--store", store, "--contract", str(contract)])
     report = folder / "report.html"
     if importlib.util.find_spec("redcat_cli.cli.report") is not None:
-        step(["report", "--store", store, "--contract", str(contract), "--out", str(report),
-              "--baseline", f"{first[0]}..{first[1]}", "--compare", f"{second[0]}..{second[1]}"])
+        step(
+            [
+                "report",
+                "--store",
+                store,
+                "--contract",
+                str(contract),
+                "--out",
+                str(report),
+                "--baseline",
+                f"{first[0]}..{first[1]}",
+                "--compare",
+                f"{second[0]}..{second[1]}",
+            ]
+        )
     notice(
         f"\nDone: the demo store, contract and report are in {folder}/.\n"
         "Now on your own exports:\n"

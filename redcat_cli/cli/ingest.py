@@ -17,14 +17,24 @@ from redcat_cli.cli.options import (
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, metavar="FILE…")
-@click.option("--source", metavar="KIND", help="Force the export kind (see `redcat sources`); detected from the headers otherwise.")
-@click.option("--encoding", metavar="NAME", help="Force the text encoding (utf-8, gb18030, …); detected otherwise.")
+@click.option(
+    "--source",
+    metavar="KIND",
+    help="Force the export kind (see `redcat sources`); detected from the headers otherwise.",
+)
+@click.option(
+    "--encoding",
+    metavar="NAME",
+    help="Force the text encoding (utf-8, gb18030, …); detected otherwise.",
+)
 @click.option(
     "--date-order",
     type=click.Choice(["dmy", "mdy"]),
     help="Day/month order for dates like 1/11/2024 when no day over 12 settles it.",
 )
-@click.option("--strict", is_flag=True, help="Any rejected row fails the command; nothing is committed.")
+@click.option(
+    "--strict", is_flag=True, help="Any rejected row fails the command; nothing is committed."
+)
 @click.option(
     "--set",
     "fixed",
@@ -78,8 +88,14 @@ def ingest(
     progress = _progress(quiet, verbose)
     try:
         report = run_ingest(
-            path, list(files), source=source, encoding=encoding, date_order=date_order, strict=strict,
-            progress=progress, fixed=pairs,
+            path,
+            list(files),
+            source=source,
+            encoding=encoding,
+            date_order=date_order,
+            strict=strict,
+            progress=progress,
+            fixed=pairs,
         )
     finally:
         progress("done", "")
@@ -98,18 +114,34 @@ def ingest(
                 notice(f"{f.path}: {w}")
             if verbose and f.columns_ignored:
                 notice(f"{f.path}: columns not stored: {', '.join(f.columns_ignored)}")
-    cols = ["path", "source", "encoding", "rows_read", "rows_loaded", "rows_updated", "rows_duplicate", "rows_skipped", "rows_rejected"]
+    cols = [
+        "path",
+        "source",
+        "encoding",
+        "rows_read",
+        "rows_loaded",
+        "rows_updated",
+        "rows_duplicate",
+        "rows_skipped",
+        "rows_rejected",
+    ]
     if fmt == "json":
         emit_json(data)
     elif fmt == "jsonl":
         emit_jsonl(data["files"])
     elif fmt == "csv":
-        emit_csv([*cols, "sha256", "rejects_path"], [[f[c] for c in [*cols, "sha256", "rejects_path"]] for f in data["files"]])
+        emit_csv(
+            [*cols, "sha256", "rejects_path"],
+            [[f[c] for c in [*cols, "sha256", "rejects_path"]] for f in data["files"]],
+        )
     else:
         from pathlib import PurePath
 
         heads = ["file", "kind", "read", "loaded", "updated", "dup", "skipped", "rejected"]
-        rows = [[PurePath(f["path"]).name, f["source"], *[f[c] for c in cols[3:]]] for f in data["files"]]
+        rows = [
+            [PurePath(f["path"]).name, f["source"], *[f[c] for c in cols[3:]]]
+            for f in data["files"]
+        ]
         totals: list[Any] = ["total", ""] + [sum(f[c] for f in data["files"]) for c in cols[3:]]
         emit_tables([Table(f"Ingested into {data['store']}", heads, rows, footer=totals)])
 
@@ -123,15 +155,21 @@ def _progress(quiet: bool, verbose: int) -> Any:
 
     console = stderr_console()
     if not console.is_terminal:
+
         def plain(stage: str, name: str) -> None:
             if verbose and stage != "done":
                 console.print(f"{stage}: {name}", markup=False, highlight=False)
+
         return plain
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     bar = Progress(
-        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(), console=console, transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
     )
     steps = {"read": 0, "parse": 1, "store": 2}
     state: dict[str, Any] = {"task": None, "done": 0}
@@ -148,6 +186,11 @@ def _progress(quiet: bool, verbose: int) -> Any:
         if stage == "read":
             state["done"] += 1
         # the total grows as files (and zip members) appear: three stages each
-        bar.update(state["task"], description=f"{label} {name}", total=state["done"] * 3,
-                   completed=(state["done"] - 1) * 3 + steps[stage])
+        bar.update(
+            state["task"],
+            description=f"{label} {name}",
+            total=state["done"] * 3,
+            completed=(state["done"] - 1) * 3 + steps[stage],
+        )
+
     return live

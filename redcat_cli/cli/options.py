@@ -56,7 +56,9 @@ def verbosity_options(f: Callable[..., Any]) -> Callable[..., Any]:
 class DateType(click.ParamType):
     name = "DATE"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> dt.date:
         if isinstance(value, dt.date):
             return value
         try:
@@ -94,5 +96,7 @@ PERIOD = PeriodType()
 
 def date_range_options(f: Callable[..., Any]) -> Callable[..., Any]:
     f = click.option("--to", "date_to", type=DATE, default=None, help="Last date (inclusive).")(f)
-    f = click.option("--from", "date_from", type=DATE, default=None, help="First date (inclusive).")(f)
+    f = click.option(
+        "--from", "date_from", type=DATE, default=None, help="First date (inclusive)."
+    )(f)
     return f

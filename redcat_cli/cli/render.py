@@ -139,7 +139,9 @@ def emit_tables(tables: Sequence[Table]) -> None:
             for i in range(len(t.columns))
         ]
         for i, col in enumerate(t.columns):
-            cells = [_cell(r[i]) for r in t.rows] + ([_cell(t.footer[i])] if t.footer is not None else [])
+            cells = [_cell(r[i]) for r in t.rows] + (
+                [_cell(t.footer[i])] if t.footer is not None else []
+            )
             longest = max((_width(c) for c in cells), default=0)
             keep_whole = bool(numeric[i]) or longest <= 16
             rt.add_column(

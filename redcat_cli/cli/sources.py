@@ -35,7 +35,12 @@ def sources(kind: str | None, fmt: str, as_json: bool) -> None:
             "key": list(k.key),
             "required": k.required + [" or ".join(g) for g in k.required_any],
             "fields": [
-                {"field": f.name, "type": f.type, "headers": list(f.aliases), "required": f.required}
+                {
+                    "field": f.name,
+                    "type": f.type,
+                    "headers": list(f.aliases),
+                    "required": f.required,
+                }
                 for f in k.fields.values()
             ],
             "recognised_not_stored": list(k.recognised),
@@ -48,20 +53,46 @@ def sources(kind: str | None, fmt: str, as_json: bool) -> None:
         emit_jsonl(data)
     elif kind:
         k = data[0]
-        rows = [[f["field"], f["type"], " | ".join(f["headers"]), f["required"], f["field"] in k["key"]] for f in k["fields"]]
+        rows = [
+            [f["field"], f["type"], " | ".join(f["headers"]), f["required"], f["field"] in k["key"]]
+            for f in k["fields"]
+        ]
         if fmt == "csv":
             emit_csv(["field", "type", "headers", "required", "key"], rows)
         else:
-            emit_tables([Table(f"{k['source']}: {k['title']}", ["field", "type", "headers", "required", "key"], rows, caption=k["description"])])
+            emit_tables(
+                [
+                    Table(
+                        f"{k['source']}: {k['title']}",
+                        ["field", "type", "headers", "required", "key"],
+                        rows,
+                        caption=k["description"],
+                    )
+                ]
+            )
     else:
         rows = [
-            [k["source"], k["title"], ", ".join(_label(k, r) for r in k["required"]), ", ".join(k["key"]), len(k["fields"])]
+            [
+                k["source"],
+                k["title"],
+                ", ".join(_label(k, r) for r in k["required"]),
+                ", ".join(k["key"]),
+                len(k["fields"]),
+            ]
             for k in data
         ]
         if fmt == "csv":
             emit_csv(["source", "title", "required", "key", "fields"], rows)
         else:
-            emit_tables([Table("Export kinds (redcat sources KIND for one kind's headers)", ["source", "title", "required headers", "key", "fields"], rows)])
+            emit_tables(
+                [
+                    Table(
+                        "Export kinds (redcat sources KIND for one kind's headers)",
+                        ["source", "title", "required headers", "key", "fields"],
+                        rows,
+                    )
+                ]
+            )
 
 
 def _label(k: dict[str, Any], name: str) -> str:

@@ -37,20 +37,33 @@ def status(store: str | None, fmt: str, as_json: bool) -> None:
     cols = ["source", "rows", "from", "to", "spend", "GMV", "holds"]
     rows = []
     for s in data["sources"]:
-        distinct = " ".join(f"{v:,} {k.removesuffix('_id')}s" for k, v in s.get("distinct", {}).items())
+        distinct = " ".join(
+            f"{v:,} {k.removesuffix('_id')}s" for k, v in s.get("distinct", {}).items()
+        )
         gmv = s.get("gmv")
-        rows.append([
-            s["source"], s["rows"], s.get("date_min"), s.get("date_max"), s.get("spend"),
-            None if isinstance(gmv, list) else gmv, distinct,
-        ])
+        rows.append(
+            [
+                s["source"],
+                s["rows"],
+                s.get("date_min"),
+                s.get("date_max"),
+                s.get("spend"),
+                None if isinstance(gmv, list) else gmv,
+                distinct,
+            ]
+        )
     last = max((s["last_ingest"] for s in data["sources"] if s.get("last_ingest")), default=None)
     if fmt == "csv":
         emit_csv(cols, rows)
         return
     if not rows:
-        emit_tables([Table(f"Store {data['store']}", cols, [], caption="empty: run redcat ingest FILE…")])
+        emit_tables(
+            [Table(f"Store {data['store']}", cols, [], caption="empty: run redcat ingest FILE…")]
+        )
         return
-    caption = f"{data['ingests']} files ingested, the last at {last:%Y-%m-%d %H:%M}" if last else None
+    caption = (
+        f"{data['ingests']} files ingested, the last at {last:%Y-%m-%d %H:%M}" if last else None
+    )
     tables = [Table(f"Store {data['store']}", cols, rows, caption=caption)]
     for s in data["sources"]:
         if isinstance(s.get("gmv"), list):
@@ -58,7 +71,10 @@ def status(store: str | None, fmt: str, as_json: bool) -> None:
                 Table(
                     f"{s['source']}: GMV per flow type and attribution window (do not add these up)",
                     ["flow type", "window (days)", "rows", "GMV"],
-                    [[g.get("flow_type"), g.get("window_days"), g["rows"], g["gmv"]] for g in s["gmv"]],
+                    [
+                        [g.get("flow_type"), g.get("window_days"), g["rows"], g["gmv"]]
+                        for g in s["gmv"]
+                    ],
                 )
             )
     emit_tables(tables)

@@ -24,18 +24,28 @@ def store_status(store: Store) -> dict[str, Any]:
         entry: dict[str, Any] = {"source": kind.name, "title": kind.title, "rows": rows}
         date_col = summ.get("date")
         if date_col:
-            dmin, dmax = con.execute(f"SELECT min({quote(date_col)}), max({quote(date_col)}) FROM {T}").fetchall()[0]
-            entry["date_min"] = dmin.date() if hasattr(dmin, "date") and callable(dmin.date) else dmin
-            entry["date_max"] = dmax.date() if hasattr(dmax, "date") and callable(dmax.date) else dmax
+            dmin, dmax = con.execute(
+                f"SELECT min({quote(date_col)}), max({quote(date_col)}) FROM {T}"
+            ).fetchall()[0]
+            entry["date_min"] = (
+                dmin.date() if hasattr(dmin, "date") and callable(dmin.date) else dmin
+            )
+            entry["date_max"] = (
+                dmax.date() if hasattr(dmax, "date") and callable(dmax.date) else dmax
+            )
         distinct = summ.get("distinct", [])
         if distinct:
             vals = con.execute(
-                "SELECT " + ", ".join(f"count(DISTINCT {quote(c)})" for c in distinct) + f" FROM {T}"
+                "SELECT "
+                + ", ".join(f"count(DISTINCT {quote(c)})" for c in distinct)
+                + f" FROM {T}"
             ).fetchall()[0]
             entry["distinct"] = {c: int(v) for c, v in zip(distinct, vals, strict=True)}
         sums = summ.get("sums", [])
         if sums:
-            vals = con.execute("SELECT " + ", ".join(f"sum({quote(c)})" for c in sums) + f" FROM {T}").fetchall()[0]
+            vals = con.execute(
+                "SELECT " + ", ".join(f"sum({quote(c)})" for c in sums) + f" FROM {T}"
+            ).fetchall()[0]
             entry["totals"] = dict(zip(sums, vals, strict=True))
         if "spend" in kind.fields:
             entry["spend"] = entry.get("totals", {}).get("spend")
