@@ -160,4 +160,6 @@ def emit_tables(tables: Sequence[Table]) -> None:
 
 def notice(message: str, *, style: str = "") -> None:
     """A notice for people: stderr, never stdout."""
-    stderr_console().print(message, style=style or None, markup=False, highlight=False)
+    stderr_console().print(
+        message, style=style or None, markup=False, highlight=False, soft_wrap=True
+    )
