@@ -43,8 +43,21 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return money(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return value.item()
+    raise TypeError(type(value).__name__)
+
+
 def dumps(obj: Any, *, indent: int | None = 2) -> str:
-    return json.dumps(to_jsonable(obj), ensure_ascii=False, indent=indent, sort_keys=False)
+    try:  # fast path: the encoder calls _default only for Decimals, dates and numpy scalars
+        return json.dumps(obj, ensure_ascii=False, indent=indent, default=_default, allow_nan=False)
+    except (ValueError, TypeError):  # NaN/inf somewhere, or keys that are not text: walk it
+        return json.dumps(to_jsonable(obj), ensure_ascii=False, indent=indent, sort_keys=False)
 
 
 def emit_json(obj: Any) -> None:
