@@ -61,7 +61,9 @@ def dumps(obj: Any, *, indent: int | None = 2) -> str:
 
 
 def emit_json(obj: Any) -> None:
-    sys.stdout.write(dumps(obj) + "\n")
+    """JSON on stdout: indented for a terminal, compact (and encoded by the C encoder, several
+    times faster) when piped to a program."""
+    sys.stdout.write(dumps(obj, indent=2 if sys.stdout.isatty() else None) + "\n")
 
 
 def emit_jsonl(records: Iterable[Any]) -> None:

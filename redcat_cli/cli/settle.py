@@ -250,11 +250,8 @@ def settle(
     dicts = [s.to_dict() for s in statements]
 
     if out:
-        text = (
-            render.dumps(dicts[0]) + "\n"
-            if len(dicts) == 1
-            else "".join(render.dumps(d, indent=None) + "\n" for d in dicts)
-        )
+        # the bytes a script gets from stdout: compact JSON (JSON Lines for several contracts)
+        text = "".join(render.dumps(d, indent=None) + "\n" for d in dicts)
         from redcat_cli.files import atomic_write_text
 
         atomic_write_text(out, text)
