@@ -97,6 +97,8 @@ def parse_int(text: str) -> tuple[int, bool]:
     value, plus = _decimal_of(text, "a whole number")
     if value != value.to_integral_value():
         raise ValueError(f"cannot read {text!r} as a whole number")
+    if not -(2**63) <= value < 2**63:
+        raise ValueError(f"{text!r} is too large for a count")
     return int(value), plus
 
 
@@ -279,13 +281,32 @@ def arrow_type(ftype: str) -> Any:
 
 # Canonical forms that Arrow can cast directly, per type.
 _FAST: dict[str, str] = {
-    "int": r"^-?\d{1,17}(\.0*)?$",
-    "money": r"^-?\d{1,14}(\.\d{0,4})?$",
+    # digits with or without thousands separators (`1,234`: the commas are dropped, as the
+    # scalar parsers drop them)
+    "int": r"^-?\d[\d,]{0,22}(\.0*)?$",
+    "money": r"^-?\d[\d,]{0,18}(\.\d{0,4})?$",
     "number": r"^-?\d{1,15}(\.\d{1,15})?$",
     "date": r"^\d{4}-\d{2}-\d{2}$",
     "datetime": r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$",
     "days": r"^\d{1,3}$",
 }
+
+
+def _cast_or_none(text: Any, target: Any) -> Any:
+    """Cast the fast-path text; values too long for the type fall back to the scalar parser."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        return pc.cast(text, target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
+# Types whose Arrow cast from text is as strict as our parsers, apart from the forms it
+# accepts and we do not (hex 0x10 for integers, 1e3 for decimals): a column holding any of
+# these substrings skips the one-pass cast.
+_STRICT_CAST: dict[str, tuple[str, ...]] = {"int": ("x", "X"), "date": (), "money": ("e", "E")}
 
 
 def _scalar(ftype: str, date_order: str | None) -> Callable[[str], tuple[Any, bool]]:
@@ -348,6 +369,15 @@ def parse_column(
     import pyarrow.compute as pc
 
     target = arrow_type(ftype)
+    if ftype in _STRICT_CAST:
+        # The common case first: a clean column (no blanks, no markers, canonical values)
+        # casts in one pass with Arrow's strict parsers; anything else takes the full path.
+        guards = _STRICT_CAST[ftype]
+        if not any(pc.any(pc.match_substring(column, g)).as_py() for g in guards):
+            try:
+                return ColumnResult(pc.cast(column, target))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                pass
     s = pc.utf8_trim_whitespace(column)
     is_missing_ = pc.is_in(s, value_set=pa.array(sorted(missing), pa.string()))
     present = pc.invert(is_missing_)
@@ -381,11 +411,18 @@ def parse_column(
     if fast_pattern is None:
         fast_vals = pa.nulls(len(s), target)
     elif ftype == "int":
-        fast_vals = pc.cast(pc.replace_substring_regex(fast_text, r"\.0*$", ""), target)
+        plain = pc.replace_substring(pc.replace_substring_regex(fast_text, r"\.0*$", ""), ",", "")
+        fast_vals = _cast_or_none(plain, target)
+    elif ftype == "money":
+        fast_vals = _cast_or_none(pc.replace_substring(fast_text, ",", ""), target)
     elif ftype == "datetime":
         fast_vals = pc.cast(pc.strptime(fast_text, format="%Y-%m-%d %H:%M:%S", unit="us"), target)
     else:
         fast_vals = pc.cast(fast_text, target)
+    if fast_vals is None:  # a value too long for the type: every value to the scalar parser
+        fast = pc.and_(present, pa.scalar(False))
+        rest = present
+        fast_vals = pa.nulls(len(s), target)
 
     result = ColumnResult(fast_vals)
     if not pc.any(rest).as_py():

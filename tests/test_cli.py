@@ -206,10 +206,16 @@ def test_chinese_tables_align_in_80_columns(run, store: Path) -> None:
     lines = [ln for ln in res.stdout.splitlines() if ln.strip()]
     assert any("千牛" in ln for ln in lines)
     assert all(cell_len(ln) <= 80 for ln in lines)
-    body = [ln for ln in lines if ln.startswith((" ", "千", "种", "聚", "生", "万", "小")) and "━" not in ln]
+    body = [
+        ln
+        for ln in lines
+        if ln.startswith((" ", "千", "种", "聚", "生", "万", "小")) and "━" not in ln
+    ]
     widths = {cell_len(ln) for ln in body}
     assert len(widths) == 1, widths
     # the numbers are never cut: the totals row holds the full sum of rows read
     total = next(ln for ln in lines if ln.lstrip().startswith("total"))
-    data = json.loads(run("ingest", "--store", str(store), *[str(p) for p in example_files()], "--json").stdout)
+    data = json.loads(
+        run("ingest", "--store", str(store), *[str(p) for p in example_files()], "--json").stdout
+    )
     assert f"{sum(f['rows_read'] for f in data['files']):,}" in total

@@ -40,7 +40,9 @@ def test_int_forms(text: str, value: int, plus: bool) -> None:
     assert parse_int(text) == (value, plus)
 
 
-@pytest.mark.parametrize("text", ["12.5", "abc", "13.83%", "1.2.3", "万"])
+@pytest.mark.parametrize(
+    "text", ["12.5", "abc", "13.83%", "1.2.3", "万", "99999999999999999999999"]
+)
 def test_int_refuses(text: str) -> None:
     with pytest.raises(ValueError):
         parse_int(text)
@@ -249,3 +251,12 @@ def test_ids_vectorised_agree_with_scalar_parser(texts: list[str]) -> None:
                 assert got is None and i not in res.errors
             continue
         assert got == expected, (t, got, expected)
+
+
+def test_oversized_values_are_rejected_not_crashing() -> None:
+    res = parse_column(pa.array(["1,23", "99999999999999999999999", "-"]), "int")
+    assert res.values.to_pylist() == [123, None, None]
+    assert res.errors == {1: "'99999999999999999999999' is too large for a count"}
+    res = parse_column(pa.array(["123456789012345.5", "1,234.50"]), "money")
+    assert res.values.to_pylist() == [None, Decimal("1234.50")]
+    assert "too large" in res.errors[0]
