@@ -16,7 +16,7 @@ Rules it keeps:
 from __future__ import annotations
 
 import datetime as dt
-import os
+import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -406,6 +406,17 @@ def validate(req: Request) -> None:
         raise UsageError("--top must be 1 or more")
     if req.sort is not None and req.sort not in SORT_CHOICES:
         raise UsageError(f"--sort must be one of {', '.join(SORT_CHOICES)}")
+    if req.seed < 0:
+        raise UsageError("--seed must be 0 or more")
+    if req.date_from and req.date_to and req.date_to < req.date_from:
+        raise UsageError("--to is before --from", hint="swap the two dates")
+    if req.baseline and req.compare:
+        (b0, b1), (c0, c1) = req.baseline, req.compare
+        if b0 <= c1 and c0 <= b1:
+            raise UsageError(
+                "--baseline and --compare overlap",
+                hint="give two separate periods, e.g. the month before and the month after",
+            )
 
 
 def attribute(con: Any, req: Request) -> Result:
@@ -517,7 +528,6 @@ def write_plot(path: str, res: Result) -> None:
 
     Written atomically (a temporary file in the same folder, then renamed).
     """
-    import tempfile
 
     import matplotlib
 
@@ -555,18 +565,14 @@ def write_plot(path: str, res: Result) -> None:
         f"{req.y}{f' on day t + {lag}' if lag else ''} ({res.window_days}-day attribution window)"
     )
     fig.tight_layout()
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".redcat-plot-", suffix=".png", dir=folder)
-    os.close(fd)
+    from redcat_cli.files import atomic_write_bytes
+
+    buf = io.BytesIO()
     try:
-        fig.savefig(tmp, format="png", metadata={"Software": _software()})
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        fig.savefig(buf, format="png", metadata={"Software": _software()})
     finally:
         plt.close(fig)
+    atomic_write_bytes(path, buf.getvalue())  # folder made if missing; mode follows the umask
 
 
 def _software() -> str:

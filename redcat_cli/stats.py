@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -220,7 +221,8 @@ def _kendall_p_exact(n: int, c: int) -> float:
                 run -= counts[k - j]
             new[k] = run
         counts = new
-    return min(1.0, 2.0 * sum(counts) / math.factorial(n))
+    # exact rational arithmetic: n! overflows a float from n = 171 on
+    return min(1.0, float(Fraction(2 * sum(counts), math.factorial(n))))
 
 
 def kendall(x: Sequence[Any], y: Sequence[Any]) -> Correlation:

@@ -264,6 +264,13 @@ def test_plot_is_written(store: str, tmp_path: Path) -> None:
             "ends before",
         ),
         (["--x", "gmv"], 2, "--x"),
+        (["--seed", "-5"], 2, "--seed"),
+        (["--from", "2025-06-20", "--to", "2025-06-10"], 2, "--to is before --from"),
+        (
+            ["--baseline", "2025-06-01..2025-06-10", "--compare", "2025-06-05..2025-06-20"],
+            2,
+            "overlap",
+        ),
     ],
 )
 def test_errors_are_one_line_and_an_exit_code(
@@ -316,3 +323,17 @@ def test_json_by_plan_names_its_rows_plans(store: str) -> None:
     assert plans[None]["spend"] is None and plans[None]["gmv"] == "0.00"
     assert doc["totals"]["gmv"] == "3288.00"
     assert doc["unmatched"]["xinghe_only"]["note_ids"] == [N3]
+
+
+def test_plot_into_a_new_folder_follows_the_umask(store: str, tmp_path: Path) -> None:
+    import os
+
+    out = tmp_path / "new" / "scatter.png"
+    old = os.umask(0o022)
+    try:
+        r = run("attribute", "--store", store, "--plot", str(out))
+    finally:
+        os.umask(old)
+    assert r.exit_code == 0, r.stderr
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert out.stat().st_mode & 0o777 == 0o644

@@ -212,3 +212,16 @@ def test_bootstrap_many_ratios_at_once_equals_one_at_a_time() -> None:
             bn[:, j], bd[:, j], cn[:, j], cd[:, j], n_boot=700, seed=5
         )
         assert together[j] == pytest.approx(alone)
+
+
+def test_kendall_exact_p_for_many_points_does_not_overflow() -> None:
+    # n = 200 with at most one discordant pair takes the exact path; 200! overflows a float.
+    # Perfect agreement: tau = 1 and the one-sided exact p is 2/200!, which is 0 as a float.
+    from redcat_cli import stats as st
+
+    x = list(range(200))
+    c = st.kendall(x, [2 * v for v in x])
+    assert c.r == 1.0 and c.n == 200 and c.p_value == 0.0
+    y = list(range(200))
+    y[3], y[4] = y[4], y[3]  # one discordant pair of 19,900: tau = 1 - 2/19900
+    assert st.kendall(x, y).r == pytest.approx(1 - 2 / 19900, abs=1e-15)

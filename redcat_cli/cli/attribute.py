@@ -291,7 +291,7 @@ def _csv_rows(res: Any) -> tuple[list[str], list[list[Any]]]:
 )
 @click.option(
     "--seed",
-    type=int,
+    type=click.IntRange(min=0),
     default=0,
     show_default=True,
     help="Seed of the bootstrap: the same seed gives the same intervals.",
