@@ -132,11 +132,25 @@ def ratio(num: Any, den: Any, *, money: bool = False) -> Any:
     return num / den
 
 
+def rate_parts(name: str) -> tuple[str, str]:
+    """The fields a rate divides: matched sums (rows where both parts are known) for rates
+    within one platform, the two sides' sums for ROI, CPUV and UV value."""
+    if name in q.MATCHED_RATES:
+        return f"_{name}_num", f"_{name}_den"
+    num, den, _ = RATES[name]
+    return num, den
+
+
+def rate_of(sums: dict[str, Any], name: str) -> Any:
+    num, den = rate_parts(name)
+    return ratio(sums.get(num), sums.get(den), money=RATES[name][2])
+
+
 def with_rates(sums: dict[str, Any]) -> dict[str, Any]:
     """A funnel row: the sums in ``sums`` plus every rate, each a sum over a sum."""
     out = dict(sums)
-    for name, (num, den, money) in RATES.items():
-        out[name] = ratio(sums.get(num), sums.get(den), money=money)
+    for name in RATES:
+        out[name] = rate_of(sums, name)
     return out
 
 
@@ -180,8 +194,7 @@ def sort_rows(rows: list[dict[str, Any]], by: str, sort: str | None) -> list[dic
 
     def value(r: dict[str, Any]) -> Any:
         if sort in RATES:
-            num, den, money = RATES[sort]
-            return ratio(r.get(num), r.get(den), money=money)
+            return rate_of(r, sort)
         return r.get(sort)
 
     def k(r: dict[str, Any]) -> tuple[bool, float, str]:
@@ -302,7 +315,7 @@ def uplift(con: Any, scope: q.Scope, req: Request) -> tuple[dict[str, Any], list
 
     def matrix(units: list[dict[str, Any]], part: int) -> Any:
         """Units × metrics: each metric's numerator (part 0) or denominator (part 1)."""
-        names = [str(RATES[m][part]) for m in UPLIFT_METRICS]
+        names = [rate_parts(m)[part] for m in UPLIFT_METRICS]
         cells = [[float(u[n]) if u[n] is not None else 0.0 for n in names] for u in units]
         return np.asarray(cells, dtype=np.float64).reshape(len(units), len(names))
 

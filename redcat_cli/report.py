@@ -100,8 +100,7 @@ def gather(req: ReportRequest) -> Report:
     from redcat_cli import attribute as attr
     from redcat_cli.contract import load_contracts
     from redcat_cli.queries import attribute as q
-    from redcat_cli.queries.settle import daily_facts, input_files
-    from redcat_cli.settle import settle
+    from redcat_cli.queries.settle import settle_on_store
     from redcat_cli.store import open_store
 
     if (req.baseline is None) != (req.compare is None):
@@ -152,10 +151,7 @@ def gather(req: ReportRequest) -> Report:
             if w not in warnings:
                 warnings.append(w)
 
-        statements = []
-        for c in contracts:
-            days = daily_facts(con, c)
-            statements.append(settle(c, days, as_of, input_files(con, c)))
+        statements = settle_on_store(con, contracts, as_of)
         log = _ingest_log(con)
 
     return Report(

@@ -26,17 +26,11 @@ def run_settlements(
 ) -> list[Any]:
     """Load every contract (all problems at once), then settle each one on the store."""
     from redcat_cli.contract import load_contracts
-    from redcat_cli.queries.settle import daily_facts, input_files
-    from redcat_cli.settle import settle as settle_contract
+    from redcat_cli.queries.settle import settle_on_store
 
     contracts = load_contracts(contract_paths)
-    statements = []
     with open_read_only(store) as con:
-        for c in contracts:
-            days = daily_facts(con, c, as_of_ingest)
-            inputs = input_files(con, c, as_of_ingest)
-            statements.append(settle_contract(c, days, as_of, inputs))
-    return statements
+        return settle_on_store(con, contracts, as_of, as_of_ingest)
 
 
 def statement_tables(st: Any) -> list[Any]:

@@ -31,7 +31,7 @@ JUGUANG_SUMS: dict[str, str] = {
     "follows": "SUM(follows)",
     "shares": "SUM(shares)",
     # 互动量 is missing in some exports; it is the sum of its five parts when all are known
-    "interactions": "SUM(COALESCE(interactions, likes + comments + collects + follows + shares))",
+    "interactions": "SUM(COALESCE(interactions, likes + comments + collects + follows + shares))",  # noqa: E501
 }
 # name in the result -> SQL aggregate over the 种草星河 relation (one flow type, one window)
 XINGHE_SUMS: dict[str, str] = {
@@ -42,6 +42,36 @@ XINGHE_SUMS: dict[str, str] = {
     "orders": "SUM(buyers)",
     "gmv": "SUM(gmv)",
 }
+# Rates whose numerator and denominator come from the same rows: each gets matched sums over
+# only the rows where both are known (`_ctr_num`, `_ctr_den`…), so that a row with an unknown
+# denominator does not put its numerator into the rate (CPE from spend over rows whose
+# 互动量 is unknown would come out too high).
+_JUGUANG_INTERACTIONS = "COALESCE(interactions, likes + comments + collects + follows + shares)"
+JUGUANG_PAIRS: dict[str, tuple[str, str]] = {
+    "ctr": ("clicks", "impressions"),
+    "cpc": ("spend", "clicks"),
+    "cpe": ("spend", _JUGUANG_INTERACTIONS),
+}
+XINGHE_PAIRS: dict[str, tuple[str, str]] = {
+    "interaction_rate": ("interact_uv", "read_uv"),
+    "visit_rate": ("visit_uv", "read_uv"),
+    "cart_rate": ("cart_uv", "visit_uv"),
+    "conversion_rate": ("buyers", "visit_uv"),
+}
+
+
+def _matched(pairs: dict[str, tuple[str, str]]) -> dict[str, str]:
+    out = {}
+    for rate, (num, den) in pairs.items():
+        both = f"({num}) IS NOT NULL AND ({den}) IS NOT NULL"
+        out[f"_{rate}_num"] = f"SUM({num}) FILTER (WHERE {both})"
+        out[f"_{rate}_den"] = f"SUM({den}) FILTER (WHERE {both})"
+    return out
+
+
+JUGUANG_SUMS.update(_matched(JUGUANG_PAIRS))
+XINGHE_SUMS.update(_matched(XINGHE_PAIRS))
+MATCHED_RATES = frozenset((*JUGUANG_PAIRS, *XINGHE_PAIRS))
 BY_CHOICES = ("note", "day", "plan")
 
 

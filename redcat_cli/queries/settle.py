@@ -19,8 +19,8 @@ import datetime as dt
 from typing import Any
 
 from redcat_cli.contract import Contract
-from redcat_cli.errors import QueryError
-from redcat_cli.settle import DayFacts, InputFile
+from redcat_cli.errors import ContractError, QueryError
+from redcat_cli.settle import DayFacts, InputFile, Statement, settle
 
 KINDS_FOR_SOURCE = {"xinghe": ("juguang", "xinghe"), "juguang": ("juguang",)}
 
@@ -178,6 +178,21 @@ def store_problems(con: Any, contract: Contract) -> list[str]:
                 f"{path}:{contract.line_of('gmv.flow_type') if 'gmv.flow_type' in contract.lines else contract.line_of('gmv')}: "
                 f"gmv.flow_type {gmv.flow_type} is not in the store (expected one of {', '.join(flows) or 'none'}); hint: {hint}"
             )
+        if gmv.window_days in windows and gmv.flow_type in flows:
+            rows = con.execute(
+                "SELECT count(*) FROM xinghe WHERE flow_type = ? AND window_days = ?",
+                [gmv.flow_type, gmv.window_days],
+            ).fetchall()[0][0]
+            if not rows:
+                pairs = con.execute(
+                    "SELECT DISTINCT flow_type, window_days FROM xinghe ORDER BY 1, 2"
+                ).fetchall()
+                held = ", ".join(f"{f} × {w}d" for f, w in pairs)
+                problems.append(
+                    f"{path}:{contract.line_of('gmv')}: the store holds no 种草星河 rows for "
+                    f"{gmv.flow_type} with a {gmv.window_days}-day window (it holds: {held}); "
+                    "hint: ingest an export of that flow type and window, or change gmv"
+                )
     else:
         if "juguang" not in tables:
             return [
@@ -195,3 +210,43 @@ def store_problems(con: Any, contract: Contract) -> list[str]:
             f"{path}:{contract.line_of('gmv')}: the store holds no 聚光 data, so there is no spend (expected a store with the 聚光 note report); hint: ingest it first"
         )
     return problems
+
+
+def settle_on_store(
+    con: Any, contracts: list[Contract], as_of: dt.date, as_of_ingest: int | None = None
+) -> list[Statement]:
+    """Settle each contract on the store, or refuse them all with every problem listed.
+
+    A contract is refused when the store does not hold what it names (its flow type and
+    window, its GMV source) or holds no spend or no GMV for its notes in its period: a
+    statement paying 0.00 on missing data would look final and be wrong.
+    """
+    problems: list[str] = []
+    prepared: list[tuple[Contract, list[DayFacts]]] = []
+    for c in contracts:
+        found = store_problems(con, c)
+        days: list[DayFacts] = []
+        if not found:
+            days = daily_facts(con, c, as_of_ingest)
+            where = f"{c.path}:{c.line_of('period')}"
+            span = f"{c.period.start}..{c.period.end}"
+            if not any(d.spend is not None for d in days):
+                found.append(
+                    f"{where}: the store holds no 聚光 spend for the contract's notes in {span}; "
+                    "hint: check the period and scope, or ingest the 聚光 note report for those dates"
+                )
+            if not any(d.gmv is not None for d in days):
+                found.append(
+                    f"{where}: the store holds no GMV ({c.gmv.describe()}) for the contract's notes "
+                    f"in {span}; hint: ingest the export that reports it for those dates"
+                )
+        problems.extend(found)
+        prepared.append((c, days))
+    if problems:
+        raise ContractError(
+            f"the store cannot settle {'this contract' if len(contracts) == 1 else 'these contracts'} "
+            f"({len(problems)} problem{'s' if len(problems) > 1 else ''})",
+            problems=problems,
+            hint="`redcat status` shows what the store holds",
+        )
+    return [settle(c, days, as_of, input_files(con, c, as_of_ingest)) for c, days in prepared]
