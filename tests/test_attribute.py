@@ -303,10 +303,14 @@ def test_filters_notes_plans_and_dates(store: Any) -> None:
     assert res.totals["gmv"] == D("25.00")
     res = A.attribute(store, A.Request(date_from=DAY2, date_to=DAY2))
     assert res.totals["spend"] == D("50.25") and res.totals["gmv"] == D("435.10")
-    # plan P2 boosted N1 (day 2) and N2: their 种草星河 outcome on every date counts
+    # P2 boosted N1 (20.00 on day 2) and N2; P1 spent 150.50 on N1, so N1's 种草星河 outcome
+    # (1310.00) belongs to P1, as in --by plan: filtering plan by plan never counts it twice
     res = A.attribute(store, A.Request(plans=("P2",)))
     assert res.totals["spend"] == D("50.25")
-    assert res.totals["gmv"] == D("1310.00") + D("25.00")
+    assert res.totals["gmv"] == D("25.00")
+    res = A.attribute(store, A.Request(plans=("P1",)))
+    assert res.totals["spend"] == D("150.50") + D("9.99")  # N1 on day 1, and N4
+    assert res.totals["gmv"] == D("1310.00")  # N4 has no 种草星河 outcome
     res = A.attribute(store, A.Request(plans=("plan P2",)))  # by name too
     assert res.totals["spend"] == D("50.25")
 

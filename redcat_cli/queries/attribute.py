@@ -187,15 +187,22 @@ def _conditions(
     if scope.plans:
         params["plans"] = list(scope.plans)
         if plan_filter_notes:
-            # a note's Taobao outcome belongs to the plan when the plan boosted the note
-            sub = ["list_contains($plans, p.plan_id) OR list_contains($plans, p.plan_name)"]
+            # A note's Taobao outcome belongs to one plan: the plan that spent most on the note
+            # in the period (ties: the smallest plan id) — the rule of --by plan, so that
+            # filtering plan by plan never counts one note's outcome twice.
+            sub = []
             if scope.date_from is not None:
                 sub.append("p.date >= $date_from")
             if scope.date_to is not None:
                 sub.append("p.date <= $date_to")
             cond.append(
-                f"{table}.note_id IN (SELECT p.note_id FROM {relation('juguang')} AS p "
-                f"WHERE {' AND '.join('(' + s + ')' for s in sub)})"
+                f"{table}.note_id IN (SELECT note_id FROM ("
+                "SELECT note_id, first(plan_id ORDER BY s DESC NULLS LAST, plan_id) AS plan_id, "
+                "first(plan_name ORDER BY s DESC NULLS LAST, plan_id) AS plan_name FROM ("
+                "SELECT p.note_id, p.plan_id, max(p.plan_name) AS plan_name, SUM(p.spend) AS s "
+                f"FROM {relation('juguang')} AS p {_where(sub)} GROUP BY p.note_id, p.plan_id"
+                ") GROUP BY note_id"
+                ") WHERE list_contains($plans, plan_id) OR list_contains($plans, plan_name))"
             )
         else:
             cond.append(
