@@ -838,9 +838,11 @@ def _tiers(r: _Reader, node: yaml.Node) -> list[Tier] | None:
         lo = r.decimal(im["roi_from"][1], f"{where}.roi_from")
         hi = r.decimal(im["roi_to"][1], f"{where}.roi_to")
         rate = r.decimal(im["rate"][1], f"{where}.rate", at_most_one=True)
-        if lo is None or hi is None or rate is None:
+        if lo is None or hi is None:
             ok = False
             continue
+        if rate is None:  # reported already; its bounds still take part in the gap checks
+            ok = False
         if hi <= lo:
             r.problem(
                 im["roi_to"][1],
@@ -849,7 +851,7 @@ def _tiers(r: _Reader, node: yaml.Node) -> list[Tier] | None:
             )
             ok = False
             continue
-        out.append((Tier(lo, hi, rate), item))
+        out.append((Tier(lo, hi, rate if rate is not None else Decimal(0)), item))
     for (prev, _), (cur, cur_node) in zip(out, out[1:], strict=False):
         if cur.roi_from < prev.roi_from:
             r.problem(

@@ -194,17 +194,30 @@ class Statement:
     gmv_basis: str = ""  # for people: where GMV and orders were read (not part of the JSON)
 
     def check(self) -> None:
-        """Totals are the sums of the rounded lines; every line has two places."""
+        """Totals are the sums of the rounded lines; every line has two places.
+
+        Raised as an error, not asserted: the check must hold under ``python -O`` too."""
         c = self.cycles
-        assert self.totals.spend == sum((x.spend for x in c), Decimal("0.00"))
-        assert self.totals.gmv == sum((x.gmv for x in c if x.gmv is not None), Decimal("0.00"))
-        assert self.totals.roi_guarantee_payout == sum((x.payout for x in c), Decimal("0.00"))
-        assert self.totals.matched_investment == sum((x.matched for x in c), Decimal("0.00"))
-        assert self.totals.net_ad_cost == self.totals.spend - self.totals.roi_guarantee_payout
+        zero = Decimal("0.00")
+        checks = [
+            ("spend", self.totals.spend == sum((x.spend for x in c), zero)),
+            ("gmv", self.totals.gmv == sum((x.gmv for x in c if x.gmv is not None), zero)),
+            ("payout", self.totals.roi_guarantee_payout == sum((x.payout for x in c), zero)),
+            ("matched", self.totals.matched_investment == sum((x.matched for x in c), zero)),
+            (
+                "net cost",
+                self.totals.net_ad_cost == self.totals.spend - self.totals.roi_guarantee_payout,
+            ),
+        ]
         for x in c:
-            assert x.net_ad_cost == x.spend - x.payout
+            checks.append((f"net cost {x.start}", x.net_ad_cost == x.spend - x.payout))
             for v in (x.spend, x.gmv, x.payout, x.matched, x.net_ad_cost):
-                assert v is None or v.as_tuple().exponent == -2, v
+                checks.append((f"two places {x.start}", v is None or v.as_tuple().exponent == -2))
+        failed = [name for name, ok in checks if not ok]
+        if failed:
+            raise ArithmeticError(
+                f"statement lines do not add up to their totals: {', '.join(failed)}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """The documented JSON contract (docs/settle.md). Money is a two-place string."""

@@ -380,6 +380,18 @@ def test_tier_gap():
     assert p.endswith('hint: start it at roi_from: "2.0"')
 
 
+def test_tier_gap_beside_a_band_with_a_bad_rate_is_reported_too():
+    found = problems(
+        tiered(
+            '{roi_from: "0", roi_to: "2.0", rate: "1.10"}',
+            '{roi_from: "2.1", roi_to: "3.0", rate: "0.10"}',
+        )
+    )
+    assert len(found) == 2
+    assert "tiers[0].rate is 1.10" in found[0]
+    assert "gap: nothing covers ROI from 2.0 to 2.1" in found[1]
+
+
 def test_tier_overlap():
     p = only(
         tiered(
