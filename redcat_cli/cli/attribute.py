@@ -15,6 +15,7 @@ from redcat_cli.cli.options import (
     date_range_options,
     format_options,
     resolve_format,
+    slice_options,
     store_option,
     store_path,
 )
@@ -225,17 +226,7 @@ def _csv_rows(res: Any) -> tuple[list[str], list[list[Any]]]:
     metavar="ID",
     help="Only these 聚光 plans, by id or name (repeat, or comma-separated).",
 )
-@click.option(
-    "--flow-type", default=None, metavar="TYPE", help="种草星河 flow type [default: 全部流量]."
-)
-@click.option(
-    "--window",
-    "window_days",
-    type=click.IntRange(min=1),
-    default=None,
-    metavar="DAYS",
-    help="种草星河 attribution window [default: the longest in the store].",
-)
+@slice_options
 @click.option(
     "--by",
     type=click.Choice(("note", "day", "plan")),

@@ -100,3 +100,19 @@ def date_range_options(f: Callable[..., Any]) -> Callable[..., Any]:
         "--from", "date_from", type=DATE, default=None, help="First date (inclusive)."
     )(f)
     return f
+
+
+def slice_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """The one 种草星河 slice to read: a flow type and an attribution window, never a sum."""
+    f = click.option(
+        "--window",
+        "window_days",
+        type=click.IntRange(min=1),
+        default=None,
+        metavar="DAYS",
+        help="种草星河 attribution window [default: the longest in the store].",
+    )(f)
+    f = click.option(
+        "--flow-type", default=None, metavar="TYPE", help="种草星河 flow type [default: 全部流量]."
+    )(f)
+    return f

@@ -6,7 +6,14 @@ import datetime as dt
 
 import click
 
-from redcat_cli.cli.options import DATE, PERIOD, date_range_options, store_option, store_path
+from redcat_cli.cli.options import (
+    DATE,
+    PERIOD,
+    date_range_options,
+    slice_options,
+    store_option,
+    store_path,
+)
 
 
 @click.command("report")
@@ -47,17 +54,7 @@ from redcat_cli.cli.options import DATE, PERIOD, date_range_options, store_optio
     help="Period compared with the baseline, FROM..TO [default: the second half].",
 )
 @date_range_options
-@click.option(
-    "--flow-type", default=None, metavar="TYPE", help="种草星河 flow type [default: 全部流量]."
-)
-@click.option(
-    "--window",
-    "window_days",
-    type=click.IntRange(min=1),
-    default=None,
-    metavar="DAYS",
-    help="种草星河 attribution window [default: the longest in the store].",
-)
+@slice_options
 @click.option(
     "--as-of",
     "as_of",
