@@ -281,7 +281,7 @@ def _read_csv(
     head_bytes = data[: 1 << 18]
     if len(head_bytes) < len(data) and b"\n" in head_bytes:
         head_bytes = head_bytes[: head_bytes.rfind(b"\n") + 1]  # whole lines only
-    head_text = _decode_head(head_bytes, enc, src.name)
+    head_text = _decode(head_bytes, enc, src.name)
     delimiter = _sniff_delimiter(head_text)
     head_rows: list[list[str]] = []
     row_end_lines: list[int] = []
@@ -302,7 +302,15 @@ def _read_csv(
     if not _multiline(head_rows[: header_idx + 1], row_end_lines[: header_idx + 1]):
         table = _fast_csv(data, enc, header_line, len(header), delimiter, src.name)
     if table is None:
-        columns, lines, ragged = _slow_csv(data, enc, header_idx, len(header), delimiter, src.name)
+        try:
+            columns, lines, ragged = _slow_csv(
+                data, enc, header_idx, len(header), delimiter, src.name
+            )
+        except IngestError:
+            if encoding is None and enc == "utf-8":
+                # valid UTF-8 at the head only: not a UTF-8 file after all
+                return _read_csv(src, kinds, forced, "gb18030")
+            raise
     else:
         columns, lines, ragged = table
     return RawTable(
@@ -312,18 +320,6 @@ def _read_csv(
 
 def _encoding_label(enc: str) -> str:
     return {"utf-8-sig": "utf-8-bom", "utf8": "utf-8"}.get(enc.lower(), enc.lower())
-
-
-def _decode_head(head: bytes, enc: str, name: str) -> str:
-    try:
-        return head.decode(enc)
-    except UnicodeDecodeError as e:
-        raise IngestError(
-            f"{name}: cannot be read as {enc} (byte {e.start:,})",
-            hint="give the right one with --encoding (utf-8, gb18030, utf-16)",
-        ) from None
-    except LookupError:
-        raise IngestError(f"unknown encoding {enc!r}", hint="try utf-8 or gb18030") from None
 
 
 def _sniff_delimiter(text: str) -> str:

@@ -494,3 +494,19 @@ def test_two_accounts_kept_apart_with_set(store: Path, tmp_path: Path) -> None:
 
     with pytest.raises(UsageError, match="no field"):
         ingest(store, [str(a)], fixed={"acount": "x"})
+
+
+def test_utf8_only_at_the_head_is_read_as_gb18030(store: Path, tmp_path: Path) -> None:
+    # the first MiB is ASCII (valid UTF-8); a GBK title comes after it: the file is not UTF-8
+    rows = ["时间,消费,笔记ID,笔记标题"] + [f"2025-06-01,1.00,n{i},plain{i}" for i in range(40000)]
+    rows.append("2025-06-02,2.00,nx,口红试色")
+    p = tmp_path / "late.csv"
+    p.write_bytes("\n".join(rows).encode("gbk"))
+    assert p.stat().st_size > 1 << 20
+    (f,) = ingest(store, [str(p)]).files
+    assert f.encoding == "gb18030" and f.rows_loaded == 40001
+    assert rows_of(store) == [("口红试色",)]
+
+
+def rows_of(store: Path) -> list[tuple]:
+    return rows(store, "SELECT note_title FROM juguang WHERE note_id = 'nx'")
