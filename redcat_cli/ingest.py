@@ -295,24 +295,27 @@ def _ingest_table(
         for r in parsed.lower_bound_rows:
             lower_bound.setdefault(r, []).append(fname)
     for fname, text in fixed.items():
-        f = kind.fields.get(fname)
-        if f is None:
+        fixed_field = kind.fields.get(fname)
+        if fixed_field is None:
             raise UsageError(
                 f"--set {fname}: {raw.name} is a {kind.name} export, which has no field {fname}",
                 hint=f"its fields: {', '.join(kind.fields)}",
             )
         if fname in typed:
             raise UsageError(
-                f"--set {fname}: {raw.name} has that column ({f.label}) already",
+                f"--set {fname}: {raw.name} has that column ({fixed_field.label}) already",
                 hint=f"drop --set {fname} for this file",
             )
         one = parse_column(
-            pa.array([text], pa.string()), f.type, missing=frozenset(), date_order=date_order
+            pa.array([text], pa.string()),
+            fixed_field.type,
+            missing=frozenset(),
+            date_order=date_order,
         )
         if one.errors or one.values[0].as_py() is None:
             raise UsageError(
                 f"--set {fname}={text}: {one.errors.get(0, 'no value')}",
-                hint=f"{fname} is of type {f.type}",
+                hint=f"{fname} is of type {fixed_field.type}",
             )
         typed[fname] = pa.repeat(one.values[0], m)
     # Required fields present?

@@ -107,13 +107,12 @@ def parse_money(text: str) -> Decimal:
     value, plus = _decimal_of(text, "an amount of money")
     if plus:
         raise ValueError(f"{text!r} is a lower bound, not an amount of money")
-    if value.as_tuple().exponent < -MONEY_SCALE and value != value.quantize(
-        Decimal(1).scaleb(-MONEY_SCALE)
-    ):  # type: ignore[operator]
-        raise ValueError(f"{text!r} has more than {MONEY_SCALE} decimal places")
     if abs(value) >= MONEY_MAX:
         raise ValueError(f"{text!r} is too large for an amount of money")
-    return value.quantize(Decimal(1).scaleb(-MONEY_SCALE))
+    scale = Decimal(1).scaleb(-MONEY_SCALE)
+    if value != value.quantize(scale):  # exact: 1.23450 is fine, 1.23456 is not
+        raise ValueError(f"{text!r} has more than {MONEY_SCALE} decimal places")
+    return value.quantize(scale)
 
 
 def parse_rate(text: str) -> float:

@@ -68,6 +68,9 @@ def test_money_is_exact(text: str, value: Decimal) -> None:
 def test_money_refuses_more_places_than_stored() -> None:
     with pytest.raises(ValueError, match="decimal places"):
         parse_money("1.23456")
+    assert parse_money("1.23450") == Decimal("1.2345")
+    with pytest.raises(ValueError, match="too large"):
+        parse_money("1" + "0" * 40)
 
 
 def test_rates() -> None:
