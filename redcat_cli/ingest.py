@@ -356,10 +356,18 @@ def _ingest_table(
     staged = pa.table(cols)
 
     say("store", raw.name)
+    n_before = len(res.rejects)
     _upsert(store, kind, staged, ingest_id, res)
+    conflicts = res.rejects[n_before:]
+    if conflicts:  # the rejects file shows the row as the file wrote it
+        at = np.searchsorted(sub_lines, [r.line for r in conflicts])
+        raw_rows = sub.take(pa.array(at)).to_pylist()
+        for r, cells in zip(conflicts, raw_rows, strict=True):
+            r.fields = list(cells.values())
     res.rows_rejected = len(res.rejects)
     res.rejects.sort(key=lambda r: r.line)
-    assert res.balanced(), f"internal error: rows of {raw.name} do not add up: {res.to_dict()}"
+    if not res.balanced():
+        raise AssertionError(f"rows of {raw.name} do not add up: {res.to_dict()}")
     con.execute(
         "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [

@@ -143,6 +143,7 @@ def test_conflicting_rows_in_one_file(store: Path, tmp_path: Path) -> None:
     (rej,) = f.rejects
     assert rej.line == 4
     assert "conflict" in rej.reason and "line 2" in rej.reason
+    assert rej.fields == ["20250601", NOTE1, "全部流量", "30天", "120.00"]  # as the file wrote it
     assert rows(store, "SELECT gmv FROM xinghe") == [(Decimal("100.0000"),)]
 
 
