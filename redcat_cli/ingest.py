@@ -362,8 +362,8 @@ def _ingest_table(
     if conflicts:  # the rejects file shows the row as the file wrote it
         at = np.searchsorted(sub_lines, [r.line for r in conflicts])
         raw_rows = sub.take(pa.array(at)).to_pylist()
-        for r, cells in zip(conflicts, raw_rows, strict=True):
-            r.fields = list(cells.values())
+        for rej, cells in zip(conflicts, raw_rows, strict=True):
+            rej.fields = list(cells.values())
     res.rows_rejected = len(res.rejects)
     res.rejects.sort(key=lambda r: r.line)
     if not res.balanced():

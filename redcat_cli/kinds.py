@@ -245,14 +245,6 @@ def best_matches(header: Sequence[Any], kinds: Iterable[Kind]) -> list[Match]:
     return matches
 
 
-def header_score(header: Sequence[Any], kinds: Iterable[Kind]) -> tuple[bool, int, int]:
-    ms = best_matches(header, kinds)
-    if not ms:
-        return (False, 0, 0)
-    m = ms[0]
-    return (m.complete, m.required_present, m.n_recognised)
-
-
 def detect(header: Sequence[Any], kinds: dict[str, Kind], *, name: str = "the file") -> Match:
     """The kind of a file from its header row, or an error that says what was found."""
     matches = best_matches(header, kinds.values())

@@ -25,9 +25,5 @@ def sources_dir() -> Path:
     return configs_dir() / "sources"
 
 
-def contracts_dir() -> Path:
-    return configs_dir() / "contracts"
-
-
 def examples_dir() -> Path:
     return _find("examples")

@@ -69,13 +69,6 @@ class Store:
             for r in self.con.execute("SELECT table_name FROM information_schema.tables").fetchall()
         }
 
-    def next_id(self, column: str = "id") -> int:
-        return int(
-            self.con.execute(f"SELECT coalesce(max({column}), 0) + 1 FROM ingest_log").fetchall()[
-                0
-            ][0]
-        )
-
 
 def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'

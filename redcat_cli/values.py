@@ -59,13 +59,6 @@ _SCI = re.compile(r"^[-+]?\d+\.\d+[eE][-+]?\d+$")
 _EXCEL_TEXT = re.compile(r'^="(.*)"$', re.S)
 
 
-def is_missing(text: str | None, extra: frozenset[str] = frozenset()) -> bool:
-    if text is None:
-        return True
-    t = text.strip()
-    return t in MISSING or t in extra
-
-
 def _clean_number(text: str) -> str:
     t = text.strip()
     for ch in (",", "，", " ", "\u00a0", "¥", "￥", "元", "'"):
