@@ -214,7 +214,7 @@ def read_source(
 ) -> RawTable:
     """One input's rows as text, with its kind detected (or forced)."""
     data = src.data
-    if not data.strip():
+    if _blank(data):
         raise IngestError(f"{src.name}: the file is empty", hint="export the report again")
     if _is_zip(data):
         if _is_xlsx(data):
@@ -318,6 +318,13 @@ def _read_csv(
     )
 
 
+def _blank(data: bytes | memoryview) -> bool:
+    """Only whitespace? Looks at the head first, so a big file is not copied to tell."""
+    if bytes(data[:65536]).strip():
+        return False
+    return not bytes(data).strip()
+
+
 def _encoding_label(enc: str) -> str:
     return {"utf-8-sig": "utf-8-bom", "utf8": "utf-8"}.get(enc.lower(), enc.lower())
 
@@ -365,9 +372,9 @@ def _fast_csv(
             pos = len(data)
             break
         pos += 1
-    body = data[pos:]
+    body = memoryview(data)[pos:]  # no copy of a file of hundreds of MB
     names = [f"c{i}" for i in range(ncols)]
-    if not body.strip():
+    if _blank(body):
         empty = pa.table({n: pa.array([], pa.string()) for n in names})
         return empty, np.zeros(0, dtype=np.int64), []
     invalid: list[str] = []
@@ -379,7 +386,7 @@ def _fast_csv(
     pa_enc = "utf8" if enc in ("utf-8", "utf-8-sig", "utf8") else enc
     try:
         table = pacsv.read_csv(
-            pa.BufferReader(body),
+            pa.BufferReader(pa.py_buffer(body)),
             read_options=pacsv.ReadOptions(column_names=names, encoding=pa_enc, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter,
@@ -398,8 +405,8 @@ def _fast_csv(
     if invalid:
         return None
     # One row per physical line? Then no value spans lines and line numbers follow directly.
-    newlines = body.count(b"\n")
-    if table.num_rows != newlines + (0 if body.endswith(b"\n") else 1):
+    newlines = data.count(b"\n", pos)
+    if table.num_rows != newlines + (0 if data.endswith(b"\n") else 1):
         return None
     lines = np.arange(header_line + 1, header_line + 1 + table.num_rows, dtype=np.int64)
     return table, lines, []
