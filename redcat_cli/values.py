@@ -298,7 +298,12 @@ def _cast_or_none(text: Any, target: Any) -> Any:
 # Types whose Arrow cast from text is as strict as our parsers, apart from the forms it
 # accepts and we do not (hex 0x10 for integers, 1e3 for decimals): a column holding any of
 # these substrings skips the one-pass cast.
-_STRICT_CAST: dict[str, tuple[str, ...]] = {"int": ("x", "X"), "date": (), "money": ("e", "E")}
+_STRICT_CAST: dict[str, tuple[str, ...]] = {
+    "int": ("x", "X"),
+    "date": (),
+    "datetime": (),
+    "money": ("e", "E"),
+}
 
 
 def _scalar(ftype: str, date_order: str | None) -> Callable[[str], tuple[Any, bool]]:
@@ -367,6 +372,9 @@ def parse_column(
         guards = _STRICT_CAST[ftype]
         if not any(pc.any(pc.match_substring(column, g)).as_py() for g in guards):
             try:
+                # a failed cast of a million values is slow (0.3 s for decimals): try the
+                # head first, the whole column only when the head casts
+                pc.cast(column.slice(0, 2048), target)
                 return ColumnResult(pc.cast(column, target))
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 pass

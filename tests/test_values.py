@@ -263,3 +263,19 @@ def test_oversized_values_are_rejected_not_crashing() -> None:
     res = parse_column(pa.array(["123456789012345.5", "1,234.50"]), "money")
     assert res.values.to_pylist() == [None, Decimal("1234.50")]
     assert "too large" in res.errors[0]
+
+
+@given(
+    st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2099, 12, 31)).map(
+        lambda d: d.replace(microsecond=0)
+    )
+)
+def test_datetime_column_agrees_with_scalar_parser(d: dt.datetime) -> None:
+    texts = [
+        d.strftime("%Y-%m-%d %H:%M:%S"),
+        d.strftime("%Y-%m-%dT%H:%M:%S"),
+        d.strftime("%Y/%m/%d %H:%M:%S"),
+    ]
+    for t in texts:
+        res = parse_column(pa.array([t, t]), "datetime")
+        assert res.values.to_pylist() == [parse_datetime(t)] * 2 == [d] * 2, t
