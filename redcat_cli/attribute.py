@@ -452,6 +452,14 @@ def attribute(con: Any, req: Request) -> Result:
         )
 
     raw = q.funnel_sums(con, req.by, scope)
+    if not raw and not any(
+        con.execute(f"SELECT count(*) > 0 FROM {q.relation(k)}").fetchall()[0][0]
+        for k in ("juguang", "xinghe")
+    ):
+        raise QueryError(
+            "The store holds no 聚光 note report and no 种草星河 content export.",
+            hint="ingest them first: redcat ingest 聚光笔记日报.csv 种草星河明细.csv (see `redcat status`)",
+        )
     if not raw:
         raise QueryError(
             "No 聚光 or 种草星河 facts match these filters.",
