@@ -38,7 +38,7 @@ def status(store: str | None, fmt: str, as_json: bool) -> None:
     rows = []
     for s in data["sources"]:
         distinct = " ".join(
-            f"{v:,} {k.removesuffix('_id')}s" for k, v in s.get("distinct", {}).items()
+            f"{v:,} {k.removesuffix('_id')}s" for k, v in s.get("distinct", {}).items() if v
         )
         gmv = s.get("gmv")
         rows.append(
