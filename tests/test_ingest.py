@@ -511,3 +511,20 @@ def test_utf8_only_at_the_head_is_read_as_gb18030(store: Path, tmp_path: Path) -
 
 def rows_of(store: Path) -> list[tuple]:
     return rows(store, "SELECT note_title FROM juguang WHERE note_id = 'nx'")
+
+
+def test_a_tie_between_kinds_asks_for_source(tmp_path: Path) -> None:
+    from redcat_cli.kinds import detect, load_kinds
+
+    folder = tmp_path / "kinds"
+    folder.mkdir()
+    for name in ("first", "second"):
+        (folder / f"{name}.yaml").write_text(
+            f"name: {name}\nfields:\n  date: {{type: date, aliases: [日期], required: true}}\n"
+            "  spend: {type: money, aliases: [花费], required: true}\nkey: [date]\n",
+            encoding="utf-8",
+        )
+    kinds = load_kinds(str(folder))
+    with pytest.raises(IngestError, match="--source") as e:
+        detect(["日期", "花费"], kinds, name="x.csv")
+    assert "first, second" in str(e.value)
