@@ -299,7 +299,7 @@ def _read_csv(
     header_line = row_end_lines[header_idx]  # the physical line the header ends on
     sha = hashlib.sha256(data).hexdigest()
     table = None
-    if not _multiline(head_rows[: header_idx + 1], row_end_lines[: header_idx + 1]):
+    if not _multiline(row_end_lines[: header_idx + 1]):
         table = _fast_csv(data, enc, header_line, len(header), delimiter, src.name)
     if table is None:
         try:
@@ -344,7 +344,7 @@ def _trim_trailing_empty(row: Sequence[Any]) -> list[str]:
     return out
 
 
-def _multiline(rows: list[list[str]], ends: list[int]) -> bool:
+def _multiline(ends: list[int]) -> bool:
     """Does any row of the head span several physical lines?"""
     prev = 0
     for end in ends:

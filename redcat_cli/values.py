@@ -295,6 +295,23 @@ def _cast_or_none(text: Any, target: Any) -> Any:
         return None
 
 
+def _strict_cast(column: Any, ftype: str, target: Any) -> Any:
+    """The whole column in one cast with Arrow's strict parsers, or None when it does not
+    cast (then the value-by-value path decides, naming each bad value)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    guards = _STRICT_CAST.get(ftype)
+    if guards is None or any(pc.any(pc.match_substring(column, g)).as_py() for g in guards):
+        return None
+    try:
+        # a failed cast of a million values is slow (0.3 s for decimals): try the head first
+        pc.cast(column.slice(0, 2048), target)
+        return pc.cast(column, target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
 # Types whose Arrow cast from text is as strict as our parsers, apart from the forms it
 # accepts and we do not (hex 0x10 for integers, 1e3 for decimals): a column holding any of
 # these substrings skips the one-pass cast.
@@ -366,18 +383,10 @@ def parse_column(
     import pyarrow.compute as pc
 
     target = arrow_type(ftype)
-    if ftype in _STRICT_CAST:
-        # The common case first: a clean column (no blanks, no markers, canonical values)
-        # casts in one pass with Arrow's strict parsers; anything else takes the full path.
-        guards = _STRICT_CAST[ftype]
-        if not any(pc.any(pc.match_substring(column, g)).as_py() for g in guards):
-            try:
-                # a failed cast of a million values is slow (0.3 s for decimals): try the
-                # head first, the whole column only when the head casts
-                pc.cast(column.slice(0, 2048), target)
-                return ColumnResult(pc.cast(column, target))
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                pass
+    # The common case first: a clean column (no blanks, no markers, canonical values).
+    done = _strict_cast(column, ftype, target)
+    if done is not None:
+        return ColumnResult(done)
     s = pc.utf8_trim_whitespace(column)
     is_missing_ = pc.is_in(s, value_set=pa.array(sorted(missing), pa.string()))
     present = pc.invert(is_missing_)
@@ -388,17 +397,10 @@ def parse_column(
         return _parse_ids(s, present)
 
     null_str = pa.scalar(None, pa.string())
-    if (
-        ftype in ("int", "date")
-        and not pc.any(pc.match_substring(s, "x", ignore_case=True)).as_py()
-    ):
-        # Optimistic: Arrow's own parsers for these are strict (digits; YYYY-MM-DD — hex such
-        # as 0x10 aside, excluded above), so when every present value casts, the column is
-        # done without a regex pass.
-        try:
-            return ColumnResult(pc.cast(pc.if_else(present, s, null_str), target))
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            pass
+    # Again with blanks and markers as nulls and cells trimmed.
+    done = _strict_cast(pc.if_else(present, s, null_str), ftype, target)
+    if done is not None:
+        return ColumnResult(done)
 
     fast_pattern = _FAST.get(ftype)
     if fast_pattern is not None:

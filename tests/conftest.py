@@ -7,6 +7,17 @@ import pytest
 from click.testing import CliRunner
 
 DATA = Path(__file__).parent / "data"
+# every export kind redcat ships, written out by hand
+ALL_KINDS = {
+    "juguang",
+    "juguang_account",
+    "xinghe",
+    "qianniu",
+    "qianniu_items",
+    "sycm",
+    "alimama",
+    "note_data",
+}
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples"
 
 

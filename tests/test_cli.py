@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import DATA
+from tests.conftest import ALL_KINDS, DATA
 
 
 def test_ingest_json_contract(run, store: Path) -> None:
@@ -108,16 +108,7 @@ def test_store_from_environment(run, tmp_path: Path, monkeypatch) -> None:
 def test_sources_lists_every_kind(run) -> None:
     res = run("sources", "--json")
     names = {s["source"] for s in json.loads(res.stdout)["sources"]}
-    assert names == {
-        "juguang",
-        "juguang_account",
-        "xinghe",
-        "qianniu",
-        "qianniu_items",
-        "sycm",
-        "alimama",
-        "note_data",
-    }
+    assert names == ALL_KINDS
 
 
 def test_help_imports_nothing_heavy() -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from redcat_cli.errors import IngestError, StoreError
 from redcat_cli.ingest import ingest
-from tests.conftest import DATA, SAMPLES, dump, rows, write
+from tests.conftest import ALL_KINDS, DATA, SAMPLES, dump, rows, write
 
 NOTE1 = "64f1a2b3000000001e03c0d1"
 NOTE2 = "64f1a2b3000000001e03c0d2"
@@ -451,16 +451,7 @@ def test_bundled_examples_every_row_accounted_for(store: Path) -> None:
         assert f.balanced(), f.path
         assert f.rows_rejected == 0, (f.path, f.rejects[:3])
     kinds = {f.source for f in rep.files}
-    assert kinds == {
-        "juguang",
-        "juguang_account",
-        "xinghe",
-        "qianniu",
-        "qianniu_items",
-        "sycm",
-        "alimama",
-        "note_data",
-    }
+    assert kinds == ALL_KINDS
     # the 种草星河 re-export of the last 7 days updates what grew
     reexport = [f for f in rep.files if "重新导出" in f.path][0]
     assert reexport.rows_updated > 0 and reexport.rows_loaded == 0

@@ -89,14 +89,9 @@ class Scope:
 
 def relation(kind: str) -> str:
     """The SQL relation holding one export kind's current facts."""
-    try:
-        from redcat_cli.queries import fact_relation  # type: ignore[attr-defined]
-    except ImportError:
-        return kind
-    rel = fact_relation(kind).strip()
-    if rel.lower().startswith(("select", "with")):
-        rel = f"({rel})"
-    return rel
+    from redcat_cli.queries import fact_relation
+
+    return fact_relation(kind)
 
 
 def _tables(con: Any) -> set[str]:
