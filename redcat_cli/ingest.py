@@ -48,6 +48,8 @@ class FileResult:
     rejects_path: str | None = None
     ingest_id: int | None = None
     sheet: str | None = None
+    exported_on: dt.date | None = None
+    exported_on_from: str | None = None
     values_lower_bound: int = 0
     columns_ignored: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -70,6 +72,8 @@ class FileResult:
             "sha256": self.sha256,
             "sheet": self.sheet,
             "ingest_id": self.ingest_id,
+            "exported_on": None if self.exported_on is None else self.exported_on.isoformat(),
+            "exported_on_from": self.exported_on_from,
             "rows_read": self.rows_read,
             "rows_loaded": self.rows_loaded,
             "rows_updated": self.rows_updated,
@@ -110,11 +114,13 @@ def ingest(
     strict: bool = False,
     progress: Progress | None = None,
     fixed: dict[str, str] | None = None,
+    exported_on: dt.date | None = None,
 ) -> IngestReport:
     """Read every file and load it into the store, in one transaction.
 
     ``fixed`` gives fields a value for every row of files that lack that column, e.g.
-    ``{"account": "小王"}`` to keep two 聚光 accounts' daily reports apart.
+    ``{"account": "小王"}`` to keep two 聚光 accounts' daily reports apart. ``exported_on``
+    is the date the files were exported (else found per file: :mod:`redcat_cli.exported`).
     """
     if not paths:
         raise UsageError("no files given", hint="redcat ingest FILE… (use - for stdin)")
@@ -127,7 +133,16 @@ def ingest(
     existed = store_p.exists()
     try:
         return _ingest(
-            store_p, paths, kinds, forced, encoding, date_order, strict, say, fixed or {}
+            store_p,
+            paths,
+            kinds,
+            forced,
+            encoding,
+            date_order,
+            strict,
+            say,
+            fixed or {},
+            exported_on,
         )
     except BaseException:
         if not existed:  # a failed first ingest leaves no store behind
@@ -149,6 +164,7 @@ def _ingest(
     strict: bool,
     say: Progress,
     fixed: dict[str, str],
+    exported_on: dt.date | None = None,
 ) -> IngestReport:
     results: list[FileResult] = []
     with open_store(store_p, read_only=False) as store:
@@ -165,7 +181,9 @@ def _ingest(
                     say("read", src.name)
                     raw = read_source(src, kinds, forced=forced, encoding=encoding)
                     say("parse", src.name)
-                    result = _ingest_table(store, raw, batch, date_order, say, fixed)
+                    result = _ingest_table(
+                        store, raw, batch, date_order, say, fixed, exported_on, src.mtime
+                    )
                     results.append(result)
             rejected = [r for r in results if r.rows_rejected]
             for r in rejected:
@@ -206,6 +224,8 @@ def _ingest_table(
     date_order: str | None,
     say: Progress,
     fixed: dict[str, str],
+    exported_option: dt.date | None = None,
+    mtime: float | None = None,
 ) -> FileResult:
     import numpy as np
     import pyarrow as pa
@@ -356,6 +376,7 @@ def _ingest_table(
         pa.array(lb_values, pa.string()) if lb_values else pa.nulls(len(good_idx), pa.string())
     )
     staged = pa.table(cols)
+    _find_export_date(kind, staged, res, exported_option, mtime)
 
     say("store", raw.name)
     n_before = len(res.rejects)
@@ -371,7 +392,10 @@ def _ingest_table(
     if not res.balanced():
         raise AssertionError(f"rows of {raw.name} do not add up: {res.to_dict()}")
     con.execute(
-        "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO ingest_log (id, batch_id, path, name, sha256, source, encoding, sheet, "
+        "rows_read, rows_loaded, rows_updated, rows_duplicate, rows_skipped, rows_rejected, "
+        "rejects_path, started_at, finished_at, redcat_version, exported_on, exported_on_from) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             ingest_id,
             batch,
@@ -391,9 +415,35 @@ def _ingest_table(
             started,
             dt.datetime.now(),
             __version__,
+            res.exported_on,
+            res.exported_on_from,
         ],
     )
     return res
+
+
+def _find_export_date(
+    kind: Kind, staged: Any, res: FileResult, option: dt.date | None, mtime: float | None
+) -> None:
+    """The file's export date, from the option, its name or its modification time."""
+    import pyarrow.compute as pc
+
+    from redcat_cli.exported import FROM_MTIME, find_export_date
+
+    first = last = None
+    date_col = kind.summary.get("date")
+    if date_col and date_col in staged.column_names and staged.num_rows:
+        lo_hi = pc.min_max(staged.column(date_col)).as_py()
+        first, last = (
+            v.date() if isinstance(v, dt.datetime) else v for v in (lo_hi["min"], lo_hi["max"])
+        )
+    found = find_export_date(res.path, first, last, option=option, mtime=mtime)
+    res.exported_on, res.exported_on_from = found.date, found.found_from
+    if found.found_from == FROM_MTIME and last is not None and found.date <= last:
+        res.warnings.append(
+            f"exported_on {found.date} (the file's modified time) is not after its last data "
+            f"date {last}; give the export date with --exported-on"
+        )
 
 
 def _first_is_data(kind: Kind, match: Any) -> bool:
@@ -419,7 +469,13 @@ def _arrow_key(kind: Kind, cols: dict[str, Any], n: int) -> Any:
 
 
 def _upsert(store: Store, kind: Kind, staged: Any, ingest_id: int, res: FileResult) -> None:
-    """Classify each row against the file itself and the store, then write."""
+    """Classify each row against the file itself and the store, then write.
+
+    For kinds whose outcomes mature (``summary.window`` in the kind's YAML), a row that a later
+    export repeats unchanged is re-dated: its earlier version goes to history and the row
+    names this ingest, so the store knows the value was still the same at the later age (the
+    maturity curve needs that; ``rows_duplicate`` still counts it).
+    """
     con = store.con
     present = [c for c in staged.column_names if not c.startswith("_")]
     T = quote(kind.table)
@@ -484,6 +540,8 @@ def _upsert(store: Store, kind: Kind, staged: Any, ingest_id: int, res: FileResu
         res.rows_loaded = n_src - int(counts.get(1, 0)) - res.rows_updated
 
         collist = ", ".join(quote(c) for c in present)
+        if counts.get(1) and kind.summary.get("window") and res.exported_on is not None:
+            _confirm_unchanged(con, kind, src, ingest_id, res.exported_on)
         if res.rows_updated:
             names = [*kind.fields, "_key", "_ingest_id", "_line", "_lower_bound"]
             con.execute(
@@ -509,6 +567,32 @@ def _upsert(store: Store, kind: Kind, staged: Any, ingest_id: int, res: FileResu
             con.unregister(src)
         for t in ("redcat_s", "redcat_c", "redcat_first"):
             con.execute(f"DROP TABLE IF EXISTS {t}")
+
+
+def _confirm_unchanged(con: Any, kind: Kind, src: str, ingest_id: int, exported: dt.date) -> None:
+    """Re-date rows this export repeats unchanged, when it was made after the stored one."""
+    T, H = quote(kind.table), quote(kind.history_table)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE redcat_conf AS SELECT t._key FROM {T} t "
+        "JOIN redcat_c c ON c._key = t._key AND c.c = 1 "
+        "LEFT JOIN ingest_log l ON l.id = t._ingest_id "
+        "WHERE l.exported_on IS NULL OR l.exported_on < ?",
+        [exported],
+    )
+    try:
+        names = ", ".join(
+            quote(c) for c in [*kind.fields, "_key", "_ingest_id", "_line", "_lower_bound"]
+        )
+        con.execute(
+            f"INSERT INTO {H} ({names}, _superseded_by) SELECT {names}, {ingest_id} "
+            f"FROM {T} WHERE _key IN (SELECT _key FROM redcat_conf)"
+        )
+        con.execute(
+            f"UPDATE {T} SET _ingest_id = {ingest_id}, _line = s._line FROM {src} s "
+            f"WHERE s._key = {T}._key AND s._key IN (SELECT _key FROM redcat_conf)"
+        )
+    finally:
+        con.execute("DROP TABLE IF EXISTS redcat_conf")
 
 
 def _write_rejects(store_path: Path, res: FileResult) -> Path:

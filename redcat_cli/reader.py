@@ -57,6 +57,7 @@ class RawTable:
 class Source:
     name: str
     data: bytes
+    mtime: float | None = None  # the file's modification time (a zip member's own), if any
 
 
 # --- inputs ----------------------------------------------------------------------------------
@@ -82,7 +83,7 @@ def open_inputs(path: str) -> Iterator[Source]:
     if _is_zip(data) and not _is_xlsx(data):
         yield from _zip_members(path, data)
         return
-    yield Source(path, data)
+    yield Source(path, data, p.stat().st_mtime)
 
 
 def _is_zip(data: bytes) -> bool:
@@ -97,6 +98,16 @@ def _is_xlsx(data: bytes) -> bool:
             )
     except zipfile.BadZipFile:
         return False
+
+
+def _member_mtime(info: zipfile.ZipInfo) -> float | None:
+    """A zip member's modification time (stored as local time), as a timestamp."""
+    import datetime as dt
+
+    try:
+        return dt.datetime(*info.date_time).timestamp()
+    except (ValueError, OverflowError):
+        return None
 
 
 def _member_name(info: zipfile.ZipInfo) -> str:
@@ -159,7 +170,7 @@ def _zip_members(path: str, data: bytes) -> Iterator[Source]:
                     hint="unpack it yourself and ingest the files one by one",
                 )
             found = True
-            yield Source(f"{path}!{name}", b"".join(chunks))
+            yield Source(f"{path}!{name}", b"".join(chunks), _member_mtime(info))
     if not found:
         raise IngestError(
             f"{path}: the zip archive holds no CSV or xlsx file",

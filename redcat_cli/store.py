@@ -5,7 +5,9 @@
   file) and ``_lower_bound`` (fields whose value was a lower bound such as ``10万+``).
 - ``<kind>_history``: a row's earlier values, kept when a later export replaced them, with
   ``_superseded_by`` (the ingest that replaced them).
-- ``ingest_log``: every file ingested: name, sha256, kind, counts, time.
+- ``ingest_log``: every file ingested: name, sha256, kind, counts, time, and the date the
+  file was exported (``exported_on``, with where it was found in ``exported_on_from``; NULL
+  for files ingested before schema 2, whose export date is unknown).
 - ``redcat_meta``: the schema version. A store from a newer redcat is refused.
 
 Writers take DuckDB's file lock; a second writer waits up to ``lock_timeout`` seconds, then
@@ -25,7 +27,7 @@ from typing import Any
 from redcat_cli.errors import StoreError
 from redcat_cli.kinds import Kind, load_kinds
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: ingest_log.exported_on, exported_on_from
 BOOKKEEPING = [
     ("_key", "VARCHAR"),
     ("_ingest_id", "INTEGER"),
@@ -49,9 +51,14 @@ CREATE TABLE IF NOT EXISTS ingest_log (
     rejects_path VARCHAR,
     started_at TIMESTAMP,
     finished_at TIMESTAMP,
-    redcat_version VARCHAR
+    redcat_version VARCHAR,
+    exported_on DATE,
+    exported_on_from VARCHAR
 )
 """
+
+# columns ingest_log gained after schema 1, in order (each migration only adds)
+MIGRATIONS_INGEST_LOG = [("exported_on", "DATE"), ("exported_on_from", "VARCHAR")]
 
 
 @dataclass
@@ -175,6 +182,13 @@ def ensure_schema(store: Store, kinds: dict[str, Kind] | None = None) -> None:
             [str(SCHEMA_VERSION)],
         )
         con.execute(INGEST_LOG_DDL)
+        for column, sql_type in MIGRATIONS_INGEST_LOG:  # additive: older stores gain them
+            con.execute(f"ALTER TABLE ingest_log ADD COLUMN IF NOT EXISTS {column} {sql_type}")
+        con.execute(
+            "UPDATE redcat_meta SET value = ? WHERE key = 'schema_version' "
+            "AND TRY_CAST(value AS INTEGER) < ?",
+            [str(SCHEMA_VERSION), SCHEMA_VERSION],
+        )
         for kind in kinds.values():
             for history in (False, True):
                 name = kind.history_table if history else kind.table

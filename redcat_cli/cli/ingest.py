@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from redcat_cli.cli.options import (
+    DATE,
     format_options,
     resolve_format,
     store_option,
@@ -43,6 +44,15 @@ from redcat_cli.cli.options import (
     help="Give a field one value for every row of files that lack it, e.g. --set account=小王 "
     "to keep two 聚光 accounts' daily reports apart.",
 )
+@click.option(
+    "--exported-on",
+    "exported_on",
+    type=DATE,
+    default=None,
+    metavar="DATE",
+    help="The date the files were exported [default: a date in the file name after its data, "
+    "else its modified time]; decides how mature their outcomes are.",
+)
 @store_option
 @format_options
 @verbosity_options
@@ -53,6 +63,7 @@ def ingest(
     date_order: str | None,
     strict: bool,
     fixed: tuple[str, ...],
+    exported_on: Any,
     store: str | None,
     fmt: str,
     as_json: bool,
@@ -72,6 +83,7 @@ def ingest(
       redcat ingest --source qianniu --encoding gb18030 ExportOrderList.csv
       redcat ingest 万相台报表.zip --strict --json
       redcat ingest --set account=小王 聚光账户日报.csv
+      redcat ingest --exported-on 2025-07-15 种草星河明细.csv
       cat export.csv | redcat ingest -
     """
     from redcat_cli.cli.render import Table, emit_csv, emit_json, emit_jsonl, emit_tables, notice
@@ -96,6 +108,7 @@ def ingest(
             strict=strict,
             progress=progress,
             fixed=pairs,
+            exported_on=exported_on,
         )
     finally:
         progress("done", "")

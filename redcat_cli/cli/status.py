@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from redcat_cli.cli.options import format_options, resolve_format, store_option, store_path
@@ -11,7 +13,8 @@ from redcat_cli.cli.options import format_options, resolve_format, store_option,
 @store_option
 @format_options
 def status(store: str | None, fmt: str, as_json: bool) -> None:
-    """Show what the store holds per export kind: rows, dates, notes, spend, GMV, last ingest.
+    """Show what the store holds per export kind: rows, dates, notes, spend, GMV, last ingest,
+    the newest export date and the dates whose outcomes are still maturing.
 
     种草星河 GMV is shown per flow type and attribution window: never add those up, the same
     sale is in several of them.
@@ -22,7 +25,7 @@ def status(store: str | None, fmt: str, as_json: bool) -> None:
       redcat status --json | jq '.sources[] | {source, rows}'
     """
     from redcat_cli.cli.render import Table, emit_csv, emit_json, emit_jsonl, emit_tables
-    from redcat_cli.queries.status import store_status
+    from redcat_cli.queries.status import date_ranges, store_status
     from redcat_cli.store import open_store
 
     fmt = resolve_format(fmt, as_json)
@@ -54,7 +57,13 @@ def status(store: str | None, fmt: str, as_json: bool) -> None:
         )
     last = max((s["last_ingest"] for s in data["sources"] if s.get("last_ingest")), default=None)
     if fmt == "csv":
-        emit_csv(cols, rows)
+        emit_csv(
+            [*cols, "newest_export", "maturing"],
+            [
+                [*r, s.get("newest_export"), _maturing(s, date_ranges)]
+                for r, s in zip(rows, data["sources"], strict=True)
+            ],
+        )
         return
     if not rows:
         emit_tables(
@@ -65,6 +74,18 @@ def status(store: str | None, fmt: str, as_json: bool) -> None:
         f"{data['ingests']} files ingested, the last at {last:%Y-%m-%d %H:%M}" if last else None
     )
     tables = [Table(f"Store {data['store']}", cols, rows, caption=caption)]
+    tables.append(
+        Table(
+            "Export dates and outcomes still maturing",
+            ["source", "newest export", "maturing"],
+            [
+                [s["source"], s.get("newest_export"), _maturing(s, date_ranges)]
+                for s in data["sources"]
+            ],
+            caption="a date matures when an export made on or after it + its attribution window "
+            "holds it; until then its GMV and orders keep growing",
+        )
+    )
     for s in data["sources"]:
         if isinstance(s.get("gmv"), list):
             tables.append(
@@ -78,3 +99,17 @@ def status(store: str | None, fmt: str, as_json: bool) -> None:
                 )
             )
     emit_tables(tables)
+
+
+def _maturing(s: dict, date_ranges: Any) -> str | None:
+    days = s.get("maturing_dates")
+    if days is None:
+        return "– (no outcomes that mature)"
+    if not days:
+        return "none"
+    text = date_ranges(days)
+    if s.get("mature_on"):
+        text += f" (mature on {s['mature_on']})"
+    if s.get("export_date_unknown"):
+        text += " (some export dates unknown)"
+    return text

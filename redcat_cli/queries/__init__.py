@@ -8,8 +8,26 @@ history table.
 
 from __future__ import annotations
 
+from typing import Any
+
 from redcat_cli.kinds import get_kind
 from redcat_cli.store import quote
+
+
+def export_dates(con: Any, as_of_ingest: int | None = None) -> str:
+    """A SQL relation ``(id, exported_on)``: each ingest and the date its file was exported.
+
+    A store from before schema 2 (opened read-only, not migrated) has no export dates: NULL.
+    """
+    cols = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'ingest_log'"
+        ).fetchall()
+    }
+    date = "exported_on" if "exported_on" in cols else "CAST(NULL AS DATE)"
+    where = "" if as_of_ingest is None else f" WHERE id <= {int(as_of_ingest)}"
+    return f"(SELECT id, {date} AS exported_on FROM ingest_log{where})"
 
 
 def fact_relation(kind: str, as_of_ingest: int | None = None) -> str:

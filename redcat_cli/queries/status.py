@@ -2,10 +2,52 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from redcat_cli.kinds import load_kinds
+from redcat_cli.kinds import Kind, load_kinds
 from redcat_cli.store import Store, quote
+
+
+def _maturity(con: Any, kind: Kind, table: str, date_col: str | None) -> dict[str, Any]:
+    """The newest export of a kind and, for kinds whose outcomes mature, the data dates whose
+    current rows were exported before their window had passed (still maturing)."""
+    from redcat_cli.queries import export_dates
+
+    exports = export_dates(con)
+    (newest,) = con.execute(
+        f"SELECT max(e.exported_on) FROM ingest_log l JOIN {exports} e ON e.id = l.id "
+        "WHERE l.source = ?",
+        [kind.name],
+    ).fetchone()
+    out: dict[str, Any] = {"newest_export": newest}
+    window = kind.summary.get("window")
+    if not window or not date_col:
+        return out
+    w = quote(window) if isinstance(window, str) else str(int(window))
+    d = quote(date_col)
+    rows = con.execute(
+        f"SELECT t.{d}, max(t.{d} + CAST({w} AS INTEGER)), bool_or(e.exported_on IS NULL) "
+        f"FROM {table} t JOIN {exports} e ON e.id = t._ingest_id "
+        f"WHERE e.exported_on IS NULL OR e.exported_on < t.{d} + CAST({w} AS INTEGER) "
+        f"GROUP BY t.{d} ORDER BY t.{d}"
+    ).fetchall()
+    out["maturing_dates"] = [r[0] for r in rows]
+    known = [r[1] for r in rows if not r[2]]
+    out["mature_on"] = max(known) if known else None  # every maturing date's window has passed
+    out["export_date_unknown"] = any(r[2] for r in rows)
+    return out
+
+
+def date_ranges(days: list[dt.date]) -> str:
+    """Dates for people: runs of consecutive days as first..last."""
+    runs: list[list[dt.date]] = []
+    for day in sorted(days):
+        if runs and (day - runs[-1][1]).days == 1:
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    return ", ".join(str(a) if a == b else f"{a}..{b}" for a, b in runs)
 
 
 def store_status(store: Store) -> dict[str, Any]:
@@ -68,6 +110,7 @@ def store_status(store: Store) -> dict[str, Any]:
         ).fetchall()[0]
         entry["last_ingest"] = last[0]
         entry["files"] = int(last[1])
+        entry.update(_maturity(con, kind, T, date_col))
         sources.append(entry)
     n_ingests = int(con.execute("SELECT count(*) FROM ingest_log").fetchall()[0][0])
     return {"store": str(store.path), "ingests": n_ingests, "sources": sources}
