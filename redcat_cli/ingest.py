@@ -197,6 +197,7 @@ def _ingest(
                 raise IngestError(
                     f"--strict: {total} row(s) rejected, nothing was committed. {where}",
                     hint="fix the rows listed in the rejects file, or run without --strict to load the good rows",
+                    code="rows_rejected",
                 )
             for r in results:
                 if r.rejects_path:

@@ -260,9 +260,12 @@ def detect(header: Sequence[Any], kinds: dict[str, Kind], *, name: str = "the fi
                 f"Closest kind: {closest.kind.name} ({closest.kind.title}), "
                 f"which needs {missing}.",
                 hint=hint,
+                code="unrecognised_export",
             )
         raise IngestError(
-            f"{name}: not recognised as any export kind. Headers found: {found}.", hint=hint
+            f"{name}: not recognised as any export kind. Headers found: {found}.",
+            hint=hint,
+            code="unrecognised_export",
         )
     best = complete[0]
     ties = [
@@ -275,6 +278,7 @@ def detect(header: Sequence[Any], kinds: dict[str, Kind], *, name: str = "the fi
         raise IngestError(
             f"{name}: its headers fit several export kinds equally well ({names})",
             hint="say which with --source NAME",
+            code="unrecognised_export",
         )
     return best
 

@@ -99,16 +99,19 @@ def _connect(path: Path, read_only: bool, timeout: float) -> Any:
                 raise StoreError(
                     f"store {path} is in use by another redcat process",
                     hint="wait for it to finish (or raise REDCAT_LOCK_TIMEOUT), or use --store for another store",
+                    code="store_locked",
                 ) from None
             raise StoreError(
                 f"cannot open store {path}: {msg.splitlines()[0]}",
                 hint="check the path and its permissions, or use --store for another store",
+                code="store_unreadable",
             ) from None
         except duckdb.Error as e:
             first = str(e).splitlines()[0]
             raise StoreError(
                 f"{path} is not a redcat store ({first})",
                 hint="give another path with --store, or move that file away",
+                code="not_a_store",
             ) from None
 
 
@@ -125,6 +128,7 @@ def open_store(
         raise StoreError(
             f"no store at {p}",
             hint="ingest exports first: redcat ingest FILE… (or point --store at your store)",
+            code="store_missing",
         )
     if not read_only and p.parent and not p.parent.exists():
         raise StoreError(f"cannot create store {p}: folder {p.parent} does not exist")
@@ -142,7 +146,9 @@ def open_store(
 def _check_version(store: Store) -> None:
     if "redcat_meta" not in store.tables():
         if store.read_only and store.tables():
-            raise StoreError(f"{store.path} is a DuckDB file but not a redcat store")
+            raise StoreError(
+                f"{store.path} is a DuckDB file but not a redcat store", code="not_a_store"
+            )
         return
     rows = store.con.execute(
         "SELECT value FROM redcat_meta WHERE key = 'schema_version'"
@@ -152,6 +158,7 @@ def _check_version(store: Store) -> None:
         raise StoreError(
             f"store {store.path} was written by a newer redcat (schema {version}; this redcat knows {SCHEMA_VERSION})",
             hint="upgrade redcat: pip install --upgrade redcat",
+            code="store_too_new",
         )
 
 

@@ -6,10 +6,13 @@ Each sub-command lives in its own module and is imported only when it runs, so t
 
 from __future__ import annotations
 
+import errno
 import importlib
 import importlib.util
 import os
 import sys
+from collections.abc import Sequence
+from typing import Any
 
 import click
 
@@ -40,6 +43,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "contract",
         "Check a settlement contract or print its JSON Schema.",
     ),
+    "schema": (
+        "redcat_cli.cli.schema",
+        "schema",
+        "Print the JSON Schema of a JSON output (ingest, status, attribute, settle, …).",
+    ),
     "report": ("redcat_cli.cli.report", "report", "Write a one-page HTML report of the campaign."),
     "demo": ("redcat_cli.cli.demo", "demo", "Run the whole job on the bundled example exports."),
 }
@@ -48,6 +56,14 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 def _available(name: str) -> bool:
     module = COMMANDS[name][0]
     return importlib.util.find_spec(module) is not None
+
+
+class PipeClosed(Exception):
+    """Standard output was closed by its reader (``redcat … | head``)."""
+
+
+class UnknownCommand(click.UsageError):
+    """A mistyped command name; the message offers the closest ones."""
 
 
 class LazyGroup(click.Group):
@@ -60,41 +76,144 @@ class LazyGroup(click.Group):
         module, attr, _ = COMMANDS[cmd_name]
         return getattr(importlib.import_module(module), attr)
 
-    def invoke(self, ctx: click.Context) -> object:
-        """Library errors become one line on stderr and an exit code; never a traceback."""
-        from redcat_cli.errors import RedcatError
-
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except RedcatError as e:
-            if _debug():
-                raise
-            click.echo(f"Error: {e}", err=True)
-            ctx.exit(e.exit_code)
-        except (
-            click.exceptions.Exit,
-            click.ClickException,
-            click.exceptions.Abort,
-            BrokenPipeError,
-            KeyboardInterrupt,
-        ):
+        except OSError as e:
+            # click's own handler would exit 1 on a closed pipe: make it ours (exit 0, silent)
+            if e.errno == errno.EPIPE:
+                raise PipeClosed() from None
             raise
-        except Exception as e:  # a bug: never a traceback for the user
-            if _debug():
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            raise UnknownCommand(_no_such(name, self.list_commands(ctx)), ctx=ctx)
+        return super().resolve_command(ctx, args)
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Standalone, every failure becomes one line (or, under --json, one JSON object) on
+        stderr and an exit code; never a traceback. Not standalone (a command run by another,
+        as the demo does), errors go up to the caller."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        argv = list(sys.argv[1:] if args is None else args)
+        try:
+            rv = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+            code = rv if isinstance(rv, int) else 0
+        except click.exceptions.Exit as e:
+            code = e.exit_code
+        except (BrokenPipeError, PipeClosed):
+            code = 0  # `redcat … | head`: the reader went away; not an error of ours
+        except BaseException as e:
+            if isinstance(e, SystemExit):
                 raise
-            click.echo(
-                f"Internal error: {type(e).__name__}: {e}\n"
-                "  hint: this is a bug in redcat; run again with REDCAT_DEBUG=1 for the traceback.",
-                err=True,
-            )
-            ctx.exit(1)
-        return None
+            code = fail(e, json_requested(argv))
+        _flush_stdout()
+        sys.exit(code)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+
+
+def _no_such(name: str, commands: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, commands, n=3, cutoff=0.5)
+    close += [c for c in commands if c.startswith(name[:3]) and c not in close][: 3 - len(close)]
+    if not close:
+        return f"No such command {name!r}."
+    return f"No such command {name!r}. Did you mean {' or '.join(repr(c) for c in close)}?"
+
+
+def json_requested(argv: Sequence[str]) -> bool:
+    """Did the command line ask for JSON (``--json``, ``--format json|jsonl``, ``-f json``)?
+    Read from the words themselves, so that even a usage error is answered in JSON."""
+    words = list(argv)
+    if "--" in words:
+        words = words[: words.index("--")]
+    for i, w in enumerate(words):
+        if w == "--json":
+            return True
+        if w in ("-f", "--format") and i + 1 < len(words) and words[i + 1] in ("json", "jsonl"):
+            return True
+        if w in ("--format=json", "--format=jsonl", "-fjson", "-fjsonl"):
+            return True
+    return False
+
+
+def fail(e: BaseException, as_json: bool) -> int:
+    """Report a failure on stderr (text or one JSON object) and return the exit code."""
+    from redcat_cli.errors import CODES, RedcatError
+
+    if isinstance(e, RedcatError):
+        if _debug():
+            raise e
+        error = e.to_dict()
+        text = f"Error: {e}"
+    elif isinstance(e, click.exceptions.Abort | KeyboardInterrupt):
+        error = {
+            "code": "interrupted",
+            "message": "Interrupted; nothing was committed.",
+            "hint": None,
+            "exit": 130,
+        }
+        text = str(error["message"])
+    elif isinstance(e, click.ClickException):
+        code = (
+            "unknown_command"
+            if isinstance(e, UnknownCommand)
+            else "usage"
+            if isinstance(e, click.UsageError)
+            else "bad_input"
+            if isinstance(e, click.FileError)
+            else "error"
+        )
+        ctx = getattr(e, "ctx", None)
+        hint = f"see {ctx.command_path} --help" if ctx is not None else None
+        error = {"code": code, "message": e.format_message(), "hint": hint, "exit": e.exit_code}
+        if not as_json:
+            e.show()
+            return e.exit_code
+        text = ""
+    else:  # a bug: never a traceback for the user
+        if _debug():
+            raise e
+        error = {
+            "code": "internal",
+            "message": f"Internal error: {type(e).__name__}: {e}",
+            "hint": "this is a bug in redcat; run again with REDCAT_DEBUG=1 for the traceback.",
+            "exit": 1,
+        }
+        text = f"{error['message']}\n  hint: {error['hint']}"
+    assert error["code"] in CODES, error["code"]
+    if as_json:
+        from redcat_cli.cli.render import dumps
+
+        sys.stderr.write(dumps({"error": error}, indent=None) + "\n")
+    else:
+        click.echo(text, err=True)
+    return int(error["exit"])  # type: ignore[call-overload]
+
+
+def _flush_stdout() -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 def _debug() -> bool:
@@ -122,46 +241,5 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: turns library errors into one clean line and an exit code."""
-    from redcat_cli.errors import RedcatError
-
-    debug = _debug()
-    try:
-        rv = cli.main(args=argv, prog_name="redcat", standalone_mode=False)
-        code = rv if isinstance(rv, int) else 0
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        code = 130
-    except click.exceptions.Exit as e:
-        code = e.exit_code
-    except click.ClickException as e:
-        e.show()
-        code = e.exit_code
-    except RedcatError as e:
-        if debug:
-            raise
-        click.echo(f"Error: {e}", err=True)
-        code = e.exit_code
-    except BrokenPipeError:
-        # `redcat ... | head`: the reader went away. Not an error of ours.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        code = 0
-    except KeyboardInterrupt:
-        click.echo("Interrupted; nothing was committed.", err=True)
-        code = 130
-    except Exception as e:  # a bug: never a traceback for the user
-        if debug:
-            raise
-        click.echo(
-            f"Internal error: {type(e).__name__}: {e}\n"
-            "  hint: this is a bug in redcat; run again with REDCAT_DEBUG=1 for the traceback.",
-            err=True,
-        )
-        code = 1
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    sys.exit(code)
+    """Entry point: turns every failure into one clean line (or JSON object) and an exit code."""
+    cli.main(args=argv, prog_name="redcat")

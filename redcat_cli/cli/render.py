@@ -60,15 +60,28 @@ def dumps(obj: Any, *, indent: int | None = 2) -> str:
         return json.dumps(to_jsonable(obj), ensure_ascii=False, indent=indent, sort_keys=False)
 
 
+# The version of every JSON output's contract (docs/json.md). It is bumped when a field is
+# removed or renamed or changes meaning; fields may be added without a bump.
+SCHEMA_VERSION = 1
+
+
+def versioned(obj: Any) -> Any:
+    """The object with ``schema_version`` as its first key (objects only)."""
+    if isinstance(obj, dict):
+        return {"schema_version": SCHEMA_VERSION, **obj}
+    return obj
+
+
 def emit_json(obj: Any) -> None:
     """JSON on stdout: indented for a terminal, compact (and encoded by the C encoder, several
-    times faster) when piped to a program."""
-    sys.stdout.write(dumps(obj, indent=2 if sys.stdout.isatty() else None) + "\n")
+    times faster) when piped to a program. Every object carries ``schema_version``."""
+    sys.stdout.write(dumps(versioned(obj), indent=2 if sys.stdout.isatty() else None) + "\n")
 
 
 def emit_jsonl(records: Iterable[Any]) -> None:
+    """One JSON object a line, each with ``schema_version``."""
     for rec in records:
-        sys.stdout.write(dumps(rec, indent=None) + "\n")
+        sys.stdout.write(dumps(versioned(rec), indent=None) + "\n")
 
 
 # --- CSV -------------------------------------------------------------------------------
@@ -120,16 +133,26 @@ def _width(text: str) -> int:
     return cell_len(text)
 
 
-def stdout_console() -> Any:
+def _console(stderr: bool) -> Any:
     from rich.console import Console
 
-    return Console(no_color=bool(os.environ.get("NO_COLOR")) or None, highlight=False)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            # rich would exit 1; a closed pipe is the reader's choice (`| head`): exit 0, quietly
+            self.quiet = True
+            raise BrokenPipeError
+
+    return _Console(
+        stderr=stderr, no_color=bool(os.environ.get("NO_COLOR")) or None, highlight=False
+    )
+
+
+def stdout_console() -> Any:
+    return _console(False)
 
 
 def stderr_console() -> Any:
-    from rich.console import Console
-
-    return Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")) or None, highlight=False)
+    return _console(True)
 
 
 def emit_tables(tables: Sequence[Table]) -> None:

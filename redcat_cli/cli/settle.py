@@ -245,7 +245,7 @@ def settle(
 
     if out:
         # the bytes a script gets from stdout: compact JSON (JSON Lines for several contracts)
-        text = "".join(render.dumps(d, indent=None) + "\n" for d in dicts)
+        text = "".join(render.dumps(render.versioned(d), indent=None) + "\n" for d in dicts)
         from redcat_cli.files import atomic_write_text
 
         atomic_write_text(out, text)
