@@ -24,7 +24,7 @@ from tests.settle_mature_data import CONTRACT, write_exports
 GOLDEN = DATA / "settle_mature_statement.json"
 # keys a statement gained after the golden file was written: they are compared elsewhere
 NEW_CYCLE_KEYS = ("final", "final_reason", "complete", "mature", "projected")
-NEW_TOP_KEYS = ("projection_note",)
+NEW_TOP_KEYS = ("projection_note", "schema_version")
 NEW_TOTALS_KEYS = ("projected",)
 
 
