@@ -1,8 +1,8 @@
-"""Regenerate the generated parts of README.md: the command reference (from --help) and the
-sections kept in docs/*.md.
+"""Regenerate the generated parts of the README and of the manual under docs/: the command
+reference (from --help) and included pages.
 
-    python docs/build_readme.py          # rewrite README.md in place
-    python docs/build_readme.py --check  # exit 1 if README.md is stale (the tests run this)
+    python docs/build_readme.py          # rewrite README.md and docs/*.md in place
+    python docs/build_readme.py --check  # exit 1 if one is stale (the tests run this)
 
 Blocks look like:
     <!-- help: redcat ingest -->  …  <!-- end help -->
@@ -21,6 +21,11 @@ HELP = re.compile(r"(<!-- help: (?P<cmd>[^>]+?) -->\n)(?P<body>.*?)(<!-- end hel
 INCLUDE = re.compile(
     r"(<!-- include: (?P<path>[^>]+?) -->\n)(?P<body>.*?)(<!-- end include -->)", re.S
 )
+
+
+def pages() -> list[Path]:
+    """Every page that may hold generated blocks."""
+    return [README, *sorted((ROOT / "docs").glob("*.md"))]
 
 
 def help_text(command: str) -> str:
@@ -53,14 +58,19 @@ def render(text: str) -> str:
 
 
 def main() -> int:
-    current = README.read_text(encoding="utf-8")
-    fresh = render(current)
-    if "--check" in sys.argv:
-        if fresh != current:
-            print("README.md is stale: run python docs/build_readme.py", file=sys.stderr)
-            return 1
-        return 0
-    README.write_text(fresh, encoding="utf-8")
+    stale = []
+    for page in pages():
+        current = page.read_text(encoding="utf-8")
+        fresh = render(current)
+        if fresh == current:
+            continue
+        if "--check" in sys.argv:
+            stale.append(str(page.relative_to(ROOT)))
+        else:
+            page.write_text(fresh, encoding="utf-8")
+    if stale:
+        print(f"stale: {', '.join(stale)}: run python docs/build_readme.py", file=sys.stderr)
+        return 1
     return 0
 
 
