@@ -129,29 +129,20 @@ def ingest(
     kinds = load_kinds()
     forced = get_kind(source) if source else None
     say = progress or (lambda stage, name: None)
-    store_p = Path(store_path)
-    existed = store_p.exists()
-    try:
-        return _ingest(
-            store_p,
-            paths,
-            kinds,
-            forced,
-            encoding,
-            date_order,
-            strict,
-            say,
-            fixed or {},
-            exported_on,
-        )
-    except BaseException:
-        if not existed:  # a failed first ingest leaves no store behind
-            for leftover in (store_p, store_p.with_name(store_p.name + ".wal")):
-                try:
-                    leftover.unlink()
-                except OSError:
-                    pass
-        raise
+    # A failed first ingest leaves no store: open_store makes a new store under a temporary
+    # name and puts it in place only after the commit.
+    return _ingest(
+        Path(store_path),
+        paths,
+        kinds,
+        forced,
+        encoding,
+        date_order,
+        strict,
+        say,
+        fixed or {},
+        exported_on,
+    )
 
 
 def _ingest(
@@ -311,7 +302,7 @@ def _ingest_table(
                     hint="say which with --date-order dmy (19/05/2025) or --date-order mdy (05/19/2025)",
                 )
             order = decided
-        parsed = parse_column(col, f.type, missing=missing_set, date_order=order)
+        parsed = parse_column(col, f.type, missing=missing_set, date_order=order, signed=f.signed)
         typed[fname] = parsed.values
         for r, reason in parsed.errors.items():
             errors.setdefault(r, []).append(f"{header[ci]}: {reason}")
@@ -334,6 +325,7 @@ def _ingest_table(
             fixed_field.type,
             missing=frozenset(),
             date_order=date_order,
+            signed=fixed_field.signed,
         )
         if one.errors or one.values[0].as_py() is None:
             raise UsageError(

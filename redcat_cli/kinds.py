@@ -54,6 +54,7 @@ class Field:
     type: str
     aliases: tuple[str, ...]  # as written in the YAML
     required: bool = False
+    signed: bool = False  # may a money/count value be below zero? (`signed: true` in the YAML)
 
     @property
     def label(self) -> str:
@@ -190,6 +191,7 @@ def _kind_from_yaml(data: dict[str, Any], path: Path) -> Kind:
             type=ftype,
             aliases=tuple(str(a) for a in spec.get("aliases", [])),
             required=bool(spec.get("required", False)),
+            signed=bool(spec.get("signed", False)),
         )
     for k in key:
         if k not in fields:

@@ -10,21 +10,30 @@
   for files ingested before schema 2, whose export date is unknown).
 - ``redcat_meta``: the schema version. A store from a newer redcat is refused.
 
-Writers take DuckDB's file lock; a second writer waits up to ``lock_timeout`` seconds, then
-gets a clear "store in use" error. One ``ingest`` is one transaction.
+Writers take DuckDB's file lock; a second writer (or a reader, while a writer holds the
+store) waits up to ``REDCAT_LOCK_TIMEOUT`` seconds (300 by default), saying so every few
+seconds, then gets a clear "store in use" error. One ``ingest`` is one transaction.
+
+A new store is made in a hidden temporary file beside it and linked into place only once
+its first transaction has committed, so the store path never names a half-made store. The
+processes that create stores in one folder take turns (a lock on the folder), so two first
+ingests into the same new store run one after the other, like any two writers. A failure
+removes only the temporary file of that process; a temporary file left by a killed process
+is removed by the next one that creates a store in that folder.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from redcat_cli.errors import StoreError
+from redcat_cli.errors import StoreError, UsageError, system_fault
 from redcat_cli.kinds import Kind, load_kinds
 
 SCHEMA_VERSION = 2  # 2: ingest_log.exported_on, exported_on_from
@@ -34,7 +43,30 @@ BOOKKEEPING = [
     ("_line", "BIGINT"),
     ("_lower_bound", "VARCHAR"),
 ]
-LOCK_TIMEOUT = float(os.environ.get("REDCAT_LOCK_TIMEOUT", "10"))
+DEFAULT_LOCK_TIMEOUT = 300.0  # seconds
+TEMP_SUFFIX = ".creating"  # a store being made: `.redcat-<pid>-<n>.creating`
+
+# Called now and then while waiting for another process's lock, with the store and the
+# seconds waited so far; the command line sets it to print a notice.
+wait_reporter: Callable[[Path, float], None] | None = None
+
+
+def lock_timeout_seconds() -> float:
+    """Seconds to wait for a store in use: ``REDCAT_LOCK_TIMEOUT``, or 300."""
+    text = os.environ.get("REDCAT_LOCK_TIMEOUT")
+    if text is None or not text.strip():
+        return DEFAULT_LOCK_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise UsageError(
+            f"REDCAT_LOCK_TIMEOUT must be a number of seconds, not {text!r}",
+            hint="for example REDCAT_LOCK_TIMEOUT=60, or unset it for the default of 300",
+        )
+    return value
+
 
 INGEST_LOG_DDL = """
 CREATE TABLE IF NOT EXISTS ingest_log (
@@ -81,35 +113,62 @@ def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _connect(path: Path, read_only: bool, timeout: float) -> Any:
+class _Waiting:
+    """Retry with back-off until a deadline, telling ``wait_reporter`` every few seconds."""
+
+    def __init__(self, path: Path, timeout: float) -> None:
+        self.path = path
+        self.start = time.monotonic()
+        self.deadline = self.start + timeout
+        self.delay = 0.05
+        self.next_report = self.start + 2.0
+
+    def again(self) -> bool:
+        now = time.monotonic()
+        if now >= self.deadline:
+            return False
+        if wait_reporter is not None and now >= self.next_report:
+            wait_reporter(self.path, now - self.start)
+            self.next_report = now + 10.0
+        time.sleep(min(self.delay, max(self.deadline - now, 0.0)))
+        self.delay = min(self.delay * 2, 0.5)
+        return True
+
+
+def _in_use(path: Path) -> StoreError:
+    return StoreError(
+        f"store {path} is in use by another redcat process",
+        hint="wait for it to finish (or raise REDCAT_LOCK_TIMEOUT), or use --store for another store",
+        code="store_locked",
+    )
+
+
+def _connect(path: Path, read_only: bool, timeout: float, shown: Path | None = None) -> Any:
     import duckdb
 
-    deadline = time.monotonic() + timeout
-    delay = 0.05
+    shown = shown or path
+    waiting = _Waiting(shown, timeout)
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as e:
             msg = str(e)
             if "lock" in msg.lower():
-                if time.monotonic() < deadline:
-                    time.sleep(delay)
-                    delay = min(delay * 2, 0.5)
+                if waiting.again():
                     continue
-                raise StoreError(
-                    f"store {path} is in use by another redcat process",
-                    hint="wait for it to finish (or raise REDCAT_LOCK_TIMEOUT), or use --store for another store",
-                    code="store_locked",
-                ) from None
+                raise _in_use(shown) from None
+            fault = system_fault(e, f"cannot open store {shown}")
+            if fault is not None:
+                raise fault from None
             raise StoreError(
-                f"cannot open store {path}: {msg.splitlines()[0]}",
+                f"cannot open store {shown}: {msg.splitlines()[0]}",
                 hint="check the path and its permissions, or use --store for another store",
                 code="store_unreadable",
             ) from None
         except duckdb.Error as e:
             first = str(e).splitlines()[0]
             raise StoreError(
-                f"{path} is not a redcat store ({first})",
+                f"{shown} is not a redcat store ({first})",
                 hint="give another path with --store, or move that file away",
                 code="not_a_store",
             ) from None
@@ -122,8 +181,12 @@ def open_store(
     read_only: bool = True,
     lock_timeout: float | None = None,
 ) -> Iterator[Store]:
-    """Open (and, for writing, create or upgrade) the store at ``path``."""
+    """Open (and, for writing, create or upgrade) the store at ``path``.
+
+    A store that does not exist yet is made in a temporary file and appears at ``path`` only
+    when the ``with`` block ends without an error (see the module's note)."""
     p = Path(path)
+    timeout = lock_timeout_seconds() if lock_timeout is None else lock_timeout
     if read_only and not p.exists():
         raise StoreError(
             f"no store at {p}",
@@ -132,7 +195,18 @@ def open_store(
         )
     if not read_only and p.parent and not p.parent.exists():
         raise StoreError(f"cannot create store {p}: folder {p.parent} does not exist")
-    con = _connect(p, read_only, LOCK_TIMEOUT if lock_timeout is None else lock_timeout)
+    if read_only or p.exists():
+        yield from _open_existing(p, read_only, timeout)
+        return
+    with _folder_lock(p, timeout):
+        if p.exists():  # made by another process while we waited for the folder
+            yield from _open_existing(p, read_only, timeout)
+            return
+        yield from _create(p, timeout)
+
+
+def _open_existing(p: Path, read_only: bool, timeout: float) -> Iterator[Store]:
+    con = _connect(p, read_only, timeout)
     store = Store(p, con, read_only)
     try:
         _check_version(store)
@@ -143,11 +217,122 @@ def open_store(
         store.close()
 
 
+def _create(p: Path, timeout: float) -> Iterator[Store]:
+    """A new store: made under a temporary name, linked into place when all went well."""
+    _remove_stale_temporaries(p.parent)
+    tmp = p.parent / f".redcat-{os.getpid()}-{time.monotonic_ns()}{TEMP_SUFFIX}"
+    con = _connect(tmp, False, timeout, shown=p)
+    store = Store(p, con, False)
+    done = False
+    try:
+        ensure_schema(store)
+        yield store
+        try:
+            con.execute("CHECKPOINT")
+        except Exception as e:
+            fault = system_fault(e, f"cannot write store {p}")
+            raise (fault or e) from None
+        con.close()
+        _fsync(tmp)
+        _publish(tmp, p)
+        done = True
+    finally:
+        store.close()
+        if not done:
+            _remove(tmp)
+
+
+def _publish(tmp: Path, p: Path) -> None:
+    """Put the finished store at its path; never over a file that appeared meanwhile."""
+    try:
+        os.link(tmp, p)
+    except FileExistsError:
+        raise StoreError(
+            f"{p} appeared while this store was being made; nothing was committed",
+            hint="run the command again: it will add to that store",
+        ) from None
+    except OSError:  # a file system without hard links: the folder lock keeps creators apart
+        if p.exists():
+            raise StoreError(
+                f"{p} appeared while this store was being made; nothing was committed",
+                hint="run the command again: it will add to that store",
+            ) from None
+        os.replace(tmp, p)
+    else:
+        _remove(tmp)
+    _fsync(p.parent)
+
+
+def _fsync(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _remove(tmp: Path) -> None:
+    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+        try:
+            leftover.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _remove_stale_temporaries(folder: Path) -> None:
+    """Temporary stores of killed processes. Safe: we hold the folder's creation lock, and
+    every process making a store in this folder holds it for as long as its file exists."""
+    for leftover in folder.glob(f".redcat-*{TEMP_SUFFIX}*"):
+        try:
+            leftover.unlink()
+        except OSError:
+            pass
+
+
+@contextmanager
+def _folder_lock(p: Path, timeout: float) -> Iterator[None]:
+    """Creators of stores in one folder take turns (an advisory lock on the folder)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: one creator at a time is not enforced
+        yield
+        return
+    folder = p.parent
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError as e:
+        raise system_fault(e, f"cannot create store {p}") or StoreError(
+            f"cannot create store {p}: {e.strerror}"
+        ) from None
+    try:
+        waiting = _Waiting(p, timeout)
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if waiting.again():
+                    continue
+                raise _in_use(p) from None
+            except OSError:  # a file system without locks: go ahead, as before
+                break
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def _check_version(store: Store) -> None:
     if "redcat_meta" not in store.tables():
-        if store.read_only and store.tables():
+        if store.tables():  # someone else's database: never read as ours, never written to
             raise StoreError(
-                f"{store.path} is a DuckDB file but not a redcat store", code="not_a_store"
+                f"{store.path} is a DuckDB database but not a redcat store",
+                hint="give another path with --store; redcat leaves that file alone",
+                code="not_a_store",
             )
         return
     rows = store.con.execute(

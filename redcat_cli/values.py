@@ -323,6 +323,31 @@ _STRICT_CAST: dict[str, tuple[str, ...]] = {
 }
 
 
+_CALENDAR = {"date": "%Y-%m-%d", "datetime": "%Y-%m-%d %H:%M:%S"}
+
+
+def _calendar_cast(text: Any, fast: Any, ftype: str, target: Any) -> tuple[Any, Any]:
+    """Canonical dates and date-times, strictly: 2025-02-30 and 24:00:00 are not dates.
+
+    Arrow's cast is strict but fails the whole column on one bad value; its ``strptime``
+    rolls 2025-02-30 over to 2025-03-02. So: the cast when every value is good; otherwise
+    ``strptime`` and a round trip back to text, and a value that does not come back as it
+    was written leaves the fast path (the scalar parser then names it)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        return pc.cast(text, target), fast
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    fmt = _CALENDAR[ftype]
+    stamps = pc.strptime(text, format=fmt, unit="us", error_is_null=True)
+    same = pc.fill_null(pc.equal(pc.strftime(stamps, format=fmt), text), False)
+    kept = pc.and_(pc.and_(fast, same), pc.invert(pc.starts_with(text, "0000")))  # no year 0
+    values = pc.if_else(kept, stamps, pa.scalar(None, stamps.type))
+    return pc.cast(values, target), kept
+
+
 def _scalar(ftype: str, date_order: str | None) -> Callable[[str], tuple[Any, bool]]:
     if ftype == "int":
         return parse_int
@@ -377,8 +402,48 @@ def parse_column(
     *,
     missing: frozenset[str] = MISSING,
     date_order: str | None = None,
+    signed: bool = True,
 ) -> ColumnResult:
-    """Parse one column of text (a pyarrow StringArray, no nulls) into the field's type."""
+    """Parse one column of text (a pyarrow StringArray, no nulls) into the field's type.
+
+    With ``signed=False`` (money and counts that cannot be below zero) a negative value is
+    an error of its row, like any value that cannot be read."""
+    result = _parse_column(column, ftype, missing=missing, date_order=date_order)
+    if not signed and ftype in _SIGNED_TYPES:
+        _reject_negative(column, result)
+    return result
+
+
+_SIGNED_TYPES = ("int", "money", "number")
+
+
+def _reject_negative(column: Any, result: ColumnResult) -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = result.values
+    negative = pc.fill_null(pc.less(values, pa.scalar(0, values.type)), False)
+    if not pc.any(negative).as_py():
+        return
+    rows = pc.indices_nonzero(negative).to_pylist()
+    texts = pc.take(column, pa.array(rows)).to_pylist()
+    for r, text in zip(rows, texts, strict=True):
+        result.errors.setdefault(
+            r, f"{text.strip()!r} is negative, and this column cannot be below zero"
+        )
+    result.values = pc.if_else(negative, pa.scalar(None, values.type), values)
+    if result.lower_bound_rows:
+        bad = set(rows)
+        result.lower_bound_rows = [r for r in result.lower_bound_rows if r not in bad]
+
+
+def _parse_column(
+    column: Any,
+    ftype: str,
+    *,
+    missing: frozenset[str],
+    date_order: str | None,
+) -> ColumnResult:
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -417,8 +482,9 @@ def parse_column(
         fast_vals = _cast_or_none(plain, target)
     elif ftype == "money":
         fast_vals = _cast_or_none(pc.replace_substring(fast_text, ",", ""), target)
-    elif ftype == "datetime":
-        fast_vals = pc.cast(pc.strptime(fast_text, format="%Y-%m-%d %H:%M:%S", unit="us"), target)
+    elif ftype in _CALENDAR:
+        fast_vals, fast = _calendar_cast(fast_text, fast, ftype, target)
+        rest = pc.and_(present, pc.invert(fast))
     else:
         fast_vals = pc.cast(fast_text, target)
     if fast_vals is None:  # a value too long for the type: every value to the scalar parser

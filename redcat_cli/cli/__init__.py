@@ -77,6 +77,10 @@ class LazyGroup(click.Group):
         return getattr(importlib.import_module(module), attr)
 
     def invoke(self, ctx: click.Context) -> Any:
+        from redcat_cli import store
+
+        if store.wait_reporter is None:
+            store.wait_reporter = _report_wait
         try:
             return super().invoke(ctx)
         except OSError as e:
@@ -107,6 +111,7 @@ class LazyGroup(click.Group):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         argv = list(sys.argv[1:] if args is None else args)
+        _stop_on_sigterm()
         try:
             rv = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
             code = rv if isinstance(rv, int) else 0
@@ -118,7 +123,7 @@ class LazyGroup(click.Group):
             if isinstance(e, SystemExit):
                 raise
             code = fail(e, json_requested(argv))
-        _flush_stdout()
+        code = _flush_stdout(code, json_requested(argv))
         sys.exit(code)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -154,23 +159,87 @@ def json_requested(argv: Sequence[str]) -> bool:
     return False
 
 
-def fail(e: BaseException, as_json: bool) -> int:
-    """Report a failure on stderr (text or one JSON object) and return the exit code."""
-    from redcat_cli.errors import CODES, RedcatError
+# Set by a command once it has committed to the store: an interrupt after that point must
+# not say "nothing was committed".
+COMMITTED: list[str] = []
+
+
+def _report_wait(store_path: object, seconds: float) -> None:
+    """The store module's notice while it waits for another process's lock."""
+    from redcat_cli.cli.render import terminal_safe
+
+    _stderr_line(
+        terminal_safe(
+            f"waiting for store {store_path}: in use by another redcat process "
+            f"({seconds:.0f} s; the limit is REDCAT_LOCK_TIMEOUT)"
+        )
+    )
+
+
+def _stop_on_sigterm() -> None:
+    """`kill PID` and a scheduler's stop: the same clean rollback as Ctrl-C."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _raise_interrupt)
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def as_redcat_error(e: BaseException) -> Any:
+    """A failure that is not a bug of ours as a RedcatError (a fault of the machine, a damaged
+    store, memory), or None: then it is a bug."""
+    from redcat_cli.errors import RedcatError, StoreError, SystemFault, system_fault
 
     if isinstance(e, RedcatError):
+        return e
+    fault = system_fault(e)
+    if fault is not None:
+        return fault
+    if isinstance(e, MemoryError):
+        return SystemFault(
+            "out of memory",
+            hint="give fewer or smaller files at once, or free some memory",
+            code="out_of_memory",
+        )
+    if isinstance(e, RecursionError):
+        return RedcatError("the input is nested too deeply to read", code="bad_input")
+    if type(e).__module__.startswith("_duckdb") or type(e).__module__.startswith("duckdb"):
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        return StoreError(
+            f"the store could not be read or written ({first})",
+            hint="if the store file was damaged, restore it from a copy; "
+            "run again with REDCAT_DEBUG=1 for details",
+            code="store_unreadable",
+        )
+    return None
+
+
+def fail(e: BaseException, as_json: bool) -> int:
+    """Report a failure on stderr (text or one JSON object) and return the exit code."""
+    from redcat_cli.cli.render import terminal_safe
+    from redcat_cli.errors import CODES, Interrupted, RedcatError
+
+    known = None if isinstance(e, click.ClickException) else as_redcat_error(e)
+    if isinstance(e, click.exceptions.Abort | KeyboardInterrupt | Interrupted):
+        message = (
+            f"Interrupted after the ingest into {COMMITTED[-1]} was committed; "
+            "see `redcat status` for what it holds."
+            if COMMITTED
+            else "Interrupted; nothing was committed."
+        )
+        error = {"code": "interrupted", "message": message, "hint": None, "exit": 130}
+        text = message
+    elif isinstance(known, RedcatError):
         if _debug():
             raise e
-        error = e.to_dict()
-        text = f"Error: {e}"
-    elif isinstance(e, click.exceptions.Abort | KeyboardInterrupt):
-        error = {
-            "code": "interrupted",
-            "message": "Interrupted; nothing was committed.",
-            "hint": None,
-            "exit": 130,
-        }
-        text = str(error["message"])
+        error = known.to_dict()
+        text = f"Error: {known}"
     elif isinstance(e, click.ClickException):
         code = (
             "unknown_command"
@@ -185,7 +254,11 @@ def fail(e: BaseException, as_json: bool) -> int:
         hint = f"see {ctx.command_path} --help" if ctx is not None else None
         error = {"code": code, "message": e.format_message(), "hint": hint, "exit": e.exit_code}
         if not as_json:
-            e.show()
+            import io
+
+            buf = io.StringIO()
+            e.show(file=buf)
+            _stderr_line(terminal_safe(buf.getvalue().rstrip("\n")))
             return e.exit_code
         text = ""
     else:  # a bug: never a traceback for the user
@@ -200,20 +273,36 @@ def fail(e: BaseException, as_json: bool) -> int:
         text = f"{error['message']}\n  hint: {error['hint']}"
     assert error["code"] in CODES, error["code"]
     if as_json:
-        from redcat_cli.cli.render import dumps
+        from redcat_cli.cli.render import dumps, json_safe
 
-        sys.stderr.write(dumps({"error": error}, indent=None) + "\n")
+        _stderr_line(json_safe(dumps({"error": error}, indent=None)))
     else:
-        click.echo(text, err=True)
+        _stderr_line(terminal_safe(text))
     return int(error["exit"])  # type: ignore[call-overload]
 
 
-def _flush_stdout() -> None:
+def _stderr_line(text: str) -> None:
+    try:
+        click.echo(text, err=True)
+    except OSError:  # stderr itself is gone or full: nothing more can be said
+        pass
+
+
+def _flush_stdout(code: int, as_json: bool) -> int:
+    """Flush stdout: a pipe closed by its reader is fine; a full disk is a fault of its own."""
     try:
         sys.stdout.flush()
     except BrokenPipeError:
+        pass
+    except OSError as e:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
+        return code or fail(e, as_json)
+    else:
+        return code
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return code
 
 
 def _debug() -> bool:
@@ -236,7 +325,8 @@ def cli() -> None:
       redcat settle --contract deal.yaml  # the Red Cat contract, to the fen
 
     The store is ./redcat.duckdb unless --store or REDCAT_STORE says otherwise.
-    Exit codes: 0 ok, 1 bad data or contract (nothing committed), 2 usage error.
+    Exit codes: 0 ok, 1 bad data or contract (nothing committed), 2 usage error,
+    3 the machine refused (disk full, permission denied…), 130 interrupted.
     """
 
 

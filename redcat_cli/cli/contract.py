@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from redcat_cli.cli.render import terminal_safe
+
 
 @click.group("contract")
 def contract() -> None:
@@ -69,7 +71,7 @@ def check(files: tuple[str, ...], store: str | None) -> None:
         )
         raise ContractError(f"{what} ({n} problem{'s' if n != 1 else ''})", problems=problems)
     for c in loaded:
-        click.echo(f"ok {c.path}: {c.summary()}")
+        click.echo(terminal_safe(f"ok {c.path}: {c.summary()}"))
 
 
 @contract.command("schema")

@@ -112,6 +112,9 @@ def ingest(
         )
     finally:
         progress("done", "")
+    from redcat_cli.cli import COMMITTED
+
+    COMMITTED.append(path)  # an interrupt from here on must not say "nothing was committed"
     data = report.to_dict()
     if not quiet:
         for f in report.files:
@@ -164,14 +167,16 @@ def _progress(quiet: bool, verbose: int) -> Any:
     is a terminal; with -v, one line per stage otherwise."""
     if quiet:
         return lambda stage, name: None
-    from redcat_cli.cli.render import stderr_console
+    from rich.markup import escape
+
+    from redcat_cli.cli.render import stderr_console, terminal_safe
 
     console = stderr_console()
     if not console.is_terminal:
 
         def plain(stage: str, name: str) -> None:
             if verbose and stage != "done":
-                console.print(f"{stage}: {name}", markup=False, highlight=False)
+                console.print(terminal_safe(f"{stage}: {name}"), markup=False, highlight=False)
 
         return plain
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -201,7 +206,7 @@ def _progress(quiet: bool, verbose: int) -> Any:
         # the total grows as files (and zip members) appear: three stages each
         bar.update(
             state["task"],
-            description=f"{label} {name}",
+            description=escape(terminal_safe(f"{label} {name}", multiline=False)),
             total=state["done"] * 3,
             completed=(state["done"] - 1) * 3 + steps[stage],
         )

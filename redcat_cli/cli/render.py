@@ -21,6 +21,36 @@ from typing import Any
 CENT = Decimal("0.01")
 
 
+# --- terminal safety ---------------------------------------------------------------------
+# Every string printed for people passes through terminal_safe: a header name, a file name or
+# a contract field could hold ESC sequences (OSC 52 writes the clipboard, OSC 0 the window
+# title), C1 controls (U+009B is CSI by itself) or bidi overrides that reorder what is shown.
+# They are shown escaped (\x1b, \u202e), never sent raw.
+def _unsafe_chars() -> dict[int, str]:
+    codes = [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)]
+    codes += [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+    return {c: (f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}") for c in codes}
+
+
+_UNSAFE = _unsafe_chars()
+_UNSAFE_MULTILINE = {c: v for c, v in _UNSAFE.items() if c != 0x0A}
+# JSON escapes C0 itself; the rest it passes through as they are
+_UNSAFE_JSON = {c: f"\\u{c:04x}" for c in _UNSAFE if c >= 0x7F}
+
+
+def json_safe(text: str) -> str:
+    """JSON text with C1 controls, DEL and bidi overrides as \\u escapes (JSON escapes C0)."""
+    return text.translate(_UNSAFE_JSON)
+
+
+def terminal_safe(text: object, *, multiline: bool = True) -> str:
+    """Text fit for a terminal: control characters and bidi overrides shown as escapes.
+
+    Line breaks stay when ``multiline`` (messages with a hint line); everything else that a
+    terminal would act on (ESC, CSI, OSC, BEL, CR, backspace…) is written out as ``\\x1b``."""
+    return str(text).translate(_UNSAFE_MULTILINE if multiline else _UNSAFE)
+
+
 def money(value: Decimal | None) -> str | None:
     if value is None:
         return None
@@ -74,14 +104,16 @@ def versioned(obj: Any) -> Any:
 
 def emit_json(obj: Any) -> None:
     """JSON on stdout: indented for a terminal, compact (and encoded by the C encoder, several
-    times faster) when piped to a program. Every object carries ``schema_version``."""
-    sys.stdout.write(dumps(versioned(obj), indent=2 if sys.stdout.isatty() else None) + "\n")
+    times faster) when piped to a program. Every object carries ``schema_version``; C1
+    controls are written as \\u escapes (the same JSON value, nothing a terminal acts on)."""
+    text = dumps(versioned(obj), indent=2 if sys.stdout.isatty() else None)
+    sys.stdout.write(json_safe(text) + "\n")
 
 
 def emit_jsonl(records: Iterable[Any]) -> None:
     """One JSON object a line, each with ``schema_version``."""
     for rec in records:
-        sys.stdout.write(dumps(versioned(rec), indent=None) + "\n")
+        sys.stdout.write(json_safe(dumps(versioned(rec), indent=None)) + "\n")
 
 
 # --- CSV -------------------------------------------------------------------------------
@@ -91,7 +123,10 @@ def emit_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """CSV on stdout; cells Excel would run as formulas are neutralised (see files.excel_safe)."""
     from redcat_cli.files import csv_text
 
-    sys.stdout.write(csv_text(columns, ([to_jsonable(v) for v in row] for row in rows)))
+    text = csv_text(columns, ([to_jsonable(v) for v in row] for row in rows))
+    if sys.stdout.isatty():  # for a person: nothing a terminal would act on
+        text = "\r\n".join(terminal_safe(line, multiline=False) for line in text.split("\r\n"))
+    sys.stdout.write(text)
 
 
 # --- tables ----------------------------------------------------------------------------
@@ -124,7 +159,7 @@ def _cell(value: Any) -> str:
         return f"{value:,}"
     if isinstance(value, dt.date):
         return value.isoformat()
-    return str(value)
+    return terminal_safe(value, multiline=False)
 
 
 def _width(text: str) -> int:
@@ -158,12 +193,13 @@ def stderr_console() -> Any:
 def emit_tables(tables: Sequence[Table]) -> None:
     from rich import box
     from rich.table import Table as RichTable
+    from rich.text import Text
 
     console = stdout_console()
     for t in tables:
         rt = RichTable(
-            title=t.title,
-            caption=t.caption,
+            title=Text(terminal_safe(t.title)),
+            caption=Text(terminal_safe(t.caption)) if t.caption else None,
             box=box.SIMPLE_HEAVY,
             show_footer=t.footer is not None,
             title_justify="left",
@@ -183,8 +219,8 @@ def emit_tables(tables: Sequence[Table]) -> None:
             longest = max((_width(c) for c in cells), default=0)
             keep_whole = bool(numeric[i]) or longest <= 16
             rt.add_column(
-                col,
-                footer=_cell(t.footer[i]) if t.footer is not None else "",
+                Text(terminal_safe(col, multiline=False)),
+                footer=Text(_cell(t.footer[i])) if t.footer is not None else "",
                 justify=t.justify.get(col, "right" if numeric[i] else "left"),  # type: ignore[arg-type]
                 overflow="fold",
                 no_wrap=keep_whole,
@@ -192,12 +228,12 @@ def emit_tables(tables: Sequence[Table]) -> None:
                 min_width=max(longest, min(_width(col), 9)) if keep_whole else min(longest, 8),
             )
         for row in t.rows:
-            rt.add_row(*(_cell(v) for v in row))
+            rt.add_row(*(Text(_cell(v)) for v in row))  # Text: never read as rich markup
         console.print(rt)
 
 
 def notice(message: str, *, style: str = "") -> None:
     """A notice for people: stderr, never stdout."""
     stderr_console().print(
-        message, style=style or None, markup=False, highlight=False, soft_wrap=True
+        terminal_safe(message), style=style or None, markup=False, highlight=False, soft_wrap=True
     )

@@ -110,7 +110,7 @@ def report(
     )
     rep = gather(req)
     written = write_report(rep, out, png_dir)
-    click.echo(str(written[0]))
+    click.echo(render.terminal_safe(written[0]))
     for p in written[1:]:
         render.notice(f"wrote {p}")
     for st in rep.statements:

@@ -1,0 +1,405 @@
+"""Hostile input and a hostile machine: nothing lost, nothing silently changed, every fault in
+words. One section per class of fault."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import os
+import subprocess
+import sys
+import textwrap
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from redcat_cli.errors import UsageError
+from redcat_cli.ingest import ingest
+from redcat_cli.values import parse_column, parse_datetime
+from tests.conftest import DATA, dump, rows, write
+
+REPO = Path(__file__).resolve().parents[1]
+QIANNIU_HEAD = "订单编号,买家实际支付金额,订单状态,订单创建时间,订单付款时间,退款金额\n"
+
+
+def redcat(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> Any:
+    """The installed command in a process of its own."""
+    full = {**os.environ, "NO_COLOR": "1", **(env or {})}
+    full.pop("REDCAT_STORE", None)
+    return subprocess.run(
+        [sys.executable, "-m", "redcat_cli", *args],
+        capture_output=True,
+        text=True,
+        env=full,
+        cwd=REPO,
+        timeout=timeout,
+    )
+
+
+# --- 1. the store's life: creation, races, foreign files -------------------------------------
+
+
+RACE_SCRIPT = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    go = Path(sys.argv[1])
+    while not go.exists():
+        time.sleep(0.005)
+    from redcat_cli.cli import main
+    main(["ingest", "-q", "--store", sys.argv[2], *sys.argv[3:]])
+    """
+)
+
+
+def _qianniu(path: Path, first_id: int, n: int) -> Path:
+    lines = [
+        f'="{first_id + i}",{10 + (first_id + i) % 7}.50,交易成功,2025-06-01 10:00:00,2025-06-01 10:01:00,0\n'
+        for i in range(n)
+    ]
+    return write(path, QIANNIU_HEAD + "".join(lines))
+
+
+@pytest.mark.parametrize("trial", range(3))
+def test_concurrent_first_ingests_never_lose_a_commit(tmp_path: Path, trial: int) -> None:
+    """Two processes start on a store that does not exist yet; one fails after reading a big
+    file. The other's commit must survive, whatever the order (they take turns)."""
+    store = tmp_path / "new.duckdb"
+    go = tmp_path / "go"
+    big = _qianniu(tmp_path / "big.csv", 10**15, 20_000)
+    good = _qianniu(tmp_path / "good.csv", 2 * 10**15, 300)
+    bad = write(tmp_path / "bad.csv", "foo,bar\n1,2\n")
+    env = {**os.environ, "REDCAT_LOCK_TIMEOUT": "60"}
+    failing = subprocess.Popen(
+        [sys.executable, "-c", RACE_SCRIPT, str(go), str(store), str(big), str(bad)],
+        cwd=REPO,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    winning = subprocess.Popen(
+        [sys.executable, "-c", RACE_SCRIPT, str(go), str(store), str(good)],
+        cwd=REPO,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    go.touch()
+    _, err_fail = failing.communicate(timeout=120)
+    _, err_win = winning.communicate(timeout=120)
+    assert failing.returncode == 1, err_fail
+    assert "not recognised" in err_fail
+    assert winning.returncode == 0, err_win
+    got = rows(store, "SELECT count(*), min(order_id), max(order_id) FROM qianniu")
+    assert got == [(300, str(2 * 10**15), str(2 * 10**15 + 299))]
+    assert not list(tmp_path.glob(".redcat-*"))  # no temporary store left behind
+
+
+def test_two_first_ingests_both_commit(tmp_path: Path) -> None:
+    store = tmp_path / "new.duckdb"
+    go = tmp_path / "go"
+    a = _qianniu(tmp_path / "a.csv", 10**15, 5_000)
+    b = _qianniu(tmp_path / "b.csv", 10**15 + 4_000, 2_000)  # 1,000 rows in common
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACE_SCRIPT, str(go), str(store), str(f)],
+            cwd=REPO,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for f in (a, b)
+    ]
+    go.touch()
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    assert rows(store, "SELECT count(*) FROM qianniu") == [(6_000,)]
+    # the second to commit saw the first's rows: 1,000 duplicates between them
+    log = rows(store, "SELECT sum(rows_loaded), sum(rows_duplicate) FROM ingest_log")
+    assert log == [(6_000, 1_000)]
+
+
+def test_killed_first_ingest_leaves_no_store(tmp_path: Path) -> None:
+    store = tmp_path / "s.duckdb"
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        import redcat_cli.ingest as mod
+        real = mod._upsert
+        def killing(*a, **k):
+            real(*a, **k)
+            os.kill(os.getpid(), signal.SIGKILL)
+        mod._upsert = killing
+        mod.ingest({str(store)!r}, [{str(DATA / "xinghe_v1.csv")!r}])
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", script], cwd=REPO)
+    assert proc.returncode == -9
+    assert not store.exists()
+    assert list(tmp_path.glob(".redcat-*.creating"))  # the killed process's temporary file
+    ingest(store, [str(DATA / "juguang_notes.csv")])  # the next creator removes it
+    assert not list(tmp_path.glob(".redcat-*"))
+    assert rows(store, "SELECT count(*) FROM juguang") == [(3,)]
+
+
+def test_a_failure_never_removes_an_existing_store(store: Path, tmp_path: Path) -> None:
+    ingest(store, [str(DATA / "juguang_notes.csv")])
+    before = dump(store)
+    bad = write(tmp_path / "x.csv", "foo,bar\n1,2\n")
+    with pytest.raises(Exception, match="not recognised"):
+        ingest(store, [str(DATA / "xinghe_v1.csv"), str(bad)])
+    assert dump(store) == before
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["ingest", str(DATA / "juguang_notes.csv")],
+        ["status"],
+        ["attribute"],
+        ["settle", "--contract", str(REPO / "configs" / "contracts" / "example.yaml")],
+        ["report", "--out", "REPORT"],
+    ],
+)
+def test_a_foreign_duckdb_file_is_refused_by_every_command(
+    run, tmp_path: Path, command: list[str]
+) -> None:
+    import duckdb
+
+    foreign = tmp_path / "theirs.duckdb"
+    con = duckdb.connect(str(foreign))
+    con.execute("CREATE TABLE customers (id INTEGER, name VARCHAR)")
+    con.execute("INSERT INTO customers VALUES (1, 'a')")
+    con.close()
+    before = dump(foreign)
+    args = [str(tmp_path / "r.html") if a == "REPORT" else a for a in command]
+    res = run(*args, "--store", str(foreign))
+    assert res.exit_code == 1, res.output
+    assert "not a redcat store" in res.stderr
+    assert dump(foreign) == before
+
+
+def test_bad_lock_timeout_is_a_usage_error(run, store: Path, monkeypatch) -> None:
+    monkeypatch.setenv("REDCAT_LOCK_TIMEOUT", "abc")
+    res = run("ingest", "--store", str(store), str(DATA / "juguang_notes.csv"))
+    assert res.exit_code == 2
+    assert "REDCAT_LOCK_TIMEOUT must be a number of seconds, not 'abc'" in res.stderr
+    monkeypatch.setenv("REDCAT_LOCK_TIMEOUT", "-1")
+    with pytest.raises(UsageError):
+        ingest(store, [str(DATA / "juguang_notes.csv")])
+    assert not store.exists()
+
+
+def test_a_reader_waits_for_a_writer_and_says_so(store: Path) -> None:
+    ingest(store, [str(DATA / "juguang_notes.csv")])
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb,time; c=duckdb.connect({str(store)!r}); print('ok', flush=True); "
+            "time.sleep(3.5); c.close()",
+        ],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert holder.stdout.readline().strip() == b"ok"
+        res = redcat("status", "--store", str(store), "--json", env={"REDCAT_LOCK_TIMEOUT": "30"})
+    finally:
+        holder.wait()
+    assert res.returncode == 0, res.stderr
+    assert "waiting for store" in res.stderr and "in use by another redcat process" in res.stderr
+
+
+# --- 3. values: strict dates, one bad value rejects its row, no impossible money -----------
+
+
+def _valid(y: int, m: int, d: int, hh: int, mm: int, ss: int) -> bool:
+    return (
+        1 <= y
+        and 1 <= m <= 12
+        and 1 <= d <= calendar.monthrange(y, m)[1]
+        and hh < 24
+        and mm < 60
+        and ss < 60
+    )
+
+
+CANDIDATES = [
+    (y, m, d, hh, mm, ss)
+    for y in (2024, 2025)
+    for m in (1, 2, 4, 6, 12)
+    for d in (0, 1, 28, 29, 30, 31, 32)
+    for hh, mm, ss in ((0, 0, 0), (23, 59, 59), (24, 0, 0), (10, 60, 0), (10, 0, 60))
+] + [(0, 0, 0, 0, 0, 0), (0, 1, 1, 0, 0, 0)]
+
+
+@pytest.mark.parametrize("with_missing", [False, True])
+def test_date_times_never_roll_over(with_missing: bool) -> None:
+    texts = [
+        f"{y:04d}-{m:02d}-{d:02d} {hh:02d}:{mm:02d}:{ss:02d}" for y, m, d, hh, mm, ss in CANDIDATES
+    ]
+    if with_missing:
+        texts.append("-")
+    res = parse_column(pa.array(texts), "datetime")
+    values = res.values.to_pylist()
+    for i, parts in enumerate(CANDIDATES):
+        if _valid(*parts):
+            assert values[i] == dt.datetime(*parts), texts[i]
+            assert i not in res.errors
+        else:
+            assert values[i] is None, texts[i]
+            assert "not a valid date" in res.errors[i]
+            with pytest.raises(ValueError):
+                parse_datetime(texts[i])
+
+
+@pytest.mark.parametrize("with_missing", [False, True])
+def test_dates_never_roll_over(with_missing: bool) -> None:
+    days = sorted({p[:3] for p in CANDIDATES})
+    texts = [f"{y:04d}-{m:02d}-{d:02d}" for y, m, d in days] + (["—"] if with_missing else [])
+    res = parse_column(pa.array(texts), "date")
+    values = res.values.to_pylist()
+    for i, (y, m, d) in enumerate(days):
+        if _valid(y, m, d, 0, 0, 0):
+            assert values[i] == dt.date(y, m, d)
+        else:
+            assert values[i] is None and "not a valid date" in res.errors[i], texts[i]
+
+
+def test_one_bad_date_rejects_its_row_not_the_file(store: Path, tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "订单.csv",
+        QIANNIU_HEAD
+        + '="1001",10.00,交易成功,2025-06-01 10:00:00,2025-06-01 10:01:00,0\n'
+        + '="1002",10.00,交易成功,0000-00-00 00:00:00,2025-06-01 10:01:00,0\n'
+        + '="1003",10.00,交易成功,2025-06-01 24:00:00,2025-06-01 10:01:00,0\n'
+        + '="1004",10.00,交易成功,2025-02-30 10:00:00,2025-06-01 10:01:00,0\n'
+        + '="1005",10.00,交易成功,2025-06-02 10:00:00,2025-06-02 10:01:00,0\n',
+    )
+    (f,) = ingest(store, [str(path)]).files
+    assert (f.rows_read, f.rows_loaded, f.rows_rejected) == (5, 2, 3)
+    reasons = {r.line: r.reason for r in f.rejects}
+    assert reasons == {
+        3: "订单创建时间: '0000-00-00 00:00:00' is not a valid date",
+        4: "订单创建时间: '2025-06-01 24:00:00' is not a valid date",
+        5: "订单创建时间: '2025-02-30 10:00:00' is not a valid date",
+    }
+    assert rows(store, "SELECT order_id, created_at FROM qianniu ORDER BY 1") == [
+        ("1001", dt.datetime(2025, 6, 1, 10)),
+        ("1005", dt.datetime(2025, 6, 2, 10)),
+    ]
+
+
+def test_one_impossible_day_in_a_juguang_file(store: Path, tmp_path: Path) -> None:
+    text = (DATA / "juguang_notes.csv").read_text(encoding="utf-8-sig")
+    text = text.replace("2025/6/2,", "2025-06-31,", 1)
+    (f,) = ingest(store, [str(write(tmp_path / "j.csv", text))]).files
+    assert f.rows_rejected == 1 and f.rows_loaded == 2
+    assert "'2025-06-31' is not a valid date" in f.rejects[0].reason
+
+
+def test_negative_amounts_are_rejected_where_they_cannot_be(store: Path, tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "订单.csv",
+        QIANNIU_HEAD
+        + '="2001",10.00,交易成功,2025-06-01 10:00:00,2025-06-01 10:01:00,-25.00\n'
+        + '="2002",-10.00,交易成功,2025-06-01 10:00:00,2025-06-01 10:01:00,0\n'
+        + '="2003",-0.00,交易成功,2025-06-01 10:00:00,2025-06-01 10:01:00,0\n'
+        + '="2004","-99,999,999,999,999.00",交易成功,2025-06-01 10:00:00,,0\n',
+    )
+    (f,) = ingest(store, [str(path)]).files
+    assert (f.rows_loaded, f.rows_rejected) == (2, 2)
+    assert [r.line for r in f.rejects] == [3, 5]
+    for r in f.rejects:
+        assert r.reason.startswith("买家实际支付金额: '-")
+        assert "is negative, and this column cannot be below zero" in r.reason
+    # a refund column says in its kind's YAML that it may be negative
+    assert rows(store, "SELECT order_id, paid_amount, refund_amount FROM qianniu ORDER BY 1") == [
+        ("2001", Decimal("10.0000"), Decimal("-25.0000")),
+        ("2003", Decimal("0.0000"), Decimal("0.0000")),
+    ]
+
+
+def test_negative_spend_and_counts_in_juguang(store: Path, tmp_path: Path) -> None:
+    text = (DATA / "juguang_notes.csv").read_text(encoding="utf-8-sig")
+    text = text.replace(",1200.00,", ',"-99,999,999,999,999.00",', 1).replace(
+        ",80,0.67%", ",-80,0.67%"
+    )
+    (f,) = ingest(store, [str(write(tmp_path / "j.csv", text))]).files
+    assert f.rows_rejected == 2 and f.rows_loaded == 1
+    assert "消费: '-99,999,999,999,999.00' is negative" in f.rejects[0].reason
+    assert "点击量: '-80' is negative" in f.rejects[1].reason
+    assert rows(store, "SELECT count(*) FROM juguang WHERE spend < 0 OR clicks < 0") == [(0,)]
+
+
+# --- 5. nothing reaches a terminal raw ---------------------------------------------------------
+
+HOSTILE = "\x1b]52;c;ZXZpbA==\x07\x1b]0;pwned\x1b\\\x9b31m\x1b[2J\u202eevil\r\x08"
+
+
+def test_terminal_safe_escapes_every_control() -> None:
+    from redcat_cli.cli.render import terminal_safe
+
+    out = terminal_safe(HOSTILE + "\nnext", multiline=True)
+    assert out == (
+        "\\x1b]52;c;ZXZpbA==\\x07\\x1b]0;pwned\\x1b\\\\x9b31m\\x1b[2J\\u202eevil\\x0d\\x08\nnext"
+    )
+    every = "".join(chr(c) for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)])
+    assert all(ord(ch) >= 0x20 for ch in terminal_safe(every, multiline=False))
+    assert "\n" not in terminal_safe("a\nb", multiline=False)
+
+
+def _raw_controls(text: str) -> list[str]:
+    return [c for c in text if (ord(c) < 0x20 and c not in "\n") or 0x7F <= ord(c) < 0xA0]
+
+
+def test_hostile_header_and_file_name_reach_no_terminal(run, store: Path, tmp_path: Path) -> None:
+    name = tmp_path / "a\x1b]0;title\x07.csv"
+    write(name, "列\x1b]52;c;ZXZpbA==\x07,x\n1,2\n")
+    res = run("ingest", "--store", str(store), str(name))
+    assert res.exit_code == 1
+    assert not _raw_controls(res.stderr) and not _raw_controls(res.stdout)
+    assert "\\x1b]52" in res.stderr
+    # a recognised file with a hostile extra column and file name: the table and the notices
+    text = (DATA / "juguang_notes.csv").read_text(encoding="utf-8-sig")
+    text = text.replace("时间,", "时间,[link=https://x]\x1b[31m坏\x9b,", 1)
+    text = "\n".join(
+        line if i == 0 else line.split(",", 1)[0] + ",z," + line.split(",", 1)[1]
+        for i, line in enumerate(text.splitlines())
+    )
+    evil = write(tmp_path / "b\x1b]52;c;eA==\x07.csv", text)
+    res = run("ingest", "-v", "--store", str(store), str(evil))
+    assert res.exit_code == 0, res.stderr
+    assert not _raw_controls(res.stderr) and not _raw_controls(res.stdout)
+    assert "\\x1b]52" in res.stdout
+    assert "\\x1b[31m坏\\x9b" in res.stderr
+    res = run("ingest", "--store", str(store), str(evil), "--json")
+    assert "\x9b" not in res.stdout and "\\u009b" in res.stdout
+
+
+# --- 6. faults of the machine ----------------------------------------------------------------
+
+
+def test_interrupt_exits_130_and_commits_nothing(store: Path, tmp_path: Path) -> None:
+    ingest(store, [str(DATA / "juguang_notes.csv")])
+    before = dump(store)
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        import redcat_cli.ingest as mod
+        real = mod._upsert
+        def interrupted(*a, **k):
+            real(*a, **k)
+            os.kill(os.getpid(), signal.SIGINT)
+        mod._upsert = interrupted
+        from redcat_cli.cli import main
+        main(["ingest", "--store", {str(store)!r}, {str(DATA / "xinghe_v1.csv")!r}])
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 130, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "Interrupted; nothing was committed."
+    assert dump(store) == before
