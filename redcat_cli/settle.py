@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, Inexact, localcontext
 from fractions import Fraction
 from typing import Any
@@ -35,6 +35,8 @@ class DayFacts:
     spend: Decimal | None = None
     gmv: Decimal | None = None
     orders: int | None = None
+    # the date of the (earliest) export that supplied the day's current GMV; None: unknown
+    exported_on: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,9 @@ class CycleStatement:
     roi_guarantee: GuaranteeLine | None
     matched_investment: MatchedLine | None
     net_ad_cost: Decimal
+    final: bool = True
+    final_reason: str = ""
+    complete: bool = True  # every day with spend has GMV reported
 
     @property
     def payout(self) -> Decimal:
@@ -156,6 +161,8 @@ class CycleStatement:
             "matched_investment": None
             if self.matched_investment is None
             else self.matched_investment.to_dict(),
+            "final": self.final,
+            "final_reason": self.final_reason,
         }
 
 
@@ -340,7 +347,10 @@ def _settle(
     for start, end in cycles(contract.period.start, contract.period.end, contract.cycle):
         cycle_days = [f for day, fs in sorted(by_day.items()) if start <= day <= end for f in fs]
         sums = _sum_cycle(cycle_days, [t for t in targets if t[0] <= end])
-        out.append(_settle_cycle(contract, start, end, sums, rounding))
+        gaps = _gaps(cycle_days)
+        cycle = _settle_cycle(contract, start, end, sums, rounding, gaps)
+        final, reason = _cycle_finality(contract, start, end, cycle_days, gaps, as_of)
+        out.append(replace(cycle, final=final, final_reason=reason, complete=gaps is None))
 
     zero = Decimal("0.00")
     spend = sum((c.spend for c in out), zero)
@@ -375,27 +385,102 @@ def _settle(
 def _finality(
     contract: Contract, out: Sequence[CycleStatement], as_of: dt.date
 ) -> tuple[bool, str]:
+    """Final when every cycle is (complete, mature, and past end + window as of ``as_of``)."""
     window = contract.gmv.window_days
-    late = max(c.end for c in out) + dt.timedelta(days=window)
-    if late > as_of:
-        return False, (
-            f"provisional: conversions for {max(c.end for c in out)} flow back for {window} days, "
-            f"until {late}; as of {as_of} they are still coming in"
-        )
+    for c in out:
+        if not c.final:
+            return False, f"provisional: cycle {c.start}..{c.end}: {c.final_reason}"
     return True, f"final: every cycle's end + {window} days is on or before {as_of}"
 
 
+@dataclass(frozen=True)
+class Gaps:
+    """Days of a cycle with spend but no GMV reported: the cycle is incomplete."""
+
+    missing: tuple[dt.date, ...]
+    with_spend: int
+
+    @property
+    def text(self) -> str:
+        return f"GMV reported on {self.with_spend - len(self.missing)} of {self.with_spend} days with spend"
+
+
+def _gaps(days: Sequence[DayFacts]) -> Gaps | None:
+    with_spend = sorted({d.date for d in days if d.spend is not None and d.spend > 0})
+    reported = {d.date for d in days if d.gmv is not None}
+    missing = tuple(x for x in with_spend if x not in reported)
+    return Gaps(missing, len(with_spend)) if missing else None
+
+
+def days_text(days: Sequence[dt.date]) -> str:
+    """Dates for people: runs of consecutive days as first..last."""
+    runs: list[list[dt.date]] = []
+    for day in sorted(days):
+        if runs and (day - runs[-1][1]).days == 1:
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    return ", ".join(str(a) if a == b else f"{a}..{b}" for a, b in runs)
+
+
+def _cycle_finality(
+    contract: Contract,
+    start: dt.date,
+    end: dt.date,
+    days: Sequence[DayFacts],
+    gaps: Gaps | None,
+    as_of: dt.date,
+) -> tuple[bool, str]:
+    """A cycle is final when complete, mature (the GMV behind it was exported on or after
+    end + window_days) and ``as_of`` is on or after end + window_days."""
+    window = contract.gmv.window_days
+    due = end + dt.timedelta(days=window)
+    problems: list[str] = []
+    if gaps is not None:
+        problems.append(f"incomplete: {gaps.text} (no GMV yet on {days_text(gaps.missing)})")
+    reported = [d for d in days if d.gmv is not None]
+    unknown = [d.date for d in reported if d.exported_on is None]
+    if unknown:
+        problems.append(
+            f"the export date of the GMV for {days_text(unknown)} is unknown (ingested before "
+            "export dates were recorded); ingest an export made after "
+            f"{due - dt.timedelta(days=1)} to settle it"
+        )
+    else:
+        early = [
+            d.exported_on for d in reported if d.exported_on is not None and d.exported_on < due
+        ]
+        if early:
+            problems.append(
+                f"immature: its GMV was exported on {min(early)}, before end + {window} days = "
+                f"{due}; conversions are still arriving in later exports"
+            )
+    if due > as_of:
+        problems.append(
+            f"conversions flow back for {window} days, until {due}; as of {as_of} they are "
+            "still coming in"
+        )
+    if problems:
+        return False, "; ".join(problems)
+    return True, f"final: complete, its GMV exported on or after end + {window} days = {due}"
+
+
 def _settle_cycle(
-    contract: Contract, start: dt.date, end: dt.date, s: _Sums, rounding: str
+    contract: Contract,
+    start: dt.date,
+    end: dt.date,
+    s: _Sums,
+    rounding: str,
+    gaps: Gaps | None = None,
 ) -> CycleStatement:
     spend = round_fen(s.spend, rounding)
     gmv = None if s.gmv is None else round_fen(s.gmv, rounding)
     roi: Fraction | None = None
-    if s.spend > 0 and s.gmv is not None:
+    if s.spend > 0 and s.gmv is not None and gaps is None:  # no ROI from part of the days
         roi = s.gmv / s.spend
     guarantee = None
     if contract.roi_guarantee is not None:
-        guarantee = _guarantee(contract, contract.roi_guarantee, start, s, roi, rounding)
+        guarantee = _guarantee(contract, contract.roi_guarantee, start, s, roi, rounding, gaps)
     matched = None
     if contract.matched_investment is not None:
         matched = _matched(contract.matched_investment, s, rounding)
@@ -428,6 +513,7 @@ def _guarantee(
     s: _Sums,
     roi: Fraction | None,
     rounding: str,
+    gaps: Gaps | None = None,
 ) -> GuaranteeLine:
     m = lambda v: _fmt(v, rounding)  # noqa: E731
     segs = s.gmv_by_target
@@ -459,6 +545,14 @@ def _guarantee(
             None,
             f"not eligible: no GMV reported for the cycle ({c.gmv.describe()})",
             "no GMV data: check the store holds this window and flow type for these dates",
+        )
+    if gaps is not None:  # never settled as if the missing days were 0
+        return _no_payout(
+            target_text,
+            False,
+            None,
+            f"not eligible: {gaps.text}",
+            f"incomplete: no GMV yet on {days_text(gaps.missing)}; provisional, not settled as 0",
         )
     gmv = s.gmv
     # Exact trigger: GMV < target_eff × factor × spend  ⇔  Σ GMV_seg/target_seg < factor × spend

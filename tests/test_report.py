@@ -246,7 +246,7 @@ def test_statement_is_settles(store, page):
     assert page.value("net_ad_cost") == st["totals"]["net_ad_cost"]
     text = page.plain
     assert st["contract_id"] in text and st["merchant"] in text
-    assert "FINAL as of 2025-08-15" in text
+    assert ("FINAL" if st["final"] else "PROVISIONAL") + " as of 2025-08-15" in text
     for c in st["cycles"]:
         assert c["matched_investment"]["working"] in text
         assert c["roi_guarantee"]["reason"] in text

@@ -6,6 +6,7 @@ The store holds (figures chosen so the public 千川 example comes out):
         n3 (11873201) 2025-07-05 spend   999   (outside the June period)     ingest 3
   星河  n1 2025-06-01 全部流量 30d GMV 12,000 buyers 30; 自然流量 30d GMV 5,000 (a part of 全部流量)
         n2 2025-06-02 全部流量 30d GMV  9,000 buyers 20; 全部流量 7d GMV 100   ingests 2 and 4
+Every file was exported on 2025-07-31, after June's end + 30 days: the GMV is mature.
 So configs/contracts/example.yaml (xinghe, 全部流量, 30 days) sees spend 10,000, GMV 21,000,
 orders 50: ROI 2.1 < 3.0 × 0.8, payout 10,000 − 21,000/3 = 3,000.00.
 """
@@ -50,11 +51,11 @@ def store(tmp_path_factory) -> str:
             "('2025-06-02', 'n2', '全部流量', 7, 100, 1, 'x4', 4)"
         )
         con.execute(
-            "INSERT INTO ingest_log (id, batch_id, path, name, sha256, source) VALUES "
-            "(1, 1, 'exports/a.csv', 'a.csv', 'aaaa', 'juguang'),"
-            "(2, 1, 'exports/b.csv', 'b.csv', 'bbbb', 'xinghe'),"
-            "(3, 2, 'exports/c.csv', 'c.csv', 'cccc', 'juguang'),"
-            "(4, 2, 'exports/d.csv', 'd.csv', 'dddd', 'xinghe')"
+            "INSERT INTO ingest_log (id, batch_id, path, name, sha256, source, exported_on) VALUES "
+            "(1, 1, 'exports/a.csv', 'a.csv', 'aaaa', 'juguang', '2025-07-31'),"
+            "(2, 1, 'exports/b.csv', 'b.csv', 'bbbb', 'xinghe', '2025-07-31'),"
+            "(3, 2, 'exports/c.csv', 'c.csv', 'cccc', 'juguang', '2025-07-31'),"
+            "(4, 2, 'exports/d.csv', 'd.csv', 'dddd', 'xinghe', '2025-07-31')"
         )
     return str(path)
 

@@ -14,6 +14,7 @@ from redcat_cli.settle import DayFacts, InputFile, cycles, round_fen, settle
 D = Decimal
 JUNE_1 = dt.date(2025, 6, 1)
 AFTER = dt.date(2025, 12, 31)  # far enough after the period: the statement is final
+EXPORTED = dt.date(2025, 12, 1)  # the exports behind the days' GMV: all mature
 
 
 def contract(
@@ -57,7 +58,11 @@ def day(
     date: dt.date | str, spend: str | None, gmv: str | None, orders: int | None = 100
 ) -> DayFacts:
     d = dt.date.fromisoformat(date) if isinstance(date, str) else date
-    return DayFacts(d, None if spend is None else D(spend), None if gmv is None else D(gmv), orders)
+    g = None if gmv is None else D(gmv)
+    # exported long after the period (mature) unless a test says otherwise
+    return DayFacts(
+        d, None if spend is None else D(spend), g, orders, EXPORTED if g is not None else None
+    )
 
 
 def one(c, days, as_of=AFTER):
@@ -436,7 +441,8 @@ def test_lines_are_rounded_from_exact_values_not_from_rounded_lines():
     # qianchuan: 10,000.008 − 21,000/3 = 3,000.008 → 3,000.01;
     # from the rounded spend line it would be 10,000.01 − 7,000 = 3,000.01 too, so use xhs:
     # xhs: 10,000.008 − 21,000/2.4 = 10,000.008 − 8,750 = 1,250.008 → 1,250.01.
-    days = [day("2025-06-01", "10000.004", "21000"), day("2025-06-02", "0.004", None, None)]
+    # (06-02 reports GMV 0: a day with spend and no GMV would leave the cycle incomplete)
+    days = [day("2025-06-01", "10000.004", "21000"), day("2025-06-02", "0.004", "0", None)]
     _, c = one(contract(guarantee("xhs")), days)
     assert c.spend == D("10000.01")
     assert c.roi_guarantee.payout == D("1250.01")
@@ -552,6 +558,8 @@ def test_to_dict_is_the_documented_contract():
         "roi",
         "roi_guarantee",
         "matched_investment",
+        "final",
+        "final_reason",
     ]
     assert list(cyc["roi_guarantee"]) == [
         "target_roi",

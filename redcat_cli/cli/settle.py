@@ -54,22 +54,30 @@ def statement_tables(st: Any) -> list[Any]:
             else f"{c.start:%m-%d}..{c.end:%m-%d}"
         )
 
+    columns = ["cycle", "spend", "GMV", "ROI", "payout", "matched", "net cost"]
+    rows = [
+        [label(c), c.spend, c.gmv, c.roi_text, c.payout, c.matched, c.net_ad_cost]
+        for c in st.cycles
+    ]
+    footer: list[Any] = [
+        "total",
+        t.spend,
+        t.gmv,
+        None,
+        t.roi_guarantee_payout,
+        t.matched_investment,
+        t.net_ad_cost,
+    ]
+    if not st.final:  # which cycles are not final, and why in one word
+        columns.append("status")
+        for row, c in zip(rows, st.cycles, strict=True):
+            row.append(cycle_status(c))
+        footer.append(None)
     summary = Table(
         title=f"Settlement {st.contract_id} · {st.merchant} · {first}..{last} · {st.currency} · {status} as of {st.as_of}",
-        columns=["cycle", "spend", "GMV", "ROI", "payout", "matched", "net cost"],
-        rows=[
-            [label(c), c.spend, c.gmv, c.roi_text, c.payout, c.matched, c.net_ad_cost]
-            for c in st.cycles
-        ],
-        footer=[
-            "total",
-            t.spend,
-            t.gmv,
-            None,
-            t.roi_guarantee_payout,
-            t.matched_investment,
-            t.net_ad_cost,
-        ],
+        columns=columns,
+        rows=rows,
+        footer=footer,
         caption=(
             f"{st.final_reason}. Net ad cost = spend − guarantee payout; the matched investment "
             f"is media the platform adds, not netted. Rounding {st.rounding.replace('_', '-')} "
@@ -117,6 +125,8 @@ def statement_tables(st: Any) -> list[Any]:
                 ]
             )
         rows.append(["net ad cost", c.net_ad_cost, f"{c.spend} − {c.payout}"])
+        if not c.final:
+            rows.append(["status", cycle_status(c), c.final_reason])
         tables.append(
             Table(
                 title=f"Cycle {i} of {len(st.cycles)}: {c.start}..{c.end}",
@@ -132,6 +142,13 @@ def statement_tables(st: Any) -> list[Any]:
         f"contract sha256 {st.contract_sha256[:16]}; inputs: {inputs}; redcat {st.redcat_version}"
     )
     return tables
+
+
+def cycle_status(c: Any) -> str:
+    """One word for a cycle: final, incomplete (days with spend lack GMV) or provisional."""
+    if c.final:
+        return "final"
+    return "incomplete" if not c.complete else "provisional"
 
 
 def statement_csv_rows(statements: Sequence[Any]) -> tuple[list[str], list[list[Any]]]:
@@ -234,7 +251,8 @@ def settle(
       redcat settle --contract deal.yaml --as-of 2025-07-31 --out statement.json
 
     The same store, contract and --as-of always give the same JSON, byte for byte.
-    A statement is provisional while a cycle's end + window_days is after --as-of.
+    A statement is final only when every cycle has GMV on each day with spend, that GMV was
+    exported on or after the cycle's end + window_days, and --as-of is past that date.
     """
     from redcat_cli.cli import render
 

@@ -25,7 +25,8 @@ def status(store: str | None, fmt: str, as_json: bool) -> None:
       redcat status --json | jq '.sources[] | {source, rows}'
     """
     from redcat_cli.cli.render import Table, emit_csv, emit_json, emit_jsonl, emit_tables
-    from redcat_cli.queries.status import date_ranges, store_status
+    from redcat_cli.queries.status import store_status
+    from redcat_cli.settle import days_text as date_ranges
     from redcat_cli.store import open_store
 
     fmt = resolve_format(fmt, as_json)

@@ -83,12 +83,20 @@ def daily_facts(con: Any, contract: Contract, as_of_ingest: int | None = None) -
         [start, end, *scope_params],
     ).fetchall()
 
+    from redcat_cli.queries import export_dates
+
+    exports = export_dates(con, as_of_ingest)
+    # the export behind each day's GMV: the earliest, NULL when any is unknown
+    exported = (
+        "CASE WHEN bool_or(g IS NOT NULL AND e.exported_on IS NULL) THEN NULL "
+        "ELSE min(e.exported_on) FILTER (WHERE g IS NOT NULL) END"
+    )
     if gmv.source == "xinghe":
         xinghe = _relation("xinghe", as_of_ingest)
         gmv_rows = con.execute(
             f"""
-            SELECT date, SUM(gmv) AS gmv, SUM(buyers) AS orders
-            FROM {xinghe}
+            SELECT date, SUM(g) AS gmv, SUM(buyers) AS orders, {exported} AS exported_on
+            FROM (SELECT *, gmv AS g FROM {xinghe}) x LEFT JOIN {exports} e ON e.id = x._ingest_id
             WHERE date BETWEEN ? AND ? AND flow_type = ? AND window_days = ? AND {scope}
             GROUP BY date
             ORDER BY date
@@ -101,8 +109,8 @@ def daily_facts(con: Any, contract: Contract, as_of_ingest: int | None = None) -
             raise QueryError(f"聚光 reports GMV for 7, 15 or 30 days, not {n}")
         gmv_rows = con.execute(
             f"""
-            SELECT date, SUM(gmv_{n}d) AS gmv, SUM(orders_{n}d) AS orders
-            FROM {juguang}
+            SELECT date, SUM(g) AS gmv, SUM(orders_{n}d) AS orders, {exported} AS exported_on
+            FROM (SELECT *, gmv_{n}d AS g FROM {juguang}) j LEFT JOIN {exports} e ON e.id = j._ingest_id
             WHERE date BETWEEN ? AND ? AND {scope}
             GROUP BY date
             ORDER BY date
@@ -113,12 +121,19 @@ def daily_facts(con: Any, contract: Contract, as_of_ingest: int | None = None) -
     days: dict[dt.date, dict[str, Any]] = {}
     for day, spend in spend_rows:
         days.setdefault(day, {})["spend"] = spend
-    for day, g, orders in gmv_rows:
+    for day, g, orders, exported_on in gmv_rows:
         d = days.setdefault(day, {})
         d["gmv"] = g
         d["orders"] = None if orders is None else int(orders)
+        d["exported_on"] = exported_on
     return [
-        DayFacts(date=day, spend=v.get("spend"), gmv=v.get("gmv"), orders=v.get("orders"))
+        DayFacts(
+            date=day,
+            spend=v.get("spend"),
+            gmv=v.get("gmv"),
+            orders=v.get("orders"),
+            exported_on=v.get("exported_on"),
+        )
         for day, v in sorted(days.items())
     ]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from redcat_cli.kinds import Kind, load_kinds
@@ -37,17 +36,6 @@ def _maturity(con: Any, kind: Kind, table: str, date_col: str | None) -> dict[st
     out["mature_on"] = max(known) if known else None  # every maturing date's window has passed
     out["export_date_unknown"] = any(r[2] for r in rows)
     return out
-
-
-def date_ranges(days: list[dt.date]) -> str:
-    """Dates for people: runs of consecutive days as first..last."""
-    runs: list[list[dt.date]] = []
-    for day in sorted(days):
-        if runs and (day - runs[-1][1]).days == 1:
-            runs[-1][1] = day
-        else:
-            runs.append([day, day])
-    return ", ".join(str(a) if a == b else f"{a}..{b}" for a, b in runs)
 
 
 def store_status(store: Store) -> dict[str, Any]:
