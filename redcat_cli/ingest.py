@@ -20,7 +20,14 @@ from redcat_cli import __version__
 from redcat_cli.errors import IngestError, UsageError
 from redcat_cli.kinds import Kind, get_kind, load_kinds
 from redcat_cli.reader import RawTable, open_inputs, read_source
-from redcat_cli.store import Store, open_store, quote
+from redcat_cli.store import (
+    BOOKKEEPING_COLUMNS,
+    DEFAULT_MERCHANT,
+    KEY_SEP,
+    Store,
+    open_store,
+    quote,
+)
 from redcat_cli.values import MISSING, decide_date_order, parse_column
 
 TOTAL_PREFIXES = ("合计", "总计", "汇总", "总合计", "全部合计")  # total rows start with these
@@ -115,15 +122,21 @@ def ingest(
     progress: Progress | None = None,
     fixed: dict[str, str] | None = None,
     exported_on: dt.date | None = None,
+    merchant: str | None = None,
 ) -> IngestReport:
     """Read every file and load it into the store, in one transaction.
 
     ``fixed`` gives fields a value for every row of files that lack that column, e.g.
     ``{"account": "小王"}`` to keep two 聚光 accounts' daily reports apart. ``exported_on``
     is the date the files were exported (else found per file: :mod:`redcat_cli.exported`).
+    ``merchant`` tags every row (default: the one merchant the store holds, else ``default``).
     """
     if not paths:
         raise UsageError("no files given", hint="redcat ingest FILE… (use - for stdin)")
+    if merchant is not None:
+        from redcat_cli.merchants import check_name
+
+        merchant = check_name(merchant)
     if date_order not in (None, "dmy", "mdy"):
         raise UsageError(f"--date-order must be dmy or mdy, not {date_order!r}")
     kinds = load_kinds()
@@ -142,6 +155,7 @@ def ingest(
         say,
         fixed or {},
         exported_on,
+        merchant,
     )
 
 
@@ -156,10 +170,14 @@ def _ingest(
     say: Progress,
     fixed: dict[str, str],
     exported_on: dt.date | None = None,
+    merchant: str | None = None,
 ) -> IngestReport:
+    from redcat_cli.merchants import for_ingest
+
     results: list[FileResult] = []
     with open_store(store_p, read_only=False) as store:
         con = store.con
+        whose = for_ingest(con, merchant)
         con.execute("BEGIN TRANSACTION")
         try:
             batch = int(
@@ -173,7 +191,7 @@ def _ingest(
                     raw = read_source(src, kinds, forced=forced, encoding=encoding)
                     say("parse", src.name)
                     result = _ingest_table(
-                        store, raw, batch, date_order, say, fixed, exported_on, src.mtime
+                        store, raw, batch, date_order, say, fixed, exported_on, src.mtime, whose
                     )
                     results.append(result)
             rejected = [r for r in results if r.rows_rejected]
@@ -218,6 +236,7 @@ def _ingest_table(
     fixed: dict[str, str],
     exported_option: dt.date | None = None,
     mtime: float | None = None,
+    merchant: str = DEFAULT_MERCHANT,
 ) -> FileResult:
     import numpy as np
     import pyarrow as pa
@@ -358,7 +377,7 @@ def _ingest_table(
     cols: dict[str, Any] = {}
     for fname, arr in typed.items():
         cols[fname] = arr.take(pa.array(good_idx)) if len(good_idx) != m else arr
-    cols["_key"] = _arrow_key(kind, cols, len(good_idx))
+    cols["_key"] = _arrow_key(kind, cols, len(good_idx), merchant)
     cols["_line"] = pa.array(sub_lines[good_idx], pa.int64())
     lb_values = (
         [",".join(lower_bound[r]) if r in lower_bound else None for r in good_idx.tolist()]
@@ -368,6 +387,7 @@ def _ingest_table(
     cols["_lower_bound"] = (
         pa.array(lb_values, pa.string()) if lb_values else pa.nulls(len(good_idx), pa.string())
     )
+    cols["merchant"] = pa.repeat(pa.scalar(merchant, pa.string()), len(good_idx))
     staged = pa.table(cols)
     _find_export_date(kind, staged, res, exported_option, mtime)
 
@@ -387,8 +407,8 @@ def _ingest_table(
     con.execute(
         "INSERT INTO ingest_log (id, batch_id, path, name, sha256, source, encoding, sheet, "
         "rows_read, rows_loaded, rows_updated, rows_duplicate, rows_skipped, rows_rejected, "
-        "rejects_path, started_at, finished_at, redcat_version, exported_on, exported_on_from) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "rejects_path, started_at, finished_at, redcat_version, exported_on, exported_on_from, merchant) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             ingest_id,
             batch,
@@ -410,6 +430,7 @@ def _ingest_table(
             __version__,
             res.exported_on,
             res.exported_on_from,
+            merchant,
         ],
     )
     return res
@@ -444,21 +465,19 @@ def _first_is_data(kind: Kind, match: Any) -> bool:
     return len(kind.required) <= 1 and not kind.required_any and 0 in match.columns
 
 
-def _arrow_key(kind: Kind, cols: dict[str, Any], n: int) -> Any:
-    """The natural key as one text column: key parts joined by U+001F, a missing part as ''."""
+def _arrow_key(kind: Kind, cols: dict[str, Any], n: int, merchant: str) -> Any:
+    """The natural key as one text column: the merchant, then the kind's key parts, joined
+    by U+001F; a missing part as ''."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    parts = []
+    parts = [pa.array([merchant] * n, pa.string())]
     for k in kind.key:
         if k in cols:
             parts.append(pc.fill_null(pc.cast(cols[k], pa.string()), ""))
         else:
             parts.append(pa.scalar("", pa.string()))
-    if len(parts) == 1:
-        part = parts[0]
-        return part if not isinstance(part, pa.Scalar) else pa.array([""] * n, pa.string())
-    return pc.binary_join_element_wise(*parts, "\x1f")
+    return pc.binary_join_element_wise(*parts, KEY_SEP)
 
 
 def _upsert(store: Store, kind: Kind, staged: Any, ingest_id: int, res: FileResult) -> None:
@@ -536,7 +555,7 @@ def _upsert(store: Store, kind: Kind, staged: Any, ingest_id: int, res: FileResu
         if counts.get(1) and kind.summary.get("window") and res.exported_on is not None:
             _confirm_unchanged(con, kind, src, ingest_id, res.exported_on)
         if res.rows_updated:
-            names = [*kind.fields, "_key", "_ingest_id", "_line", "_lower_bound"]
+            names = [*kind.fields, *BOOKKEEPING_COLUMNS]
             con.execute(
                 f"INSERT INTO {H} ({', '.join(quote(c) for c in names)}, _superseded_by) "
                 f"SELECT {', '.join('t.' + quote(c) for c in names)}, {ingest_id} "
@@ -573,9 +592,7 @@ def _confirm_unchanged(con: Any, kind: Kind, src: str, ingest_id: int, exported:
         [exported],
     )
     try:
-        names = ", ".join(
-            quote(c) for c in [*kind.fields, "_key", "_ingest_id", "_line", "_lower_bound"]
-        )
+        names = ", ".join(quote(c) for c in [*kind.fields, *BOOKKEEPING_COLUMNS])
         con.execute(
             f"INSERT INTO {H} ({names}, _superseded_by) SELECT {names}, {ingest_id} "
             f"FROM {T} WHERE _key IN (SELECT _key FROM redcat_conf)"

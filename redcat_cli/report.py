@@ -48,6 +48,7 @@ class ReportRequest:
     max_lag: int = MAX_LAG
     seed: int = 0
     n_boot: int = 2000
+    merchant: str | None = None
 
 
 @dataclass
@@ -99,7 +100,9 @@ def gather(req: ReportRequest) -> Report:
     """Read everything the report shows: attribution by note and by day, uplift, statements."""
     from redcat_cli import attribute as attr
     from redcat_cli.contract import load_contracts
+    from redcat_cli.merchants import for_reading
     from redcat_cli.queries import attribute as q
+    from redcat_cli.queries import merchant_scope
     from redcat_cli.queries.settle import settle_on_store
     from redcat_cli.store import open_store
 
@@ -111,7 +114,10 @@ def gather(req: ReportRequest) -> Report:
     contracts = load_contracts(req.contracts)
     contract_files = [(p, c.sha256) for p, c in zip(req.contracts, contracts, strict=True)]
 
-    with open_store(req.store, read_only=True) as store:
+    with (
+        open_store(req.store, read_only=True) as store,
+        merchant_scope(for_reading(store.con, req.merchant)),
+    ):
         con = store.con
         q.check_tables(con)
         first, last = q.date_span(con)
@@ -151,7 +157,7 @@ def gather(req: ReportRequest) -> Report:
             if w not in warnings:
                 warnings.append(w)
 
-        statements = settle_on_store(con, contracts, as_of)
+        statements = settle_on_store(con, contracts, as_of, merchant=req.merchant)
         log = _ingest_log(con)
 
     return Report(

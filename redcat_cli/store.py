@@ -1,14 +1,18 @@
 """The embedded store: one DuckDB file, one table per export kind, keyed by its natural key.
 
 - ``<kind>``: the current facts. Every column of the kind, plus ``_key`` (the natural key as
-  text), ``_ingest_id`` (the ingest that last wrote the row), ``_line`` (its line in that
-  file) and ``_lower_bound`` (fields whose value was a lower bound such as ``10万+``).
+  text, the merchant first), ``_ingest_id`` (the ingest that last wrote the row), ``_line``
+  (its line in that file), ``_lower_bound`` (fields whose value was a lower bound such as
+  ``10万+``) and ``merchant`` (whose data it is: every natural key includes it, so two
+  merchants' identical notes or dates never collide).
 - ``<kind>_history``: a row's earlier values, kept when a later export replaced them, with
   ``_superseded_by`` (the ingest that replaced them).
-- ``ingest_log``: every file ingested: name, sha256, kind, counts, time, and the date the
-  file was exported (``exported_on``, with where it was found in ``exported_on_from``; NULL
-  for files ingested before schema 2, whose export date is unknown).
-- ``redcat_meta``: the schema version. A store from a newer redcat is refused.
+- ``ingest_log``: every file ingested: name, sha256, kind, merchant, counts, time, and the
+  date the file was exported (``exported_on``, with where it was found in ``exported_on_from``;
+  NULL for files ingested before schema 2, whose export date is unknown).
+- ``redcat_meta``: the schema version. A store from a newer redcat is refused; a store from an
+  older one is upgraded when it is opened (to schema 3: its rows become the merchant
+  ``default``, nothing else changes).
 
 Writers take DuckDB's file lock; a second writer (or a reader, while a writer holds the
 store) waits up to ``REDCAT_LOCK_TIMEOUT`` seconds (300 by default), saying so every few
@@ -36,13 +40,17 @@ from typing import Any
 from redcat_cli.errors import StoreError, UsageError, system_fault
 from redcat_cli.kinds import Kind, load_kinds
 
-SCHEMA_VERSION = 2  # 2: ingest_log.exported_on, exported_on_from
+SCHEMA_VERSION = 3  # 2: ingest_log.exported_on, exported_on_from; 3: merchant
+DEFAULT_MERCHANT = "default"
+KEY_SEP = "\x1f"  # between the parts of ``_key``
 BOOKKEEPING = [
     ("_key", "VARCHAR"),
     ("_ingest_id", "INTEGER"),
     ("_line", "BIGINT"),
     ("_lower_bound", "VARCHAR"),
+    ("merchant", "VARCHAR"),
 ]
+BOOKKEEPING_COLUMNS = [n for n, _ in BOOKKEEPING]
 DEFAULT_LOCK_TIMEOUT = 300.0  # seconds
 TEMP_SUFFIX = ".creating"  # a store being made: `.redcat-<pid>-<n>.creating`
 
@@ -85,7 +93,8 @@ CREATE TABLE IF NOT EXISTS ingest_log (
     finished_at TIMESTAMP,
     redcat_version VARCHAR,
     exported_on DATE,
-    exported_on_from VARCHAR
+    exported_on_from VARCHAR,
+    merchant VARCHAR
 )
 """
 
@@ -209,7 +218,11 @@ def _open_existing(p: Path, read_only: bool, timeout: float) -> Iterator[Store]:
     con = _connect(p, read_only, timeout)
     store = Store(p, con, read_only)
     try:
-        _check_version(store)
+        version = _check_version(store)
+        if read_only and version is not None and version < SCHEMA_VERSION:
+            store.close()  # an older store: upgrade it once, then read it
+            _upgrade(p, timeout)
+            store = Store(p, _connect(p, read_only, timeout), read_only)
         if not read_only:
             ensure_schema(store)
         yield store
@@ -326,7 +339,21 @@ def _folder_lock(p: Path, timeout: float) -> Iterator[None]:
         os.close(fd)  # releases the lock
 
 
-def _check_version(store: Store) -> None:
+def _upgrade(p: Path, timeout: float) -> None:
+    if not os.access(p, os.W_OK):
+        raise StoreError(
+            f"store {p} was written by an earlier redcat and must be upgraded once, but it is read-only",
+            hint="make it writable for one run (any redcat command upgrades it), or copy it",
+        )
+    con = _connect(p, False, timeout)
+    try:
+        ensure_schema(Store(p, con, False))
+    finally:
+        con.close()
+
+
+def _check_version(store: Store) -> int | None:
+    """The store's schema version (None for a new, empty file); a newer one is refused."""
     if "redcat_meta" not in store.tables():
         if store.tables():  # someone else's database: never read as ours, never written to
             raise StoreError(
@@ -334,7 +361,7 @@ def _check_version(store: Store) -> None:
                 hint="give another path with --store; redcat leaves that file alone",
                 code="not_a_store",
             )
-        return
+        return None
     rows = store.con.execute(
         "SELECT value FROM redcat_meta WHERE key = 'schema_version'"
     ).fetchall()
@@ -345,6 +372,7 @@ def _check_version(store: Store) -> None:
             hint="upgrade redcat: pip install --upgrade redcat",
             code="store_too_new",
         )
+    return version
 
 
 def table_ddl(kind: Kind, *, history: bool = False) -> str:
@@ -369,17 +397,17 @@ def ensure_schema(store: Store, kinds: dict[str, Kind] | None = None) -> None:
         con.execute(
             "CREATE TABLE IF NOT EXISTS redcat_meta (key VARCHAR PRIMARY KEY, value VARCHAR)"
         )
-        con.execute(
-            "INSERT INTO redcat_meta VALUES ('schema_version', ?) ON CONFLICT (key) DO NOTHING",
-            [str(SCHEMA_VERSION)],
-        )
+        had = con.execute("SELECT value FROM redcat_meta WHERE key = 'schema_version'").fetchall()
+        version = int(had[0][0]) if had else SCHEMA_VERSION
         con.execute(INGEST_LOG_DDL)
         for column, sql_type in MIGRATIONS_INGEST_LOG:  # additive: older stores gain them
             con.execute(f"ALTER TABLE ingest_log ADD COLUMN IF NOT EXISTS {column} {sql_type}")
+        if version < 3:
+            _migrate_to_merchants(con, kinds, existing)
         con.execute(
-            "UPDATE redcat_meta SET value = ? WHERE key = 'schema_version' "
-            "AND TRY_CAST(value AS INTEGER) < ?",
-            [str(SCHEMA_VERSION), SCHEMA_VERSION],
+            "INSERT INTO redcat_meta VALUES ('schema_version', ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [str(SCHEMA_VERSION)],
         )
         for kind in kinds.values():
             for history in (False, True):
@@ -387,13 +415,7 @@ def ensure_schema(store: Store, kinds: dict[str, Kind] | None = None) -> None:
                 if name not in existing:
                     con.execute(table_ddl(kind, history=history))
                     continue
-                have = {
-                    r[0]
-                    for r in con.execute(
-                        "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
-                        [name],
-                    ).fetchall()
-                }
+                have = _columns(con, name)
                 for f in kind.fields.values():
                     if f.name not in have:
                         con.execute(
@@ -403,3 +425,27 @@ def ensure_schema(store: Store, kinds: dict[str, Kind] | None = None) -> None:
     except Exception:
         con.execute("ROLLBACK")
         raise
+
+
+def _columns(con: Any, table: str) -> set[str]:
+    return {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
+        ).fetchall()
+    }
+
+
+def _migrate_to_merchants(con: Any, kinds: dict[str, Kind], existing: set[str]) -> None:
+    """Schema 3 adds the merchant: every row of an older store becomes ``default``'s, and
+    ``default`` leads its natural key, exactly as an ingest without ``--merchant`` writes it."""
+    tables = ["ingest_log"]
+    for kind in kinds.values():
+        tables += [t for t in (kind.table, kind.history_table) if t in existing]
+    for t in tables:
+        if "merchant" in _columns(con, t):
+            continue
+        con.execute(f"ALTER TABLE {quote(t)} ADD COLUMN merchant VARCHAR")
+        key = ", _key = ? || _key" if t != "ingest_log" else ""
+        params = [DEFAULT_MERCHANT] + ([DEFAULT_MERCHANT + KEY_SEP] if key else [])
+        con.execute(f"UPDATE {quote(t)} SET merchant = ?{key}", params)

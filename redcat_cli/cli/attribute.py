@@ -12,6 +12,7 @@ import click
 
 from redcat_cli.cli.options import (
     PERIOD,
+    READ_MERCHANT,
     date_range_options,
     format_options,
     resolve_format,
@@ -210,6 +211,7 @@ def _csv_rows(res: Any) -> tuple[list[str], list[list[Any]]]:
     "attribute",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+@READ_MERCHANT
 @store_option
 @date_range_options
 @click.option(
@@ -309,6 +311,7 @@ def _csv_rows(res: Any) -> tuple[list[str], list[list[Any]]]:
 )
 @format_options
 def attribute(
+    merchant: str | None,
     store: str | None,
     date_from: Any,
     date_to: Any,
@@ -350,6 +353,8 @@ def attribute(
     from redcat_cli.attribute import Request, to_document, write_plot
     from redcat_cli.attribute import attribute as run
     from redcat_cli.cli import render
+    from redcat_cli.merchants import for_reading
+    from redcat_cli.queries import merchant_scope
     from redcat_cli.store import open_store
 
     out = resolve_format(fmt, as_json)
@@ -374,7 +379,10 @@ def attribute(
         sort=sort,
         top=top,
     )
-    with open_store(store_path(store), read_only=True) as st:
+    with (
+        open_store(store_path(store), read_only=True) as st,
+        merchant_scope(for_reading(st.con, merchant)),
+    ):
         res = run(st.con, req)
 
     for w in res.warnings:

@@ -9,6 +9,7 @@ import click
 from redcat_cli.cli.options import (
     DATE,
     format_options,
+    merchant_option,
     resolve_format,
     store_option,
     store_path,
@@ -53,6 +54,10 @@ from redcat_cli.cli.options import (
     help="The date the files were exported [default: a date in the file name after its data, "
     "else its modified time]; decides how mature their outcomes are.",
 )
+@merchant_option(
+    "Whose exports these are (the shop name); part of every row's key "
+    "[default: the one merchant the store holds, else `default`]."
+)
 @store_option
 @format_options
 @verbosity_options
@@ -64,6 +69,7 @@ def ingest(
     strict: bool,
     fixed: tuple[str, ...],
     exported_on: Any,
+    merchant: str | None,
     store: str | None,
     fmt: str,
     as_json: bool,
@@ -84,6 +90,7 @@ def ingest(
       redcat ingest 万相台报表.zip --strict --json
       redcat ingest --set account=小王 聚光账户日报.csv
       redcat ingest --exported-on 2025-07-15 种草星河明细.csv
+      redcat ingest --merchant 某某美妆旗舰店 聚光笔记日报.csv
       cat export.csv | redcat ingest -
     """
     from redcat_cli.cli.render import Table, emit_csv, emit_json, emit_jsonl, emit_tables, notice
@@ -109,6 +116,7 @@ def ingest(
             progress=progress,
             fixed=pairs,
             exported_on=exported_on,
+            merchant=merchant,
         )
     finally:
         progress("done", "")

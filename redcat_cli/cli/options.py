@@ -27,6 +27,16 @@ def store_option(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
+def merchant_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--merchant NAME``: whose rows (a shop name, as given to ``ingest --merchant``)."""
+    return click.option("--merchant", default=None, metavar="NAME", help=help_text)
+
+
+READ_MERCHANT = merchant_option(
+    "Read this merchant's rows; required when the store holds several [default: the one it holds]."
+)
+
+
 def format_options(f: Callable[..., Any]) -> Callable[..., Any]:
     f = click.option(
         "--json", "as_json", is_flag=True, default=False, help="Shortcut for --format json."

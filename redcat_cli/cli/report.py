@@ -9,6 +9,7 @@ import click
 from redcat_cli.cli.options import (
     DATE,
     PERIOD,
+    READ_MERCHANT,
     date_range_options,
     slice_options,
     store_option,
@@ -62,6 +63,7 @@ from redcat_cli.cli.options import (
     default=None,
     help="Date of the report and of the settlement [default: today].",
 )
+@READ_MERCHANT
 @store_option
 def report(
     contracts: tuple[str, ...],
@@ -74,6 +76,7 @@ def report(
     flow_type: str | None,
     window_days: int | None,
     as_of: dt.date | None,
+    merchant: str | None,
     store: str | None,
 ) -> None:
     """Write a one-page HTML report: headline figures, the funnel by note, engagement
@@ -107,6 +110,7 @@ def report(
         window_days=window_days,
         baseline=baseline,
         compare=compare,
+        merchant=merchant,
     )
     rep = gather(req)
     written = write_report(rep, out, png_dir)

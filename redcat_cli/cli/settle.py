@@ -9,7 +9,14 @@ from typing import Any
 
 import click
 
-from redcat_cli.cli.options import DATE, format_options, resolve_format, store_option, store_path
+from redcat_cli.cli.options import (
+    DATE,
+    format_options,
+    merchant_option,
+    resolve_format,
+    store_option,
+    store_path,
+)
 
 
 @contextlib.contextmanager
@@ -22,7 +29,11 @@ def open_read_only(path: str) -> Iterator[Any]:
 
 
 def run_settlements(
-    contract_paths: Sequence[str], store: str, as_of: dt.date, as_of_ingest: int | None = None
+    contract_paths: Sequence[str],
+    store: str,
+    as_of: dt.date,
+    as_of_ingest: int | None = None,
+    merchant: str | None = None,
 ) -> list[Any]:
     """Load every contract (all problems at once), then settle each one on the store."""
     from redcat_cli.contract import load_contracts
@@ -30,7 +41,7 @@ def run_settlements(
 
     contracts = load_contracts(contract_paths)
     with open_read_only(store) as con:
-        return settle_on_store(con, contracts, as_of, as_of_ingest)
+        return settle_on_store(con, contracts, as_of, as_of_ingest, merchant)
 
 
 def statement_tables(st: Any) -> list[Any]:
@@ -229,6 +240,9 @@ def statement_csv_rows(statements: Sequence[Any]) -> tuple[list[str], list[list[
     metavar="FILE",
     help="Also write the JSON statement (JSON Lines for several) to FILE, atomically.",
 )
+@merchant_option(
+    "Settle on this merchant's rows [default: each contract's merchant: as the store holds it]."
+)
 @store_option
 @format_options
 def settle(
@@ -236,6 +250,7 @@ def settle(
     as_of: dt.date | None,
     as_of_ingest: int | None,
     out: str | None,
+    merchant: str | None,
     store: str | None,
     fmt: str,
     as_json: bool,
@@ -258,7 +273,7 @@ def settle(
 
     fmt = resolve_format(fmt, as_json)
     when = as_of or dt.date.today()
-    statements = run_settlements(contracts, store_path(store), when, as_of_ingest)
+    statements = run_settlements(contracts, store_path(store), when, as_of_ingest, merchant)
     dicts = [s.to_dict() for s in statements]
 
     if out:

@@ -6,15 +6,23 @@ from typing import Any
 
 import click
 
-from redcat_cli.cli.options import format_options, resolve_format, store_option, store_path
+from redcat_cli.cli.options import (
+    format_options,
+    merchant_option,
+    resolve_format,
+    store_option,
+    store_path,
+)
 
 
 @click.command()
+@merchant_option("Show this merchant's rows only [default: every merchant].")
 @store_option
 @format_options
-def status(store: str | None, fmt: str, as_json: bool) -> None:
+def status(merchant: str | None, store: str | None, fmt: str, as_json: bool) -> None:
     """Show what the store holds per export kind: rows, dates, notes, spend, GMV, last ingest,
-    the newest export date and the dates whose outcomes are still maturing.
+    the newest export date and the dates whose outcomes are still maturing; and rows per
+    merchant when it holds several.
 
     种草星河 GMV is shown per flow type and attribution window: never add those up, the same
     sale is in several of them.
@@ -25,13 +33,16 @@ def status(store: str | None, fmt: str, as_json: bool) -> None:
       redcat status --json | jq '.sources[] | {source, rows}'
     """
     from redcat_cli.cli.render import Table, emit_csv, emit_json, emit_jsonl, emit_tables
+    from redcat_cli.merchants import for_reading
+    from redcat_cli.queries import merchant_scope
     from redcat_cli.queries.status import store_status
     from redcat_cli.settle import days_text as date_ranges
     from redcat_cli.store import open_store
 
     fmt = resolve_format(fmt, as_json)
     with open_store(store_path(store), read_only=True) as st:
-        data = store_status(st)
+        with merchant_scope(for_reading(st.con, merchant) if merchant is not None else None):
+            data = store_status(st)
     if fmt == "json":
         emit_json(data)
         return
@@ -74,7 +85,8 @@ def status(store: str | None, fmt: str, as_json: bool) -> None:
     caption = (
         f"{data['ingests']} files ingested, the last at {last:%Y-%m-%d %H:%M}" if last else None
     )
-    tables = [Table(f"Store {data['store']}", cols, rows, caption=caption)]
+    title = f"Store {data['store']}" + (f" · merchant {merchant}" if merchant else "")
+    tables = [Table(title, cols, rows, caption=caption)]
     tables.append(
         Table(
             "Export dates and outcomes still maturing",
@@ -87,6 +99,18 @@ def status(store: str | None, fmt: str, as_json: bool) -> None:
             "holds it; until then its GMV and orders keep growing",
         )
     )
+    if len(data["merchants"]) > 1:
+        kinds = [s["source"] for s in data["sources"]]
+        tables.append(
+            Table(
+                f"Rows per merchant ({len(data['merchants'])} merchants)",
+                ["merchant", *kinds],
+                [
+                    [m["merchant"], *(m["sources"].get(k, 0) for k in kinds)]
+                    for m in data["merchants"]
+                ],
+            )
+        )
     for s in data["sources"]:
         if isinstance(s.get("gmv"), list):
             tables.append(

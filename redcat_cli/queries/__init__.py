@@ -3,15 +3,41 @@
 Sub-modules hold each command's aggregations (``queries.status``, ``queries.attribute``,
 ``queries.settle``); this module gives them the facts of a kind, either as the store holds
 them now or as it stood right after an earlier ingest (``as_of_ingest``), rebuilt from the
-history table.
+history table; and of one merchant only, inside ``with merchant_scope(NAME):``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from redcat_cli.kinds import get_kind
-from redcat_cli.store import quote
+from redcat_cli.store import BOOKKEEPING_COLUMNS, quote
+
+_MERCHANT: ContextVar[str | None] = ContextVar("redcat_merchant", default=None)
+
+
+@contextmanager
+def merchant_scope(merchant: str | None) -> Iterator[None]:
+    """Within the block, every ``fact_relation`` holds that merchant's rows only (``None``:
+    all rows, as for a store with one merchant)."""
+    token = _MERCHANT.set(merchant)
+    try:
+        yield
+    finally:
+        _MERCHANT.reset(token)
+
+
+def current_merchant() -> str | None:
+    """The merchant of the enclosing ``merchant_scope`` (``None``: every row)."""
+    return _MERCHANT.get()
+
+
+def sql_text(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def export_dates(con: Any, as_of_ingest: int | None = None) -> str:
@@ -38,12 +64,16 @@ def fact_relation(kind: str, as_of_ingest: int | None = None) -> str:
     """
     k = get_kind(kind)
     table, history = quote(k.table), quote(k.history_table)
-    if as_of_ingest is None:
+    merchant = _MERCHANT.get()
+    if as_of_ingest is None and merchant is None:
         return table
+    cols = ", ".join(quote(c) for c in [*k.fields, *BOOKKEEPING_COLUMNS])
+    only = "" if merchant is None else f" AND merchant = {sql_text(merchant)}"
+    if as_of_ingest is None:
+        return f"(SELECT {cols} FROM {table} WHERE TRUE{only})"
     n = int(as_of_ingest)
-    cols = ", ".join(quote(c) for c in [*k.fields, "_key", "_ingest_id", "_line", "_lower_bound"])
     return (
-        f"(SELECT {cols} FROM {table} WHERE _ingest_id <= {n} "
+        f"(SELECT {cols} FROM {table} WHERE _ingest_id <= {n}{only} "
         f"UNION ALL "
-        f"SELECT {cols} FROM {history} WHERE _ingest_id <= {n} AND _superseded_by > {n})"
+        f"SELECT {cols} FROM {history} WHERE _ingest_id <= {n} AND _superseded_by > {n}{only})"
     )

@@ -19,7 +19,7 @@ import datetime as dt
 from typing import Any
 
 from redcat_cli.contract import Contract
-from redcat_cli.errors import ContractError, QueryError
+from redcat_cli.errors import ContractError, QueryError, UsageError
 from redcat_cli.settle import DayFacts, InputFile, Statement, settle
 
 KINDS_FOR_SOURCE = {"xinghe": ("juguang", "xinghe"), "juguang": ("juguang",)}
@@ -143,8 +143,14 @@ def input_files(con: Any, contract: Contract, as_of_ingest: int | None = None) -
     if "ingest_log" not in _tables(con):
         return []
     kinds = list(KINDS_FOR_SOURCE[contract.gmv.source])
+    from redcat_cli.queries import current_merchant
+
     sql = "SELECT DISTINCT path, sha256 FROM ingest_log WHERE list_contains(?::VARCHAR[], source)"
     params: list[Any] = [kinds]
+    merchant = current_merchant()
+    if merchant is not None:
+        sql += " AND merchant = ?"
+        params.append(merchant)
     if as_of_ingest is not None:
         sql += " AND id <= ?"
         params.append(as_of_ingest)
@@ -158,6 +164,7 @@ def store_problems(con: Any, contract: Contract) -> list[str]:
     tables = _tables(con)
     gmv = contract.gmv
     path = contract.path
+    xinghe, juguang = _relation("xinghe", None), _relation("juguang", None)
     if gmv.source == "xinghe":
         if "xinghe" not in tables:
             return [
@@ -166,13 +173,13 @@ def store_problems(con: Any, contract: Contract) -> list[str]:
         windows = sorted(
             r[0]
             for r in con.execute(
-                "SELECT DISTINCT window_days FROM xinghe WHERE window_days IS NOT NULL"
+                f"SELECT DISTINCT window_days FROM {xinghe} WHERE window_days IS NOT NULL"
             ).fetchall()
         )
         flows = sorted(
             r[0]
             for r in con.execute(
-                "SELECT DISTINCT flow_type FROM xinghe WHERE flow_type IS NOT NULL"
+                f"SELECT DISTINCT flow_type FROM {xinghe} WHERE flow_type IS NOT NULL"
             ).fetchall()
         )
         if gmv.window_days not in windows:
@@ -195,12 +202,12 @@ def store_problems(con: Any, contract: Contract) -> list[str]:
             )
         if gmv.window_days in windows and gmv.flow_type in flows:
             rows = con.execute(
-                "SELECT count(*) FROM xinghe WHERE flow_type = ? AND window_days = ?",
+                f"SELECT count(*) FROM {xinghe} WHERE flow_type = ? AND window_days = ?",
                 [gmv.flow_type, gmv.window_days],
             ).fetchall()[0][0]
             if not rows:
                 pairs = con.execute(
-                    "SELECT DISTINCT flow_type, window_days FROM xinghe ORDER BY 1, 2"
+                    f"SELECT DISTINCT flow_type, window_days FROM {xinghe} ORDER BY 1, 2"
                 ).fetchall()
                 held = ", ".join(f"{f} × {w}d" for f, w in pairs)
                 problems.append(
@@ -214,7 +221,7 @@ def store_problems(con: Any, contract: Contract) -> list[str]:
                 f"{path}:{contract.line_of('gmv.source')}: the store holds no 聚光 data (expected a store with gmv.source juguang); hint: ingest the 聚光 note report"
             ]
         n = int(gmv.window_days)
-        (count,) = con.execute(f"SELECT COUNT(gmv_{n}d) FROM juguang").fetchone()
+        (count,) = con.execute(f"SELECT COUNT(gmv_{n}d) FROM {juguang}").fetchone()
         if not count:
             problems.append(
                 f"{path}:{contract.line_of('gmv.window_days')}: the store holds no 聚光 {n}-day GMV (expected 行业商品GMV（{n}日）values); "
@@ -227,36 +234,46 @@ def store_problems(con: Any, contract: Contract) -> list[str]:
     return problems
 
 
+def contract_merchant(
+    con: Any, c: Contract, merchant: str | None, problems: list[str]
+) -> tuple[bool, str | None]:
+    """(True, whose rows the contract reads), or (False, None) with the reason added to
+    ``problems``."""
+    from redcat_cli.merchants import for_contract
+
+    try:
+        return True, for_contract(con, c.merchant, merchant)
+    except UsageError as e:
+        problems.append(f"{c.path}:{c.line_of('merchant')}: {e.message}; hint: {e.hint}")
+        return False, None
+
+
 def settle_on_store(
-    con: Any, contracts: list[Contract], as_of: dt.date, as_of_ingest: int | None = None
+    con: Any,
+    contracts: list[Contract],
+    as_of: dt.date,
+    as_of_ingest: int | None = None,
+    merchant: str | None = None,
 ) -> list[Statement]:
     """Settle each contract on the store, or refuse them all with every problem listed.
 
     A contract is refused when the store does not hold what it names (its flow type and
     window, its GMV source) or holds no spend or no GMV for its notes in its period: a
     statement paying 0.00 on missing data would look final and be wrong.
+
+    Each contract reads its merchant's rows: ``merchant`` if given, else its ``merchant:``
+    (see ``redcat_cli.merchants.for_contract``).
     """
+    from redcat_cli.queries import merchant_scope
+
     problems: list[str] = []
-    prepared: list[tuple[Contract, list[DayFacts]]] = []
+    prepared: list[tuple[Contract, list[DayFacts], list[InputFile]]] = []
     for c in contracts:
-        found = store_problems(con, c)
-        days: list[DayFacts] = []
-        if not found:
-            days = daily_facts(con, c, as_of_ingest)
-            where = f"{c.path}:{c.line_of('period')}"
-            span = f"{c.period.start}..{c.period.end}"
-            if not any(d.spend is not None for d in days):
-                found.append(
-                    f"{where}: the store holds no 聚光 spend for the contract's notes in {span}; "
-                    "hint: check the period and scope, or ingest the 聚光 note report for those dates"
-                )
-            if not any(d.gmv is not None for d in days):
-                found.append(
-                    f"{where}: the store holds no GMV ({c.gmv.describe()}) for the contract's notes "
-                    f"in {span}; hint: ingest the export that reports it for those dates"
-                )
-        problems.extend(found)
-        prepared.append((c, days))
+        ok, whose = contract_merchant(con, c, merchant, problems)
+        if not ok:
+            continue
+        with merchant_scope(whose):
+            prepared.append((c, *_prepare(con, c, as_of_ingest, problems)))
     if problems:
         raise ContractError(
             f"the store cannot settle {'this contract' if len(contracts) == 1 else 'these contracts'} "
@@ -264,4 +281,28 @@ def settle_on_store(
             problems=problems,
             hint="`redcat status` shows what the store holds",
         )
-    return [settle(c, days, as_of, input_files(con, c, as_of_ingest)) for c, days in prepared]
+    return [settle(c, days, as_of, inputs) for c, days, inputs in prepared]
+
+
+def _prepare(
+    con: Any, c: Contract, as_of_ingest: int | None, problems: list[str]
+) -> tuple[list[DayFacts], list[InputFile]]:
+    """The contract's daily facts and input files, or its problems added to ``problems``."""
+    found = store_problems(con, c)
+    days: list[DayFacts] = []
+    if not found:
+        days = daily_facts(con, c, as_of_ingest)
+        where = f"{c.path}:{c.line_of('period')}"
+        span = f"{c.period.start}..{c.period.end}"
+        if not any(d.spend is not None for d in days):
+            found.append(
+                f"{where}: the store holds no 聚光 spend for the contract's notes in {span}; "
+                "hint: check the period and scope, or ingest the 聚光 note report for those dates"
+            )
+        if not any(d.gmv is not None for d in days):
+            found.append(
+                f"{where}: the store holds no GMV ({c.gmv.describe()}) for the contract's notes "
+                f"in {span}; hint: ingest the export that reports it for those dates"
+            )
+    problems.extend(found)
+    return days, ([] if found else input_files(con, c, as_of_ingest))

@@ -1,10 +1,14 @@
-"""What the store holds, per export kind (for `redcat status`)."""
+"""What the store holds, per export kind and per merchant (for `redcat status`).
+
+Inside ``merchant_scope(NAME)`` the figures are that merchant's only.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from redcat_cli.kinds import Kind, load_kinds
+from redcat_cli.queries import current_merchant, fact_relation
 from redcat_cli.store import Store, quote
 
 
@@ -14,10 +18,11 @@ def _maturity(con: Any, kind: Kind, table: str, date_col: str | None) -> dict[st
     from redcat_cli.queries import export_dates
 
     exports = export_dates(con)
+    merchant = current_merchant()
     (newest,) = con.execute(
         f"SELECT max(e.exported_on) FROM ingest_log l JOIN {exports} e ON e.id = l.id "
-        "WHERE l.source = ?",
-        [kind.name],
+        "WHERE l.source = ?" + ("" if merchant is None else " AND l.merchant = ?"),
+        [kind.name] + ([] if merchant is None else [merchant]),
     ).fetchone()
     out: dict[str, Any] = {"newest_export": newest}
     window = kind.summary.get("window")
@@ -46,7 +51,7 @@ def store_status(store: Store) -> dict[str, Any]:
     for kind in kinds.values():
         if kind.table not in tables:
             continue
-        T = quote(kind.table)
+        T = fact_relation(kind.name)
         rows = int(con.execute(f"SELECT count(*) FROM {T}").fetchall()[0][0])
         if rows == 0:
             continue
@@ -93,12 +98,39 @@ def store_status(store: Store) -> dict[str, Any]:
             ]
         elif gmv:
             entry["gmv"] = entry.get("totals", {}).get(gmv)
+        merchant = current_merchant()
         last = con.execute(
-            "SELECT max(finished_at), count(*) FROM ingest_log WHERE source = ?", [kind.name]
+            "SELECT max(finished_at), count(*) FROM ingest_log WHERE source = ?"
+            + ("" if merchant is None else " AND merchant = ?"),
+            [kind.name] + ([] if merchant is None else [merchant]),
         ).fetchall()[0]
         entry["last_ingest"] = last[0]
         entry["files"] = int(last[1])
         entry.update(_maturity(con, kind, T, date_col))
         sources.append(entry)
     n_ingests = int(con.execute("SELECT count(*) FROM ingest_log").fetchall()[0][0])
-    return {"store": str(store.path), "ingests": n_ingests, "sources": sources}
+    return {
+        "store": str(store.path),
+        "ingests": n_ingests,
+        "sources": sources,
+        "merchants": merchant_rows(store),
+    }
+
+
+def merchant_rows(store: Store) -> list[dict[str, Any]]:
+    """Rows per merchant and export kind (the current facts), merchants sorted by name."""
+    con = store.con
+    tables = store.tables()
+    kinds = [k for k in load_kinds().values() if k.table in tables]
+    if not kinds:
+        return []
+    union = " UNION ALL ".join(
+        f"SELECT merchant, {i} AS k, count(*) AS n FROM {fact_relation(k.name)} GROUP BY merchant"
+        for i, k in enumerate(kinds)
+    )
+    out: dict[str, dict[str, int]] = {}
+    for m, i, n in con.execute(f"SELECT * FROM ({union}) ORDER BY 1, 2").fetchall():
+        out.setdefault(m, {})[kinds[i].name] = int(n)
+    return [
+        {"merchant": m, "rows": sum(by.values()), "sources": by} for m, by in sorted(out.items())
+    ]
