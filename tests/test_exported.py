@@ -128,12 +128,12 @@ def test_a_schema_1_store_gains_export_dates(tmp_path: Path) -> None:
     con.close()
     from redcat_cli.queries.status import store_status
 
-    with open_store(path, read_only=True) as st:  # read-only: not migrated, dates unknown
+    with open_store(path, read_only=True) as st:  # upgraded on opening; dates unknown
         entry = store_status(st)["sources"][0]
         assert entry["maturing_dates"] == [D(2025, 6, 1)] and entry["export_date_unknown"]
     ingest(path, [str(xinghe(tmp_path / "b_0801.csv", {"20250602": "1.00"}))])
     with open_store(path, read_only=True) as st:
         (v,) = st.con.execute("SELECT value FROM redcat_meta").fetchone()
         rows = st.con.execute("SELECT id, exported_on FROM ingest_log ORDER BY id").fetchall()
-    assert int(v) == SCHEMA_VERSION == 2
+    assert int(v) == SCHEMA_VERSION
     assert rows == [(1, None), (2, D(2025, 8, 1))]  # kept without loss; unknown stays unknown
