@@ -10,6 +10,7 @@ import pytest
 
 from redcat_cli.ingest import ingest
 from tests.conftest import DATA, write
+from tests.test_json_contract import validate
 from tests.test_settle_store import CONTRACT
 
 JUGUANG_B = """\
@@ -60,6 +61,7 @@ def test_status_counts_rows_per_merchant(run, two: Path) -> None:
     r = run("status", "--store", str(two), "--json")
     assert r.exit_code == 0, r.stderr
     doc = json.loads(r.stdout)
+    validate("status", doc)
     # A: 3 聚光 rows (the 合计 row is skipped) + 5 种草星河 rows; B: 2 + 2
     assert doc["merchants"] == [
         {"merchant": A, "rows": 8, "sources": {"juguang": 3, "xinghe": 5}},
