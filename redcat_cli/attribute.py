@@ -511,6 +511,15 @@ def attribute(con: Any, req: Request) -> Result:
     )
 
 
+def slice_label(flow_type: str | None, window_days: int | None) -> str:
+    """The 种草星河 slice read, for people: `种草星河 全部流量, 30-day window`, or what is
+    missing (never `None`)."""
+    if flow_type is None and window_days is None:
+        return "no 种草星河 data"
+    window = f"{window_days}-day window" if window_days is not None else "no attribution window"
+    return f"种草星河 {flow_type or 'all flow types'}, {window}"
+
+
 def to_document(res: Result) -> dict[str, Any]:
     """The JSON contract (see docs/attribute.md); render.py turns Decimals into strings."""
     req = res.request
@@ -583,7 +592,8 @@ def write_plot(path: str, res: Result) -> None:
     ax.set_title(title, fontsize=10)
     ax.set_xlabel(req.x + (" on day t" if lag else ""))
     ax.set_ylabel(
-        f"{req.y}{f' on day t + {lag}' if lag else ''} ({res.window_days}-day attribution window)"
+        f"{req.y}{f' on day t + {lag}' if lag else ''}"
+        + (f" ({res.window_days}-day attribution window)" if res.window_days else "")
     )
     fig.tight_layout()
     from redcat_cli.files import atomic_write_bytes

@@ -13,11 +13,11 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from redcat_cli import __version__
-from redcat_cli.errors import IngestError, UsageError
+from redcat_cli.errors import IngestError, RedcatError, UsageError
 from redcat_cli.kinds import Kind, get_kind, load_kinds
 from redcat_cli.reader import RawTable, open_inputs, read_source
 from redcat_cli.store import (
@@ -159,6 +159,19 @@ def ingest(
     )
 
 
+def _say_batch_failed(
+    e: RedcatError, bad: str, paths: Sequence[str], read: list[FileResult]
+) -> None:
+    """One file stopped a batch: say that nothing of the batch was loaded, and which files
+    were read fine, so the user can drop or fix the one and run again."""
+    fine = [r.path for r in read]
+    e.message += f" (nothing was loaded: one ingest of {len(paths)} files is one transaction)"
+    redo = f"fix or leave out {bad} and run the same command again"
+    if fine:
+        redo += f"; read fine before it: {', '.join(PurePath(f).name for f in fine)}"
+    e.hint = f"{e.hint}; {redo}" if e.hint else redo
+
+
 def _ingest(
     store_p: Path,
     paths: Sequence[str],
@@ -186,14 +199,19 @@ def _ingest(
                 ]
             )
             for path in paths:
-                for src in open_inputs(path):
-                    say("read", src.name)
-                    raw = read_source(src, kinds, forced=forced, encoding=encoding)
-                    say("parse", src.name)
-                    result = _ingest_table(
-                        store, raw, batch, date_order, say, fixed, exported_on, src.mtime, whose
-                    )
-                    results.append(result)
+                try:
+                    for src in open_inputs(path):
+                        say("read", src.name)
+                        raw = read_source(src, kinds, forced=forced, encoding=encoding)
+                        say("parse", src.name)
+                        result = _ingest_table(
+                            store, raw, batch, date_order, say, fixed, exported_on, src.mtime, whose
+                        )
+                        results.append(result)
+                except RedcatError as e:
+                    if len(paths) > 1:
+                        _say_batch_failed(e, path, paths, results)
+                    raise
             rejected = [r for r in results if r.rows_rejected]
             for r in rejected:
                 r.rejects_path = str(_write_rejects(store_p, r))
@@ -267,6 +285,10 @@ def _ingest_table(
         nonempty += pc.not_equal(table.column(i), "").to_numpy().astype(np.int32)
     keep = nonempty > 0
     res.rows_read = int(keep.sum()) + len(raw.ragged)
+    if res.rows_read == 0:
+        res.warnings.append(
+            "a header and no data rows: nothing to load (was the export's date range empty?)"
+        )
 
     # Total rows (合计…) and footers (one text cell after the data, no key).
     skipped = np.zeros(n, dtype=bool)
@@ -551,6 +573,8 @@ def _upsert(store: Store, kind: Kind, staged: Any, ingest_id: int, res: FileResu
         res.rows_updated = int(counts.get(2, 0))
         res.rows_loaded = n_src - int(counts.get(1, 0)) - res.rows_updated
 
+        if res.rows_updated and "account" in kind.key and "spend" in present:
+            _warn_other_account(con, kind, src, res)
         collist = ", ".join(quote(c) for c in present)
         if counts.get(1) and kind.summary.get("window") and res.exported_on is not None:
             _confirm_unchanged(con, kind, src, ingest_id, res.exported_on)
@@ -579,6 +603,29 @@ def _upsert(store: Store, kind: Kind, staged: Any, ingest_id: int, res: FileResu
             con.unregister(src)
         for t in ("redcat_s", "redcat_c", "redcat_first"):
             con.execute(f"DROP TABLE IF EXISTS {t}")
+
+
+BIG_CHANGE = 0.5  # a stored spend changed by more than half of itself…
+BIG_CHANGES = 3  # …on at least this many rows: probably another account's report
+
+
+def _warn_other_account(con: Any, kind: Kind, src: str, res: FileResult) -> None:
+    """A later export changes stored spend a little as numbers mature; another account's
+    report, ingested without --set account=, replaces the first account's days wholesale."""
+    T = quote(kind.table)
+    n, worst = con.execute(
+        f"SELECT count(*) FILTER (WHERE abs(b.spend - a.spend) > {BIG_CHANGE} * abs(a.spend)), "
+        "max(abs(b.spend - a.spend) / nullif(abs(a.spend), 0)) "
+        f"FROM {src} b JOIN {T} a ON a._key = b._key JOIN redcat_c c ON c._key = b._key AND c.c = 2"
+    ).fetchall()[0]
+    if n is None or n < BIG_CHANGES:
+        return
+    what = "days" if "date" in kind.fields else "rows"
+    res.warnings.append(
+        f"{n} {what} changed spend by up to {float(worst):.0%} — if this is another account, "
+        f"ingest it with --set account=NAME (the replaced values are kept in "
+        f"{kind.history_table})"
+    )
 
 
 def _confirm_unchanged(con: Any, kind: Kind, src: str, ingest_id: int, exported: dt.date) -> None:

@@ -247,6 +247,30 @@ def best_matches(header: Sequence[Any], kinds: Iterable[Kind]) -> list[Match]:
     return matches
 
 
+# Exports people reach for that cannot be used: (headers that tell them, message, what to do).
+UNJOINABLE = [
+    (
+        ("笔记标题", "首次发布时间", "体裁"),
+        "the creator-center note list (笔记列表明细表) has no 笔记ID: nothing can join it to "
+        "聚光 or 种草星河",
+        "export 聚光 数据报表 → 笔记 (kind juguang), or 创作中心 → 笔记数据 → 导出 with 笔记id "
+        "(kind note_data) instead",
+    ),
+]
+_NOTE_ID_HEADERS = {"笔记id", "内容id", "笔记/素材id"}
+
+
+def unjoinable(header: Sequence[Any], *, name: str = "the file") -> IngestError | None:
+    """The error for a known export that lacks the key every join needs, or None."""
+    seen = {normalise_header(h) for h in header}
+    if seen & _NOTE_ID_HEADERS:
+        return None
+    for tells, message, hint in UNJOINABLE:
+        if all(normalise_header(t) in seen for t in tells):
+            return IngestError(f"{name}: {message}", hint=hint, code="unrecognised_export")
+    return None
+
+
 def detect(header: Sequence[Any], kinds: dict[str, Kind], *, name: str = "the file") -> Match:
     """The kind of a file from its header row, or an error that says what was found."""
     matches = best_matches(header, kinds.values())

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from redcat_cli.errors import IngestError
-from redcat_cli.kinds import Kind, Match, best_matches, detect, normalise_header
+from redcat_cli.kinds import Kind, Match, best_matches, detect, normalise_header, unjoinable
 
 HEAD_ROWS = 40  # the header is looked for in the first rows
 ZIP_MAX_MEMBER = 2 * 1024**3  # bytes, uncompressed
@@ -262,6 +262,10 @@ def _find_header(
             best = (score, i)
     # Nothing fits: report against the most promising row.
     row = rows[best[1]] if best else (rows[0] if rows else [])
+    for head in rows[:HEAD_ROWS]:
+        known = unjoinable(head, name=name)
+        if known is not None:
+            raise known
     if forced:
         m = forced.match(row)
         missing = ", ".join(

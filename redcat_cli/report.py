@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from redcat_cli import __version__
+from redcat_cli.attribute import slice_label
 from redcat_cli.errors import UsageError
 
 CENT = Decimal("0.01")
@@ -690,7 +691,7 @@ def _funnel(rep: Report) -> str:
     caption = (
         "Sorted by GMV. CTR = clicks / impressions; CPE = spend / interactions; conv. = orders / "
         "visits; ROI = GMV / spend. Every rate is a sum over a sum; – where the denominator is "
-        f"zero or missing. Outcomes: 种草星河 {e(res.flow_type)}, {e(res.window_days)}-day window."
+        f"zero or missing. Outcomes: {e(slice_label(res.flow_type, res.window_days))}."
     )
     return _table(cols, rows, footer=footer, caption=caption, cls="funnel")
 
@@ -924,7 +925,7 @@ def _made(rep: Report) -> str:
         ("dates", e(f"{req.date_from or first or '–'}..{req.date_to or last or '–'}")),
         (
             "种草星河 slice",
-            e(f"flow type {res.flow_type}, {res.window_days}-day attribution window"),
+            e(slice_label(res.flow_type, res.window_days)),
         ),
         (
             "uplift periods",

@@ -268,7 +268,7 @@ def test_how_it_was_made_lists_every_ingested_file(store, page):
     from redcat_cli import __version__
 
     assert f"redcat {__version__}" in text or __version__ in text
-    assert "flow type 全部流量, 30-day attribution window" in text
+    assert "种草星河 全部流量, 30-day window" in text
 
 
 def test_png_writes_every_chart(made):

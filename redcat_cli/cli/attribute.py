@@ -84,6 +84,7 @@ def _cell(field: str, value: Any) -> Any:
 
 
 def _tables(res: Any) -> list[Any]:
+    from redcat_cli.attribute import slice_label
     from redcat_cli.cli.render import Table, money
 
     req = res.request
@@ -97,8 +98,8 @@ def _tables(res: Any) -> list[Any]:
     parts = (
         (
             HEAD_COLUMNS,
-            f"By {req.by} ({shown}, sorted by {res.sort}) · 种草星河 {res.flow_type}, "
-            f"{res.window_days}-day window",
+            f"By {req.by} ({shown}, sorted by {res.sort}) · "
+            f"{slice_label(res.flow_type, res.window_days)}",
             True,
         ),
         (AD_COLUMNS, f"聚光 funnel by {req.by}", by_date),

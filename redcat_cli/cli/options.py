@@ -37,7 +37,21 @@ READ_MERCHANT = merchant_option(
 )
 
 
+def _remember_bom(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    ctx.meta["redcat_bom"] = value
+    return value
+
+
 def format_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option(
+        "--bom",
+        is_flag=True,
+        default=False,
+        expose_value=False,
+        callback=_remember_bom,
+        help="CSV: start with a UTF-8 BOM so Excel reads Chinese right [default: only when "
+        "written to a file].",
+    )(f)
     f = click.option(
         "--json", "as_json", is_flag=True, default=False, help="Shortcut for --format json."
     )(f)

@@ -9,6 +9,7 @@ Conventions (the JSON contract relies on them):
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import math
 import os
@@ -119,6 +120,22 @@ def emit_jsonl(records: Iterable[Any]) -> None:
 # --- CSV -------------------------------------------------------------------------------
 
 
+def csv_bom() -> bool:
+    """A UTF-8 BOM before CSV: asked for with --bom, or stdout is a file (`> x.csv`), which
+    Excel on Windows would otherwise read as GBK and garble. Pipes and terminals stay plain."""
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.meta.get("redcat_bom"):  # meta is shared by nested contexts
+        return True
+    try:
+        import stat
+
+        return stat.S_ISREG(os.fstat(sys.stdout.fileno()).st_mode)
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return False
+
+
 def emit_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """CSV on stdout; cells Excel would run as formulas are neutralised (see files.excel_safe)."""
     from redcat_cli.files import csv_text
@@ -126,7 +143,7 @@ def emit_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     text = csv_text(columns, ([to_jsonable(v) for v in row] for row in rows))
     if sys.stdout.isatty():  # for a person: nothing a terminal would act on
         text = "\r\n".join(terminal_safe(line, multiline=False) for line in text.split("\r\n"))
-    sys.stdout.write(text)
+    sys.stdout.write(("\ufeff" if csv_bom() else "") + text)
 
 
 # --- tables ----------------------------------------------------------------------------

@@ -100,6 +100,11 @@ def report(
 
     if (baseline is None) != (compare is None):
         raise UsageError("--baseline and --compare go together", hint="give both periods")
+    if png_dir is not None and png_dir.lower().endswith(".png"):
+        raise UsageError(
+            f"--png takes a folder for the chart files, and {png_dir} looks like a file name",
+            hint=f"give a folder, e.g. --png {png_dir[:-4] or 'charts'}/",
+        )
     req = ReportRequest(
         store=store_path(store),
         contracts=contracts,
