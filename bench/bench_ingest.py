@@ -130,7 +130,9 @@ def profile(path: Path, store: Path) -> dict[str, float]:
     marks: list[tuple[str, float]] = []
     t0 = time.perf_counter()
     ingest(
-        store, [str(path)], progress=lambda stage, name: marks.append((stage, time.perf_counter()))
+        store,
+        [str(path)],
+        progress=lambda stage, name, *a: marks.append((stage, time.perf_counter())),
     )
     end = time.perf_counter()
     stages: dict[str, float] = {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 from redcat_cli import __version__
 from redcat_cli.errors import IngestError, RedcatError, UsageError
 from redcat_cli.kinds import Kind, get_kind, load_kinds
-from redcat_cli.reader import RawTable, open_inputs, read_source
+from redcat_cli.reader import Batch, NotStreamable, RawTable, Source, open_inputs, read_source
 from redcat_cli.store import (
     BOOKKEEPING_COLUMNS,
     DEFAULT_MERCHANT,
@@ -31,6 +31,7 @@ from redcat_cli.store import (
 from redcat_cli.values import MISSING, decide_date_order, parse_column
 
 TOTAL_PREFIXES = ("合计", "总计", "汇总", "总合计", "全部合计")  # total rows start with these
+_TOTAL_CHARS = ("计", "汇")  # each prefix holds one of these
 
 
 @dataclass
@@ -61,6 +62,8 @@ class FileResult:
     columns_ignored: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
+    _big_changes: int = 0  # updated rows whose spend changed much (see _warn_other_account)
+    _worst_change: Any = None
 
     def balanced(self) -> bool:
         return self.rows_read == (
@@ -108,7 +111,9 @@ class IngestReport:
         }
 
 
-Progress = Callable[[str, str], None]
+# progress(stage, name[, done, total]): stage is "read" (a new input), "store" (a batch of it
+# is being written; done of total bytes read) or, from the command, "done".
+Progress = Callable[..., None]
 
 
 def ingest(
@@ -141,7 +146,7 @@ def ingest(
         raise UsageError(f"--date-order must be dmy or mdy, not {date_order!r}")
     kinds = load_kinds()
     forced = get_kind(source) if source else None
-    say = progress or (lambda stage, name: None)
+    say = progress or (lambda *a: None)
     # A failed first ingest leaves no store: open_store makes a new store under a temporary
     # name and puts it in place only after the commit.
     return _ingest(
@@ -202,12 +207,21 @@ def _ingest(
                 try:
                     for src in open_inputs(path):
                         say("read", src.name)
-                        raw = read_source(src, kinds, forced=forced, encoding=encoding)
-                        say("parse", src.name)
-                        result = _ingest_table(
-                            store, raw, batch, date_order, say, fixed, exported_on, src.mtime, whose
+                        results.append(
+                            _ingest_source(
+                                store,
+                                src,
+                                kinds,
+                                forced,
+                                encoding,
+                                batch,
+                                date_order,
+                                say,
+                                fixed,
+                                exported_on,
+                                whose,
+                            )
                         )
-                        results.append(result)
                 except RedcatError as e:
                     if len(paths) > 1:
                         _say_batch_failed(e, path, paths, results)
@@ -245,10 +259,75 @@ def _ingest(
 # --- one table ---------------------------------------------------------------------------------
 
 
+def _ingest_source(
+    store: Store,
+    src: Source,
+    kinds: dict[str, Kind],
+    forced: Kind | None,
+    encoding: str | None,
+    batch: int,
+    date_order: str | None,
+    say: Progress,
+    fixed: dict[str, str],
+    exported_on: dt.date | None,
+    merchant: str,
+) -> FileResult:
+    """One input: read in pieces where it can be; where a piece turns out to need the exact
+    reader, what the earlier pieces wrote is undone and the whole input is read again."""
+    con = store.con
+    ingest_id = int(con.execute("SELECT coalesce(max(id), 0) + 1 FROM ingest_log").fetchall()[0][0])
+    args = (batch, ingest_id, date_order, say, fixed, exported_on, src.mtime, merchant)
+    raw = read_source(src, kinds, forced=forced, encoding=encoding)
+    try:
+        return _ingest_table(store, raw, *args)
+    except NotStreamable:
+        _undo(store, raw.kind, ingest_id)
+        raw = read_source(src, kinds, forced=forced, encoding=encoding, exact=True)
+        return _ingest_table(store, raw, *args)
+
+
+def _undo(store: Store, kind: Kind, ingest_id: int) -> None:
+    """Take back what one ingest wrote so far: its rows out, the values they replaced back."""
+    con = store.con
+    names = [
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+            "ORDER BY ordinal_position",
+            [kind.table],
+        ).fetchall()
+    ]
+    cols = ", ".join(quote(c) for c in names)
+    T, H = quote(kind.table), quote(kind.history_table)
+    con.execute(f"DELETE FROM {T} WHERE _ingest_id = ?", [ingest_id])
+    con.execute(
+        f"INSERT INTO {T} ({cols}) SELECT {cols} FROM {H} WHERE _superseded_by = ?", [ingest_id]
+    )
+    con.execute(f"DELETE FROM {H} WHERE _superseded_by = ?", [ingest_id])
+    con.execute("DROP TABLE IF EXISTS redcat_seen")
+
+
+@dataclass
+class _Rows:
+    """Rows of one batch ready for the store, and what was learnt about the others."""
+
+    staged: Any  # Arrow table: the typed fields, _key, _line, _lower_bound
+    sub: Any  # the text of the rows considered (for the rejects file)
+    sub_lines: Any
+    rows_read: int
+    rows_skipped: int
+    rejects: list[Reject]
+    lower_bound: int
+    done: int  # bytes of the input read
+    final: bool  # the file's last batch
+    dates: tuple[Any, Any] | None  # the first and last data date of the staged rows
+
+
 def _ingest_table(
     store: Store,
     raw: RawTable,
     batch: int,
+    ingest_id: int,
     date_order: str | None,
     say: Progress,
     fixed: dict[str, str],
@@ -258,18 +337,12 @@ def _ingest_table(
 ) -> FileResult:
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     kind = raw.kind
     con = store.con
-    res = FileResult(raw.name, kind.name, raw.encoding, raw.sha256, sheet=raw.sheet)
+    res = FileResult(raw.name, kind.name, raw.encoding, "", sheet=raw.sheet)
     started = dt.datetime.now()
-    ingest_id = int(con.execute("SELECT coalesce(max(id), 0) + 1 FROM ingest_log").fetchall()[0][0])
     res.ingest_id = ingest_id
-
-    table = raw.columns
-    n = table.num_rows
-    lines = raw.lines
     header = raw.header
     match = raw.match
     res.columns_ignored = [header[i] for i in match.unmatched]
@@ -277,151 +350,41 @@ def _ingest_table(
         res.warnings.append(
             f"column {header[i]!r} repeats {kind.fields[fname].label}; the first one is used"
         )
-
-    # Blank rows are not rows.
-    missing_set = frozenset(MISSING | set(kind.missing))
-    nonempty = np.zeros(n, dtype=np.int32)
-    for i in range(table.num_columns):
-        nonempty += pc.not_equal(table.column(i), "").to_numpy().astype(np.int32)
-    keep = nonempty > 0
-    res.rows_read = int(keep.sum()) + len(raw.ragged)
+    fixed_values = _fixed_values(kind, match, raw.name, fixed, date_order)
+    orders: dict[int, str | None] = {}  # date columns: day/month order decided so far
+    pieces = 0
+    dates: list[Any] = []
+    window = bool(kind.summary.get("window"))  # outcomes mature: duplicates are re-dated
+    for rows in _ahead(
+        _prepare(raw, b, orders, date_order, fixed_values, merchant) for b in _whole_footers(raw)
+    ):
+        pieces += 1
+        res.rows_read += rows.rows_read
+        res.rows_skipped += rows.rows_skipped
+        res.values_lower_bound += rows.lower_bound
+        res.rejects.extend(rows.rejects)
+        say("store", raw.name, rows.done, raw.size)
+        n_before = len(res.rejects)
+        _upsert(store, kind, rows.staged, ingest_id, res, pieces > 1, window or not rows.final)
+        dates.extend(rows.dates or ())
+        conflicts = res.rejects[n_before:]
+        if conflicts:  # the rejects file shows the row as the file wrote it
+            at = np.searchsorted(rows.sub_lines, [r.line for r in conflicts])
+            raw_rows = rows.sub.take(pa.array(at)).to_pylist()
+            for rej, cells in zip(conflicts, raw_rows, strict=True):
+                rej.fields = list(cells.values())
+    _find_export_date(
+        res, min(dates, default=None), max(dates, default=None), exported_option, mtime
+    )
+    if window and res.rows_duplicate:
+        _confirm_unchanged(con, kind, ingest_id, res.exported_on)
+    con.execute("DROP TABLE IF EXISTS redcat_seen")
+    _warn_other_account(kind, res)
     if res.rows_read == 0:
         res.warnings.append(
             "a header and no data rows: nothing to load (was the export's date range empty?)"
         )
-
-    # Total rows (合计…) and footers (one text cell after the data, no key).
-    skipped = np.zeros(n, dtype=bool)
-    check_cols = {
-        0,
-        *[i for i, f in match.columns.items() if f in kind.key or kind.fields[f].required],
-    }
-    for i in check_cols:
-        if i < table.num_columns:
-            cell = pc.utf8_ltrim_whitespace(table.column(i))
-            for prefix in TOTAL_PREFIXES:  # starts_with: several times faster than a regex
-                skipped |= pc.starts_with(cell, prefix).to_numpy()
-    first_only = (nonempty == 1) & (pc.not_equal(table.column(0), "").to_numpy() if n else keep)
-    idx = n - 1
-    while idx >= 0 and (not keep[idx] or first_only[idx] or skipped[idx]):
-        if keep[idx] and first_only[idx] and not _first_is_data(kind, match):
-            skipped[idx] = True
-        idx -= 1
-    skipped &= keep
-    res.rows_skipped = int(skipped.sum())
-
-    active = keep & ~skipped
-    errors: dict[int, list[str]] = {}
-    lower_bound: dict[int, list[str]] = {}
-    typed: dict[str, Any] = {}
-    active_idx = np.nonzero(active)[0]
-    m = len(active_idx)
-    if m == n:
-        sub = table
-    elif m and active_idx[-1] - active_idx[0] + 1 == m:  # one contiguous run: a zero-copy slice
-        sub = table.slice(int(active_idx[0]), m)
-    else:
-        sub = table.filter(pa.array(active))
-    sub_lines = lines[active_idx]
-    del table
-    for ci, fname in match.columns.items():
-        f = kind.fields[fname]
-        col = sub.column(ci).combine_chunks()
-        order = date_order
-        if f.type in ("date", "datetime") and order is None:
-            try:
-                decided = decide_date_order(col)
-            except ValueError as e:
-                raise IngestError(
-                    f"{raw.name}: column {header[ci]}: {e}",
-                    hint="the file was probably edited by hand; export it again",
-                ) from None
-            if decided == "ambiguous":
-                raise IngestError(
-                    f"{raw.name}: column {header[ci]}: dates like 1/11/2024 with no day over 12, so "
-                    "day/month order cannot be told",
-                    hint="say which with --date-order dmy (19/05/2025) or --date-order mdy (05/19/2025)",
-                )
-            order = decided
-        parsed = parse_column(col, f.type, missing=missing_set, date_order=order, signed=f.signed)
-        typed[fname] = parsed.values
-        for r, reason in parsed.errors.items():
-            errors.setdefault(r, []).append(f"{header[ci]}: {reason}")
-        for r in parsed.lower_bound_rows:
-            lower_bound.setdefault(r, []).append(fname)
-    for fname, text in fixed.items():
-        fixed_field = kind.fields.get(fname)
-        if fixed_field is None:
-            raise UsageError(
-                f"--set {fname}: {raw.name} is a {kind.name} export, which has no field {fname}",
-                hint=f"its fields: {', '.join(kind.fields)}",
-            )
-        if fname in typed:
-            raise UsageError(
-                f"--set {fname}: {raw.name} has that column ({fixed_field.label}) already",
-                hint=f"drop --set {fname} for this file",
-            )
-        one = parse_column(
-            pa.array([text], pa.string()),
-            fixed_field.type,
-            missing=frozenset(),
-            date_order=date_order,
-            signed=fixed_field.signed,
-        )
-        if one.errors or one.values[0].as_py() is None:
-            raise UsageError(
-                f"--set {fname}={text}: {one.errors.get(0, 'no value')}",
-                hint=f"{fname} is of type {fixed_field.type}",
-            )
-        typed[fname] = pa.repeat(one.values[0], m)
-    # Required fields present?
-    for fname in kind.required:
-        if fname in typed:
-            nulls = pc.is_null(typed[fname]).to_numpy(zero_copy_only=False)
-            for r in np.nonzero(nulls)[0].tolist():
-                if r not in errors:
-                    errors.setdefault(r, []).append(f"{kind.fields[fname].label} is empty")
-    for rg in raw.ragged:
-        res.rejects.append(Reject(rg.line, rg.reason, rg.fields))
-    if errors:
-        bad_rows = sorted(errors)
-        raw_rows = sub.take(pa.array(bad_rows)).to_pylist()
-        for r, cells in zip(bad_rows, raw_rows, strict=True):
-            res.rejects.append(
-                Reject(int(sub_lines[r]), "; ".join(errors[r]), list(cells.values()))
-            )
-    res.values_lower_bound = sum(len(v) for k, v in lower_bound.items() if k not in errors)
-
-    good = np.ones(m, dtype=bool)
-    if errors:
-        good[list(errors)] = False
-    good_idx = np.nonzero(good)[0]
-    cols: dict[str, Any] = {}
-    for fname, arr in typed.items():
-        cols[fname] = arr.take(pa.array(good_idx)) if len(good_idx) != m else arr
-    cols["_key"] = _arrow_key(kind, cols, len(good_idx), merchant)
-    cols["_line"] = pa.array(sub_lines[good_idx], pa.int64())
-    lb_values = (
-        [",".join(lower_bound[r]) if r in lower_bound else None for r in good_idx.tolist()]
-        if lower_bound
-        else None
-    )
-    cols["_lower_bound"] = (
-        pa.array(lb_values, pa.string()) if lb_values else pa.nulls(len(good_idx), pa.string())
-    )
-    cols["merchant"] = pa.repeat(pa.scalar(merchant, pa.string()), len(good_idx))
-    staged = pa.table(cols)
-    _find_export_date(kind, staged, res, exported_option, mtime)
-
-    say("store", raw.name)
-    n_before = len(res.rejects)
-    _upsert(store, kind, staged, ingest_id, res)
-    conflicts = res.rejects[n_before:]
-    if conflicts:  # the rejects file shows the row as the file wrote it
-        at = np.searchsorted(sub_lines, [r.line for r in conflicts])
-        raw_rows = sub.take(pa.array(at)).to_pylist()
-        for rej, cells in zip(conflicts, raw_rows, strict=True):
-            rej.fields = list(cells.values())
+    res.sha256 = raw.sha256
     res.rows_rejected = len(res.rejects)
     res.rejects.sort(key=lambda r: r.line)
     if not res.balanced():
@@ -459,20 +422,15 @@ def _ingest_table(
 
 
 def _find_export_date(
-    kind: Kind, staged: Any, res: FileResult, option: dt.date | None, mtime: float | None
+    res: FileResult,
+    first: dt.date | None,
+    last: dt.date | None,
+    option: dt.date | None,
+    mtime: float | None,
 ) -> None:
     """The file's export date, from the option, its name or its modification time."""
-    import pyarrow.compute as pc
-
     from redcat_cli.exported import FROM_MTIME, find_export_date
 
-    first = last = None
-    date_col = kind.summary.get("date")
-    if date_col and date_col in staged.column_names and staged.num_rows:
-        lo_hi = pc.min_max(staged.column(date_col)).as_py()
-        first, last = (
-            v.date() if isinstance(v, dt.datetime) else v for v in (lo_hi["min"], lo_hi["max"])
-        )
     found = find_export_date(res.path, first, last, option=option, mtime=mtime)
     res.exported_on, res.exported_on_from = found.date, found.found_from
     if found.found_from == FROM_MTIME and last is not None and found.date <= last:
@@ -480,6 +438,305 @@ def _find_export_date(
             f"exported_on {found.date} (the file's modified time) is not after its last data "
             f"date {last}; give the export date with --exported-on"
         )
+
+
+def _ahead(items: Iterator[_Rows]) -> Iterator[_Rows]:
+    """Prepare the next batch on the other core while the store writes this one."""
+    import queue
+    import threading
+
+    q: queue.Queue[Any] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+    end = object()
+
+    def work() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                q.put(item)
+            q.put(end)
+        except BaseException as e:  # handed to the consumer, raised there
+            q.put(e)
+
+    t = threading.Thread(target=work, name="redcat-prepare", daemon=True)
+    t.start()
+    try:
+        while True:
+            item = q.get()
+            if item is end:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while t.is_alive():  # let a blocked put finish, then the worker sees `stop`
+            try:
+                q.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        t.join()
+
+
+def _footer_like(kind: Kind, match: Any, table: Any) -> tuple[Any, Any, Any, Any]:
+    """Per row: cells filled; not blank; only the first cell filled; a total row (合计…)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    n = table.num_rows
+    nonempty = np.zeros(n, dtype=np.int32)
+    for i in range(table.num_columns):
+        nonempty += pc.binary_length(table.column(i)).to_numpy() > 0
+    keep = nonempty > 0
+    total = np.zeros(n, dtype=bool)
+    check_cols = {
+        0,
+        *[i for i, f in match.columns.items() if f in kind.key or kind.fields[f].required],
+    }
+    for i in check_cols:
+        if i < table.num_columns:
+            col = table.column(i)
+            # every total prefix holds 计 or 汇: one cheap search tells most columns apart
+            if not any(pc.any(pc.match_substring(col, ch)).as_py() for ch in _TOTAL_CHARS):
+                continue
+            cell = pc.utf8_ltrim_whitespace(col)
+            for prefix in TOTAL_PREFIXES:  # starts_with: several times faster than a regex
+                total |= pc.starts_with(cell, prefix).to_numpy()
+    first_only = (nonempty == 1) & (pc.binary_length(table.column(0)).to_numpy() > 0 if n else keep)
+    return nonempty, keep, first_only, total
+
+
+@dataclass
+class _Part:
+    """A batch of rows, and whether it holds the file's last rows (its footer, if any)."""
+
+    columns: Any
+    lines: Any
+    ragged: list[Any]
+    done: int
+    final: bool
+    flags: tuple[Any, Any, Any, Any] | None = None  # _footer_like of these rows, if known
+
+
+def _whole_footers(raw: RawTable) -> Iterator[_Part]:
+    """The batches, each but the last without its trailing rows that could be a footer
+    (blank, one cell, 合计…): those go on to the next batch, so only the rows at the very end
+    of the file are judged as its footer, as if it were read whole."""
+    import numpy as np
+    import pyarrow as pa
+
+    prev: Batch | None = None
+    for b in raw.batches:
+        if prev is not None:
+            flags = _footer_like(raw.kind, raw.match, prev.columns)
+            _, keep, first_only, total = flags
+            cut = len(keep)
+            while cut > 0 and (not keep[cut - 1] or first_only[cut - 1] or total[cut - 1]):
+                cut -= 1
+            head = tuple(f[:cut] for f in flags)
+            yield _Part(
+                prev.columns.slice(0, cut), prev.lines[:cut], prev.ragged, prev.done, False, head
+            )
+            if cut < len(keep):
+                b = Batch(
+                    pa.concat_tables([prev.columns.slice(cut), b.columns]),
+                    np.concatenate([prev.lines[cut:], b.lines]),
+                    b.ragged,
+                    b.done,
+                )
+        prev = b
+    if prev is not None:
+        yield _Part(prev.columns, prev.lines, prev.ragged, prev.done, True)
+
+
+def _fixed_values(
+    kind: Kind, match: Any, name: str, fixed: dict[str, str], date_order: str | None
+) -> dict[str, Any]:
+    """`--set FIELD=VALUE`: each value checked once, as an Arrow scalar of the field's type."""
+    import pyarrow as pa
+
+    out: dict[str, Any] = {}
+    present = set(match.columns.values())
+    for fname, text in fixed.items():
+        fixed_field = kind.fields.get(fname)
+        if fixed_field is None:
+            raise UsageError(
+                f"--set {fname}: {name} is a {kind.name} export, which has no field {fname}",
+                hint=f"its fields: {', '.join(kind.fields)}",
+            )
+        if fname in present:
+            raise UsageError(
+                f"--set {fname}: {name} has that column ({fixed_field.label}) already",
+                hint=f"drop --set {fname} for this file",
+            )
+        one = parse_column(
+            pa.array([text], pa.string()),
+            fixed_field.type,
+            missing=frozenset(),
+            date_order=date_order,
+            signed=fixed_field.signed,
+        )
+        if one.errors or one.values[0].as_py() is None:
+            raise UsageError(
+                f"--set {fname}={text}: {one.errors.get(0, 'no value')}",
+                hint=f"{fname} is of type {fixed_field.type}",
+            )
+        out[fname] = one.values[0]
+    return out
+
+
+def _prepare(
+    raw: RawTable,
+    part: _Part,
+    orders: dict[int, str | None],
+    date_order: str | None,
+    fixed: dict[str, Any],
+    merchant: str,
+) -> _Rows:
+    """One batch checked and typed: footers and blank rows set aside, every value read, the
+    rows with a bad value turned into rejects, the rest staged with their natural key."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind, match, header = raw.kind, raw.match, raw.header
+    table, lines = part.columns, part.lines
+    n = table.num_rows
+    nonempty, keep, first_only, skipped = part.flags or _footer_like(kind, match, table)
+    skipped = skipped.copy()
+    if part.final:  # the file's last rows: a footer (one text cell after the data, no key)
+        idx = n - 1
+        while idx >= 0 and (not keep[idx] or first_only[idx] or skipped[idx]):
+            if keep[idx] and first_only[idx] and not _first_is_data(kind, match):
+                skipped[idx] = True
+            idx -= 1
+    skipped &= keep
+    rows_read = int(keep.sum()) + len(part.ragged)
+
+    active = keep & ~skipped
+    errors: dict[int, list[str]] = {}
+    lower_bound: dict[int, list[str]] = {}
+    typed: dict[str, Any] = {}
+    active_idx = np.nonzero(active)[0]
+    m = len(active_idx)
+    if m == n:
+        sub = table
+    elif m and active_idx[-1] - active_idx[0] + 1 == m:  # one contiguous run: a zero-copy slice
+        sub = table.slice(int(active_idx[0]), m)
+    else:
+        sub = table.filter(pa.array(active))
+    sub_lines = lines[active_idx]
+    missing_set = frozenset(MISSING | set(kind.missing))
+    for ci, fname in match.columns.items():
+        f = kind.fields[fname]
+        col = sub.column(ci).combine_chunks()
+        order = date_order
+        if f.type in ("date", "datetime") and order is None:
+            order = _date_order(raw, ci, col, orders)
+        parsed = parse_column(col, f.type, missing=missing_set, date_order=order, signed=f.signed)
+        typed[fname] = parsed.values
+        for r, reason in parsed.errors.items():
+            errors.setdefault(r, []).append(f"{header[ci]}: {reason}")
+        for r in parsed.lower_bound_rows:
+            lower_bound.setdefault(r, []).append(fname)
+    for fname, value in fixed.items():
+        typed[fname] = pa.repeat(value, m)
+    # Required fields present?
+    for fname in kind.required:
+        if fname in typed:
+            nulls = pc.is_null(typed[fname]).to_numpy(zero_copy_only=False)
+            for r in np.nonzero(nulls)[0].tolist():
+                if r not in errors:
+                    errors.setdefault(r, []).append(f"{kind.fields[fname].label} is empty")
+    rejects = [Reject(rg.line, rg.reason, rg.fields) for rg in part.ragged]
+    if errors:
+        bad_rows = sorted(errors)
+        raw_rows = sub.take(pa.array(bad_rows)).to_pylist()
+        for r, cells in zip(bad_rows, raw_rows, strict=True):
+            rejects.append(Reject(int(sub_lines[r]), "; ".join(errors[r]), list(cells.values())))
+    lower = sum(len(v) for k, v in lower_bound.items() if k not in errors)
+
+    good = np.ones(m, dtype=bool)
+    if errors:
+        good[list(errors)] = False
+    good_idx = np.nonzero(good)[0]
+    cols: dict[str, Any] = {}
+    for fname, arr in typed.items():
+        cols[fname] = arr.take(pa.array(good_idx)) if len(good_idx) != m else arr
+    cols["_key"] = _arrow_key(kind, cols, len(good_idx), merchant)
+    cols["_line"] = pa.array(sub_lines[good_idx], pa.int64())
+    lb_values = (
+        [",".join(lower_bound[r]) if r in lower_bound else None for r in good_idx.tolist()]
+        if lower_bound
+        else None
+    )
+    cols["_lower_bound"] = (
+        pa.array(lb_values, pa.string()) if lb_values else pa.nulls(len(good_idx), pa.string())
+    )
+    cols["merchant"] = pa.repeat(pa.scalar(merchant, pa.string()), len(good_idx))
+    return _Rows(
+        pa.table(cols),
+        sub,
+        sub_lines,
+        rows_read,
+        int(skipped.sum()),
+        rejects,
+        lower,
+        part.done,
+        part.final,
+        _date_range(kind, cols),
+    )
+
+
+def _date_range(kind: Kind, cols: dict[str, Any]) -> tuple[Any, Any] | None:
+    """The first and last date of the kind's date column among these rows."""
+    import pyarrow.compute as pc
+
+    date_col = kind.summary.get("date")
+    if not date_col or date_col not in cols or not len(cols[date_col]):
+        return None
+    lo_hi = pc.min_max(cols[date_col]).as_py()
+    if lo_hi["min"] is None:
+        return None
+    return tuple(
+        v.date() if isinstance(v, dt.datetime) else v for v in (lo_hi["min"], lo_hi["max"])
+    )
+
+
+def _date_order(raw: RawTable, ci: int, col: Any, orders: dict[int, str | None]) -> str | None:
+    """The day/month order of a date column, decided by the values seen so far in the file.
+
+    A batch that cannot tell, before any batch could, sends the file to the exact path (which
+    sees the whole column at once)."""
+    try:
+        decided = decide_date_order(col)
+    except ValueError as e:
+        raise _column_error(raw, ci, str(e)) from None
+    known = orders.get(ci)
+    if decided in (None, "ambiguous"):
+        if known is not None:
+            return known
+        if decided == "ambiguous":
+            if raw.exact:
+                raise IngestError(
+                    f"{raw.name}: column {raw.header[ci]}: dates like 1/11/2024 with no day over "
+                    "12, so day/month order cannot be told",
+                    hint="say which with --date-order dmy (19/05/2025) or --date-order mdy (05/19/2025)",
+                )
+            raise NotStreamable(f"{raw.name}: day/month order not settled by the first rows")
+        return None
+    if known is not None and known != decided:
+        raise _column_error(raw, ci, "dates mix day-first and month-first forms")
+    orders[ci] = decided
+    return decided
+
+
+def _column_error(raw: RawTable, ci: int, reason: str) -> IngestError:
+    return IngestError(
+        f"{raw.name}: column {raw.header[ci]}: {reason}",
+        hint="the file was probably edited by hand; export it again",
+    )
 
 
 def _first_is_data(kind: Kind, match: Any) -> bool:
@@ -493,23 +750,32 @@ def _arrow_key(kind: Kind, cols: dict[str, Any], n: int, merchant: str) -> Any:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    parts = [pa.array([merchant] * n, pa.string())]
+    parts = [pa.scalar(merchant, pa.string())]
     for k in kind.key:
         if k in cols:
             parts.append(pc.fill_null(pc.cast(cols[k], pa.string()), ""))
         else:
             parts.append(pa.scalar("", pa.string()))
-    return pc.binary_join_element_wise(*parts, KEY_SEP)
+    key = pc.binary_join_element_wise(*parts, KEY_SEP)
+    return pa.repeat(key, n) if isinstance(key, pa.Scalar) else key
 
 
-def _upsert(store: Store, kind: Kind, staged: Any, ingest_id: int, res: FileResult) -> None:
-    """Classify each row against the file itself and the store, then write.
+def _upsert(
+    store: Store,
+    kind: Kind,
+    staged: Any,
+    ingest_id: int,
+    res: FileResult,
+    earlier: bool = False,
+    remember: bool = False,
+) -> None:
+    """Classify each row of a batch against the file itself and the store, then write.
 
-    For kinds whose outcomes mature (``summary.window`` in the kind's YAML), a row that a later
-    export repeats unchanged is re-dated: its earlier version goes to history and the row
-    names this ingest, so the store knows the value was still the same at the later age (the
-    maturity curve needs that; ``rows_duplicate`` still counts it).
-    """
+    ``earlier``: batches of this file were written before this one, so a stored row with this
+    ingest's id, or a key in ``redcat_seen`` (rows of the file that were duplicates of the
+    store), is an earlier row of the same file: equal is a duplicate, different a conflict.
+    ``remember``: this batch's duplicates of the store go into ``redcat_seen`` (for the batches
+    that follow, and for :func:`_confirm_unchanged` at the end of the file)."""
     con = store.con
     present = [c for c in staged.column_names if not c.startswith("_")]
     T = quote(kind.table)
@@ -520,7 +786,7 @@ def _upsert(store: Store, kind: Kind, staged: Any, ingest_id: int, res: FileResu
     src = "redcat_staged"
     con.register(src, staged)
     try:
-        # 1. Rows of this file that repeat an earlier row's key: duplicate if equal, conflict if not.
+        # 1. Rows of this batch that repeat an earlier row's key: duplicate if equal, conflict if not.
         n_keys = int(con.execute(f"SELECT count(DISTINCT _key) FROM {src}").fetchall()[0][0])
         if n_keys != staged.num_rows:
             con.execute(f"CREATE OR REPLACE TEMP TABLE redcat_s AS SELECT * FROM {src}")
@@ -537,48 +803,52 @@ def _upsert(store: Store, kind: Kind, staged: Any, ingest_id: int, res: FileResu
             res.rows_duplicate += int(
                 con.execute(f"SELECT count(*) {pairs} WHERE {same}").fetchall()[0][0]
             )
-            acols = ", ".join(f"a.{quote(c)}" for c in present)
-            bcols = ", ".join(f"b.{quote(c)}" for c in present)
-            k = len(present)
-            for r in con.execute(
-                f"SELECT b._line, a._line, {acols}, {bcols} {pairs} WHERE NOT ({same}) ORDER BY b._line"
-            ).fetchall():
-                first_vals, vals = r[2 : 2 + k], r[2 + k :]
-                diffs = [
-                    f"{c}: {x} vs {y}"
-                    for c, x, y in zip(present, first_vals, vals, strict=True)
-                    if x != y
-                ]
-                diff = "; ".join(diffs[:3]) + ("; …" if len(diffs) > 3 else "")
-                res.rejects.append(
-                    Reject(
-                        int(r[0]),
-                        f"conflict: same key as line {r[1]} with different values ({diff})",
-                        ["" if v is None else str(v) for v in vals],
-                    )
-                )
+            _conflicts(con, present, same, f"SELECT b._line, a._line, {{cols}} {pairs}", res)
             con.execute(
                 "DELETE FROM redcat_s USING redcat_first f WHERE redcat_s._key = f._key AND redcat_s._line > f._first"
             )
 
-        # 2. Against the store: new, duplicate, or updated.
+        # 2. Against the store: new, duplicate, or updated (or, for a key an earlier batch of
+        # this file wrote or found stored, a duplicate or conflict within the file).
+        if earlier:
+            con.execute("CREATE TEMP TABLE IF NOT EXISTS redcat_seen (_key VARCHAR, _line BIGINT)")
+            within = f"(a._ingest_id = {ingest_id} OR s._key IS NOT NULL)"
+            first = f"CASE WHEN a._ingest_id = {ingest_id} THEN a._line ELSE s._line END"
+            seen = "LEFT JOIN redcat_seen s ON s._key = b._key"
+        else:
+            within, first, seen = "FALSE", "NULL::BIGINT", ""
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE redcat_c AS SELECT b._key, "
-            f"CASE WHEN ({same}) THEN 1 ELSE 2 END AS c "
-            f"FROM {src} b JOIN {T} a ON a._key = b._key"
+            f"CREATE OR REPLACE TEMP TABLE redcat_c AS SELECT b._key, b._line, "
+            f"CASE WHEN ({same}) THEN 1 WHEN {within} THEN 3 ELSE 2 END AS c, "
+            f"{within} AS w, {first} AS _first "
+            f"FROM {src} b JOIN {T} a ON a._key = b._key {seen}"
         )
         counts = dict(con.execute("SELECT c, count(*) FROM redcat_c GROUP BY c").fetchall())
         n_src = int(con.execute(f"SELECT count(*) FROM {src}").fetchall()[0][0])
+        matched = sum(int(v) for v in counts.values())
         res.rows_duplicate += int(counts.get(1, 0))
-        res.rows_updated = int(counts.get(2, 0))
-        res.rows_loaded = n_src - int(counts.get(1, 0)) - res.rows_updated
+        updated = int(counts.get(2, 0))
+        res.rows_updated += updated
+        if updated and "account" in kind.key and "spend" in present:
+            _spend_changes(con, kind, src, res)
+        res.rows_loaded += n_src - matched
+        if counts.get(3):
+            _conflicts(
+                con,
+                present,
+                same,
+                f"SELECT b._line, c._first, {{cols}} FROM redcat_c c JOIN {src} b "
+                f"ON b._key = c._key AND c.c = 3 JOIN {T} a ON a._key = c._key",
+                res,
+            )
+        if remember and counts.get(1):
+            con.execute("CREATE TEMP TABLE IF NOT EXISTS redcat_seen (_key VARCHAR, _line BIGINT)")
+            con.execute(
+                "INSERT INTO redcat_seen SELECT _key, _line FROM redcat_c WHERE c = 1 AND NOT w"
+            )
 
-        if res.rows_updated and "account" in kind.key and "spend" in present:
-            _warn_other_account(con, kind, src, res)
         collist = ", ".join(quote(c) for c in present)
-        if counts.get(1) and kind.summary.get("window") and res.exported_on is not None:
-            _confirm_unchanged(con, kind, src, ingest_id, res.exported_on)
-        if res.rows_updated:
+        if updated:
             names = [*kind.fields, *BOOKKEEPING_COLUMNS]
             con.execute(
                 f"INSERT INTO {H} ({', '.join(quote(c) for c in names)}, _superseded_by) "
@@ -591,9 +861,9 @@ def _upsert(store: Store, kind: Kind, staged: Any, ingest_id: int, res: FileResu
                 f"FROM (SELECT s.* FROM {src} s JOIN redcat_c c ON c._key = s._key AND c.c = 2) u "
                 f"WHERE {T}._key = u._key"
             )
-        if res.rows_loaded:
+        if n_src > matched:
             select = f"SELECT {', '.join('s.' + quote(c) for c in present)}, s._key, {ingest_id}, s._line, s._lower_bound FROM {src} s"
-            if counts:  # some keys are stored already: insert only the new ones
+            if matched:  # some keys are stored already: insert only the new ones
                 select += " ANTI JOIN redcat_c c ON c._key = s._key"
             con.execute(
                 f"INSERT INTO {T} ({collist}, _key, _ingest_id, _line, _lower_bound) {select}"
@@ -609,31 +879,52 @@ BIG_CHANGE = 0.5  # a stored spend changed by more than half of itself…
 BIG_CHANGES = 3  # …on at least this many rows: probably another account's report
 
 
-def _warn_other_account(con: Any, kind: Kind, src: str, res: FileResult) -> None:
-    """A later export changes stored spend a little as numbers mature; another account's
-    report, ingested without --set account=, replaces the first account's days wholesale."""
+def _spend_changes(con: Any, kind: Kind, src: str, res: FileResult) -> None:
+    """How many updated rows of this batch change stored spend by more than BIG_CHANGE of it,
+    and by how much at most (added up over the file's batches in ``res``)."""
     T = quote(kind.table)
     n, worst = con.execute(
         f"SELECT count(*) FILTER (WHERE abs(b.spend - a.spend) > {BIG_CHANGE} * abs(a.spend)), "
         "max(abs(b.spend - a.spend) / nullif(abs(a.spend), 0)) "
         f"FROM {src} b JOIN {T} a ON a._key = b._key JOIN redcat_c c ON c._key = b._key AND c.c = 2"
     ).fetchall()[0]
-    if n is None or n < BIG_CHANGES:
+    res._big_changes += int(n or 0)
+    if worst is not None:
+        res._worst_change = max(res._worst_change or worst, worst)
+
+
+def _warn_other_account(kind: Kind, res: FileResult) -> None:
+    """A later export changes stored spend a little as numbers mature; another account's
+    report, ingested without --set account=, replaces the first account's days wholesale."""
+    if res._big_changes < BIG_CHANGES:
         return
     what = "days" if "date" in kind.fields else "rows"
     res.warnings.append(
-        f"{n} {what} changed spend by up to {float(worst):.0%} — if this is another account, "
-        f"ingest it with --set account=NAME (the replaced values are kept in "
-        f"{kind.history_table})"
+        f"{res._big_changes} {what} changed spend by up to {float(res._worst_change):.0%} — if "
+        f"this is another account, ingest it with --set account=NAME (the replaced values are "
+        f"kept in {kind.history_table})"
     )
 
 
-def _confirm_unchanged(con: Any, kind: Kind, src: str, ingest_id: int, exported: dt.date) -> None:
-    """Re-date rows this export repeats unchanged, when it was made after the stored one."""
+def _confirm_unchanged(con: Any, kind: Kind, ingest_id: int, exported: dt.date | None) -> None:
+    """Re-date rows this export repeats unchanged (``redcat_seen``), when it was made after
+    the stored one.
+
+    For kinds whose outcomes mature (``summary.window`` in the kind's YAML), the row's earlier
+    version goes to history and the row names this ingest, so the store knows the value was
+    still the same at the later age (the maturity curve needs that; ``rows_duplicate`` still
+    counts it)."""
+    if (
+        exported is None
+        or not con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'redcat_seen'"
+        ).fetchall()[0][0]
+    ):
+        return
     T, H = quote(kind.table), quote(kind.history_table)
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE redcat_conf AS SELECT t._key FROM {T} t "
-        "JOIN redcat_c c ON c._key = t._key AND c.c = 1 "
+        f"CREATE OR REPLACE TEMP TABLE redcat_conf AS SELECT t._key, s._line FROM {T} t "
+        "JOIN redcat_seen s ON s._key = t._key "
         "LEFT JOIN ingest_log l ON l.id = t._ingest_id "
         "WHERE l.exported_on IS NULL OR l.exported_on < ?",
         [exported],
@@ -645,11 +936,35 @@ def _confirm_unchanged(con: Any, kind: Kind, src: str, ingest_id: int, exported:
             f"FROM {T} WHERE _key IN (SELECT _key FROM redcat_conf)"
         )
         con.execute(
-            f"UPDATE {T} SET _ingest_id = {ingest_id}, _line = s._line FROM {src} s "
-            f"WHERE s._key = {T}._key AND s._key IN (SELECT _key FROM redcat_conf)"
+            f"UPDATE {T} SET _ingest_id = {ingest_id}, _line = c._line FROM redcat_conf c "
+            f"WHERE c._key = {T}._key"
         )
     finally:
         con.execute("DROP TABLE IF EXISTS redcat_conf")
+
+
+def _conflicts(con: Any, present: list[str], same: str, query: str, res: FileResult) -> None:
+    """Rejects for rows whose key an earlier row of the file has, with other values.
+
+    ``query`` selects the row's line, the earlier row's line, then ``{cols}``: the earlier
+    row's values (``a``) and this row's (``b``)."""
+    acols = ", ".join(f"a.{quote(c)}" for c in present)
+    bcols = ", ".join(f"b.{quote(c)}" for c in present)
+    k = len(present)
+    sql = query.format(cols=f"{acols}, {bcols}") + f" WHERE NOT ({same}) ORDER BY b._line"
+    for r in con.execute(sql).fetchall():
+        first_vals, vals = r[2 : 2 + k], r[2 + k :]
+        diffs = [
+            f"{c}: {x} vs {y}" for c, x, y in zip(present, first_vals, vals, strict=True) if x != y
+        ]
+        diff = "; ".join(diffs[:3]) + ("; …" if len(diffs) > 3 else "")
+        res.rejects.append(
+            Reject(
+                int(r[0]),
+                f"conflict: same key as line {r[1]} with different values ({diff})",
+                ["" if v is None else str(v) for v in vals],
+            )
+        )
 
 
 def _write_rejects(store_path: Path, res: FileResult) -> Path:

@@ -7,6 +7,7 @@ into the header's columns. ``ingest`` does the rest.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -34,30 +35,72 @@ class Ragged:
 
 
 @dataclass
+class Batch:
+    """Consecutive data rows of one input, as text."""
+
+    columns: Any  # pyarrow Table of strings, columns c0..cN, no nulls
+    lines: Any  # numpy int64 array: the line of each row
+    ragged: list[Ragged] = field(default_factory=list)
+    done: int = 0  # bytes of the input read so far (for progress)
+
+
+class NotStreamable(Exception):
+    """A piece of a file read in pieces needs the exact, whole-file path (a value spanning
+    lines, a row of the wrong width, bytes not in the encoding). The caller undoes what it
+    did with the earlier pieces and reads the file again with ``exact=True``."""
+
+
+@dataclass
 class RawTable:
-    """One table of text read from one input."""
+    """One table of text read from one input, in batches of rows."""
 
     name: str  # what the user calls it: a path, `archive.zip!member.csv`, or `-`
-    sha256: str
     encoding: str | None
     match: Match  # the kind and how the header maps onto it
     header: list[str]
     header_line: int
-    columns: Any  # pyarrow Table of strings, columns c0..cN, no nulls
-    lines: Any  # numpy int64 array: the line of each row
-    ragged: list[Ragged] = field(default_factory=list)
+    batches: Iterator[Batch]  # read lazily; NotStreamable may come out of it
+    size: int  # bytes of the input
     sheet: str | None = None
+    _sha: Any = None  # the hex digest, or a hashlib object complete once batches are read
+    exact: bool = True  # read whole; False: in pieces, any of which may raise NotStreamable
 
     @property
     def kind(self) -> Kind:
         return self.match.kind
 
+    @property
+    def sha256(self) -> str:
+        """The input's SHA-256 (for a file read in pieces: once every batch is read)."""
+        return self._sha if isinstance(self._sha, str) else self._sha.hexdigest()
+
 
 @dataclass
 class Source:
     name: str
-    data: bytes
+    data: bytes | None = None  # in memory (stdin, a zip member), or None for a file on disk
     mtime: float | None = None  # the file's modification time (a zip member's own), if any
+    file: Path | None = None  # read in pieces, never whole unless the exact path needs it
+
+    @property
+    def size(self) -> int:
+        return len(self.data) if self.data is not None else self._path().stat().st_size
+
+    def head(self, n: int) -> bytes:
+        if self.data is not None:
+            return self.data[:n]
+        with self._path().open("rb") as fh:
+            return fh.read(n)
+
+    def read_all(self) -> bytes:
+        return self.data if self.data is not None else self._path().read_bytes()
+
+    def open(self) -> Any:
+        return io.BytesIO(self.data) if self.data is not None else self._path().open("rb")
+
+    def _path(self) -> Path:
+        assert self.file is not None
+        return self.file
 
 
 # --- inputs ----------------------------------------------------------------------------------
@@ -79,11 +122,14 @@ def open_inputs(path: str) -> Iterator[Source]:
             f"{path}: is a folder",
             hint="give the export files themselves (a shell glob works: folder/*.csv)",
         )
-    data = p.read_bytes()
-    if _is_zip(data) and not _is_xlsx(data):
-        yield from _zip_members(path, data)
+    if _is_zip(Source(path, file=p).head(4)):
+        data = p.read_bytes()
+        if not _is_xlsx(data):
+            yield from _zip_members(path, data)
+            return
+        yield Source(path, data, p.stat().st_mtime)
         return
-    yield Source(path, data, p.stat().st_mtime)
+    yield Source(path, file=p, mtime=p.stat().st_mtime)
 
 
 def _is_zip(data: bytes) -> bool:
@@ -222,24 +268,30 @@ def read_source(
     *,
     forced: Kind | None = None,
     encoding: str | None = None,
+    exact: bool = False,
 ) -> RawTable:
-    """One input's rows as text, with its kind detected (or forced)."""
-    data = src.data
-    if _blank(data):
+    """One input's rows as text, with its kind detected (or forced).
+
+    A CSV whose head has one row per line is read in pieces of :data:`PIECE` bytes, each
+    parsed by pyarrow as it arrives; ``exact=True`` reads the whole input at once and falls
+    back to Python's csv module for ragged rows and values that span lines."""
+    head = src.head(1 << 20)
+    if _blank(head) and (len(head) == src.size or _blank(src.read_all())):
         raise IngestError(f"{src.name}: the file is empty", hint="export the report again")
-    if _is_zip(data):
+    if _is_zip(head):
+        data = src.read_all()
         if _is_xlsx(data):
-            return _read_xlsx(src, kinds, forced)
+            return _read_xlsx(Source(src.name, data), kinds, forced)
         raise IngestError(
             f"{src.name}: a zip archive inside an archive is not read",
             hint="unpack the outer archive and give redcat the inner one",
         )
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+    if head[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise IngestError(
             f"{src.name}: an old Excel .xls file",
             hint="open it in Excel or WPS and save it as .xlsx or .csv",
         )
-    return _read_csv(src, kinds, forced, encoding)
+    return _read_csv(src, head, kinds, forced, encoding, exact)
 
 
 def _find_header(
@@ -280,21 +332,28 @@ def _find_header(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+PIECE = 32 << 20  # bytes of CSV parsed at a time: memory stays flat however long the file
+
+
 def _read_csv(
-    src: Source, kinds: dict[str, Kind], forced: Kind | None, encoding: str | None
+    src: Source,
+    head: bytes,
+    kinds: dict[str, Kind],
+    forced: Kind | None,
+    encoding: str | None,
+    exact: bool,
 ) -> RawTable:
-    data = src.data
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if b"\x00" in head[:4096] and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise IngestError(
             f"{src.name}: binary data, not a CSV export",
             hint="give the CSV or xlsx the platform exported",
         )
-    enc = encoding or detect_encoding(data)
-    if enc.replace("_", "-").lower() in ("utf-8", "utf8") and data.startswith(b"\xef\xbb\xbf"):
+    enc = encoding or detect_encoding(head)
+    if enc.replace("_", "-").lower() in ("utf-8", "utf8") and head.startswith(b"\xef\xbb\xbf"):
         enc = "utf-8-sig"
     # The head: enough lines to find the header under title rows.
-    head_bytes = data[: 1 << 18]
-    if len(head_bytes) < len(data) and b"\n" in head_bytes:
+    head_bytes = head[: 1 << 18]
+    if len(head_bytes) < src.size and b"\n" in head_bytes:
         head_bytes = head_bytes[: head_bytes.rfind(b"\n") + 1]  # whole lines only
     head_text = _decode(head_bytes, enc, src.name)
     delimiter = _sniff_delimiter(head_text)
@@ -312,9 +371,19 @@ def _read_csv(
     header_idx, match = _find_header(head_rows, kinds, forced, src.name)
     header = _trim_trailing_empty(head_rows[header_idx])
     header_line = row_end_lines[header_idx]  # the physical line the header ends on
+    label = _encoding_label(enc)
+    one_per_line = not _multiline(row_end_lines[: header_idx + 1])
+    start = _line_offset(head_bytes, header_line)
+    if not exact and one_per_line and start is not None and _streamable(enc):
+        hasher = hashlib.sha256()
+        pieces = _stream_csv(src, enc, start, header_line, len(header), delimiter, hasher)
+        return RawTable(
+            src.name, label, match, header, header_line, pieces, src.size, _sha=hasher, exact=False
+        )
+    data = src.read_all()
     sha = hashlib.sha256(data).hexdigest()
     table = None
-    if not _multiline(row_end_lines[: header_idx + 1]):
+    if one_per_line:
         table = _fast_csv(data, enc, header_line, len(header), delimiter, src.name)
     if table is None:
         try:
@@ -324,13 +393,111 @@ def _read_csv(
         except IngestError:
             if encoding is None and enc == "utf-8":
                 # valid UTF-8 at the head only: not a UTF-8 file after all
-                return _read_csv(src, kinds, forced, "gb18030")
+                return _read_csv(src, head, kinds, forced, "gb18030", exact)
             raise
     else:
         columns, lines, ragged = table
-    return RawTable(
-        src.name, sha, _encoding_label(enc), match, header, header_line, columns, lines, ragged
-    )
+    one = iter([Batch(columns, lines, ragged, len(data))])
+    return RawTable(src.name, label, match, header, header_line, one, len(data), _sha=sha)
+
+
+def _streamable(enc: str) -> bool:
+    """Encodings in which a byte 0x0A is always a line end (never part of a character)."""
+    try:
+        name = codecs.lookup(enc).name
+    except LookupError:
+        return False
+    return name in ("utf-8", "utf-8-sig", "gb18030", "gbk", "gb2312", "ascii", "latin-1")
+
+
+def _line_offset(head: bytes, lines: int) -> int | None:
+    """Byte offset just after the first ``lines`` line ends of ``head`` (None: not in it)."""
+    pos = 0
+    for _ in range(lines):
+        pos = head.find(b"\n", pos)
+        if pos < 0:
+            return None
+        pos += 1
+    return pos
+
+
+def _stream_csv(
+    src: Source,
+    enc: str,
+    start: int,
+    header_line: int,
+    ncols: int,
+    delimiter: str,
+    hasher: Any,
+) -> Iterator[Batch]:
+    """The data rows in pieces of about :data:`PIECE` bytes cut at line ends, each parsed by
+    pyarrow. Raises NotStreamable where a piece is not one row per line of the header's width
+    (the exact path then reads the file)."""
+    import numpy as np
+
+    with src.open() as fh:
+        skipped = fh.read(start)
+        hasher.update(skipped)
+        done = len(skipped)
+        line = header_line + 1
+        while True:
+            piece = fh.read(PIECE)
+            if piece and not piece.endswith(b"\n"):
+                piece += fh.readline()  # up to the end of the line cut
+            if not piece and done > start:
+                return
+            hasher.update(piece)
+            done += len(piece)
+            parsed = _parse_piece(piece, 0, enc, ncols, delimiter)
+            if parsed is None:
+                raise NotStreamable(f"{src.name}: line {line:,} onwards needs the exact reader")
+            n = parsed.num_rows
+            yield Batch(parsed, np.arange(line, line + n, dtype=np.int64), [], done)
+            line += n
+            if not piece:
+                return
+
+
+def _parse_piece(data: bytes, pos: int, enc: str, ncols: int, delimiter: str) -> Any:
+    """The whole lines of ``data`` from byte ``pos`` as a table of text, or None if they are
+    not one clean row per line of ``ncols`` fields (or not in the encoding)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    names = [f"c{i}" for i in range(ncols)]
+    if pos >= len(data):
+        return pa.table({n: pa.array([], pa.string()) for n in names})
+    invalid: list[str] = []
+
+    def on_invalid(row: Any) -> str:
+        invalid.append(row.text)
+        return "skip"
+
+    pa_enc = "utf8" if enc in ("utf-8", "utf-8-sig", "utf8") else enc
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(pa.py_buffer(memoryview(data)[pos:])),  # no copy
+            read_options=pacsv.ReadOptions(column_names=names, encoding=pa_enc, block_size=1 << 23),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter,
+                invalid_row_handler=on_invalid,
+                ignore_empty_lines=False,
+                newlines_in_values=False,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError, LookupError):
+        return None
+    if invalid:
+        return None
+    # One row per physical line? Then no value spans lines and line numbers follow directly.
+    if table.num_rows != data.count(b"\n", pos) + (0 if data.endswith(b"\n") else 1):
+        return None
+    return table
 
 
 def _blank(data: bytes | memoryview) -> bool:
@@ -376,52 +543,16 @@ def _fast_csv(
     header's width. Returns None when the file needs the exact (slow) path."""
     import numpy as np
     import pyarrow as pa
-    import pyarrow.csv as pacsv
 
-    # Byte offset of the first data line: after `header_line` newlines (no encoding we read
-    # uses the byte 0x0A inside a multi-byte character).
-    pos = 0
-    for _ in range(header_line):
-        pos = data.find(b"\n", pos)
-        if pos < 0:
-            pos = len(data)
-            break
-        pos += 1
-    body = memoryview(data)[pos:]  # no copy of a file of hundreds of MB
-    names = [f"c{i}" for i in range(ncols)]
-    if _blank(body):
+    pos = _line_offset(data, header_line)
+    if pos is None:
+        pos = len(data)
+    if _blank(memoryview(data)[pos:]):  # no copy of a file of hundreds of MB
+        names = [f"c{i}" for i in range(ncols)]
         empty = pa.table({n: pa.array([], pa.string()) for n in names})
         return empty, np.zeros(0, dtype=np.int64), []
-    invalid: list[str] = []
-
-    def on_invalid(row: Any) -> str:
-        invalid.append(row.text)
-        return "skip"
-
-    pa_enc = "utf8" if enc in ("utf-8", "utf-8-sig", "utf8") else enc
-    try:
-        table = pacsv.read_csv(
-            pa.BufferReader(pa.py_buffer(body)),
-            read_options=pacsv.ReadOptions(column_names=names, encoding=pa_enc, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter,
-                invalid_row_handler=on_invalid,
-                ignore_empty_lines=False,
-                newlines_in_values=False,
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-    except (pa.ArrowInvalid, UnicodeDecodeError, LookupError):
-        return None  # let the exact path find and name the problem
-    if invalid:
-        return None
-    # One row per physical line? Then no value spans lines and line numbers follow directly.
-    newlines = data.count(b"\n", pos)
-    if table.num_rows != newlines + (0 if data.endswith(b"\n") else 1):
+    table = _parse_piece(data, pos, enc, ncols, delimiter)
+    if table is None:
         return None
     lines = np.arange(header_line + 1, header_line + 1 + table.num_rows, dtype=np.int64)
     return table, lines, []
@@ -500,13 +631,13 @@ def _read_xlsx(src: Source, kinds: dict[str, Kind], forced: Kind | None) -> RawT
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            wb = openpyxl.load_workbook(io.BytesIO(src.data), read_only=True, data_only=True)
+            wb = openpyxl.load_workbook(io.BytesIO(src.read_all()), read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises many kinds for a damaged file
         raise IngestError(
             f"{src.name}: not a readable xlsx workbook ({type(e).__name__})",
             hint="open it in Excel or WPS and save it again as .xlsx or .csv",
         ) from None
-    sha = hashlib.sha256(src.data).hexdigest()
+    sha = hashlib.sha256(src.read_all()).hexdigest()
     first_error: IngestError | None = None
     try:
         for ws in wb.worksheets:
@@ -536,18 +667,9 @@ def _read_xlsx(src: Source, kinds: dict[str, Kind], forced: Kind | None) -> RawT
             for j, row in enumerate(rows_iter, start=len(head) + 1):
                 _take_row([_cell_text(v) for v in row], j, ncols, cols, lines, ragged)
             table = pa.table({f"c{i}": pa.array(cols[i], pa.string()) for i in range(ncols)})
-            return RawTable(
-                src.name,
-                sha,
-                None,
-                match,
-                header,
-                header_idx + 1,
-                table,
-                np.array(lines, dtype=np.int64),
-                ragged,
-                sheet=ws.title,
-            )
+            size = len(src.read_all())
+            one = iter([Batch(table, np.array(lines, dtype=np.int64), ragged, size)])
+            return RawTable(src.name, None, match, header, header_idx + 1, one, size, ws.title, sha)
     finally:
         wb.close()
     if first_error is not None:

@@ -171,10 +171,10 @@ def ingest(
 
 
 def _progress(quiet: bool, verbose: int) -> Any:
-    """Progress on stderr: a bar over each file's stages (read, check values, store) when stderr
-    is a terminal; with -v, one line per stage otherwise."""
+    """Progress on stderr: a bar over the bytes of each file as its batches are read, checked
+    and stored, when stderr is a terminal; with -v, one line per stage otherwise."""
     if quiet:
-        return lambda stage, name: None
+        return lambda *a: None
     from rich.markup import escape
 
     from redcat_cli.cli.render import stderr_console, terminal_safe
@@ -182,9 +182,10 @@ def _progress(quiet: bool, verbose: int) -> Any:
     console = stderr_console()
     if not console.is_terminal:
 
-        def plain(stage: str, name: str) -> None:
+        def plain(stage: str, name: str, done: int | None = None, total: int | None = None) -> None:
             if verbose and stage != "done":
-                console.print(terminal_safe(f"{stage}: {name}"), markup=False, highlight=False)
+                at = f" ({done / total:.0%})" if done is not None and total else ""
+                console.print(terminal_safe(f"{stage}: {name}{at}"), markup=False, highlight=False)
 
         return plain
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -197,10 +198,9 @@ def _progress(quiet: bool, verbose: int) -> Any:
         console=console,
         transient=True,
     )
-    steps = {"read": 0, "parse": 1, "store": 2}
-    state: dict[str, Any] = {"task": None, "done": 0}
+    state: dict[str, Any] = {"task": None}
 
-    def live(stage: str, name: str) -> None:
+    def live(stage: str, name: str, done: int | None = None, total: int | None = None) -> None:
         if stage == "done":
             if state["task"] is not None:
                 bar.stop()
@@ -208,15 +208,11 @@ def _progress(quiet: bool, verbose: int) -> Any:
         if state["task"] is None:
             bar.start()
             state["task"] = bar.add_task("", total=None)
-        label = {"read": "reading", "parse": "checking values of", "store": "storing"}[stage]
-        if stage == "read":
-            state["done"] += 1
-        # the total grows as files (and zip members) appear: three stages each
-        bar.update(
-            state["task"],
-            description=escape(terminal_safe(f"{label} {name}", multiline=False)),
-            total=state["done"] * 3,
-            completed=(state["done"] - 1) * 3 + steps[stage],
-        )
+        what = "reading" if stage == "read" else "storing"
+        description = escape(terminal_safe(f"{what} {name}", multiline=False))
+        if stage == "read":  # a new input: the bar starts again for it
+            bar.update(state["task"], description=description, total=None, completed=0)
+        else:
+            bar.update(state["task"], description=description, total=total, completed=done)
 
     return live

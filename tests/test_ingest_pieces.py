@@ -1,0 +1,222 @@
+"""Files read in pieces: the same rows, counts, rejects and stored values as a whole read."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+import redcat_cli.reader as reader
+from redcat_cli.ingest import ingest
+from tests.conftest import dump, rows, write
+from tests.test_ingest import counts
+
+JG_HEADER = (
+    "时间,笔记ID,笔记标题,计划名称,计划ID,消费,展现量,点击量,点赞,评论,收藏,关注,分享,互动量\n"
+)
+NOTES = [f"64f1a2b3000000001e03c{i:03x}" for i in range(8)]
+
+
+def jg_row(day: int, note: int, spend: str = "10.00", imp: str = '"1,200"', plan: int = 101) -> str:
+    return f"2025-06-{day:02d},{NOTES[note]},试色{note},计划A,{plan},{spend},{imp},30,1,2,3,0,1,7\n"
+
+
+def messy_juguang(blank_line: bool = True) -> str:
+    """60 data rows with the quirks a piece boundary could disturb (an empty line sends a file
+    to the exact reader)."""
+    lines = [JG_HEADER, "合计60条记录,-,-,-,-,600.00,-,-,-,-,-,-,-,-\n"]
+    for i in range(52):
+        day, note = 1 + i // 8, i % 8
+        spend = ["10.00", "¥12.5元", "1.2万", "-", "abc", '"3,000.25"'][i % 6]
+        imp = ['"1,200"', "1.5万", "-", "800", "10万+", "x"][i % 5]
+        lines.append(jg_row(day, note, spend, imp))
+    lines += [
+        jg_row(1, 0, "10.00", '"1,200"'),  # line 55: duplicate of line 3
+        jg_row(1, 2, "99.00", "800"),  # line 56: conflict with line 5
+        "2025-06-09,,,,,,,,,,,,,\n",  # no note id: rejected
+        "\n" if blank_line else ",,,,,,,,,,,,,\n",
+        "合计,,,,,,,,,,,,,\n",
+        jg_row(9, 7, "5.00", "1"),
+        # footer: one cell after the data (without the commas: a row of the wrong width)
+        "导出时间：2025-06-10\n" if blank_line else "导出时间：2025-06-10,,,,,,,,,,,,,\n",
+        ",,,,,,,,,,,,,\n",
+    ]
+    return "".join(lines)
+
+
+def stored(store: Path) -> dict[str, list[tuple]]:
+    """The store without the times of the ingest log."""
+    out = dump(store)
+    out["ingest_log"] = [r[:14] + r[17:] for r in out["ingest_log"]]
+    return out
+
+
+def reports(files) -> list[tuple]:
+    return [
+        (
+            *counts(f),
+            f.values_lower_bound,
+            f.sha256,
+            [(r.line, r.reason, r.fields) for r in f.rejects],
+        )
+        for f in files
+    ]
+
+
+def both_ways(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: list[list[Path]], **kw):
+    """Ingest the same files into a store read whole and one read in pieces of ~one row."""
+    out = []
+    for piece in (1 << 30, 150):
+        monkeypatch.setattr(reader, "PIECE", piece)
+        store = tmp_path / f"store-{piece}.duckdb"
+        reps = [reports(ingest(store, [str(p) for p in batch], **kw).files) for batch in files]
+        out.append((reps, stored(store)))
+    return out
+
+
+@pytest.mark.parametrize("blank_line", [False, True])
+def test_pieces_give_what_a_whole_read_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, blank_line: bool
+) -> None:
+    first = write(tmp_path / "聚光.csv", messy_juguang(blank_line), bom=True)
+    later = messy_juguang(blank_line).replace("3,000.25", "3,000.50").replace("1.5万", "1.6万")
+    second = write(tmp_path / "聚光2.csv", later, bom=True)
+    (whole, whole_store), (pieces, piece_store) = both_ways(
+        tmp_path, monkeypatch, [[first], [second], [first]]
+    )
+    assert pieces == whole
+    assert piece_store == whole_store
+    # the first file, worked out from the rows above: 55 rows of values, the two 合计 rows,
+    # the footer; empty lines and rows of empty cells are not rows
+    read, loaded, updated, dup, skipped, rejected, *_ = whole[0][0]
+    assert read == 59
+    assert skipped == (2 if blank_line else 3)  # the 合计 rows (and the footer)
+    assert dup == 1  # line 55 repeats line 3
+    reasons = {line: reason for line, reason, _ in whole[0][0][-1]}
+    assert reasons[56].startswith("conflict: same key as line 5")
+    assert reasons[57] == "笔记ID is empty"
+    assert ("1 fields, the header has 14" in reasons.get(61, "")) == blank_line
+    assert read == loaded + updated + dup + skipped + rejected
+    # the second file changes the rows of 3,000.25 and 1.5万 (the two are never in one row
+    # with another bad value): updated, the rest duplicates
+    _, loaded2, updated2, dup2, *_ = whole[1][0]
+    assert loaded2 == 0 and updated2 > 0 and dup2 > 0
+
+
+def test_gb18030_cut_between_characters(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    head = "订单编号,买家会员名,买家实际支付金额,订单状态,订单创建时间,宝贝标题\n"
+    body = "".join(
+        f'="3190000000000{i:06d}",买家{i}号,{i}.50,交易成功,2025-06-01 10:{i % 60:02d}:00,丝绒雾面口红·{i}\n'
+        for i in range(40)
+    )
+    path = write(tmp_path / "订单.csv", head + body, encoding="gb18030")
+    (whole, whole_store), (pieces, piece_store) = both_ways(tmp_path, monkeypatch, [[path]])
+    assert pieces == whole and piece_store == whole_store
+    assert whole[0][0][:6] == (40, 40, 0, 0, 0, 0)
+    titles = rows(tmp_path / "store-150.duckdb", "SELECT title FROM qianniu ORDER BY order_id")
+    assert titles[39] == ("丝绒雾面口红·39",)
+
+
+def two_rows_stored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A store holding notes 0 and 1 of 2025-06-01 at 10.00; files then read ~a row a piece."""
+    monkeypatch.setattr(reader, "PIECE", 100)
+    store = tmp_path / "s.duckdb"
+    write(tmp_path / "a.csv", JG_HEADER + jg_row(1, 0) + jg_row(1, 1), bom=True)
+    ingest(store, [str(tmp_path / "a.csv")])
+    return store
+
+
+def test_keys_repeated_in_later_pieces(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A key seen in an earlier piece is a duplicate or a conflict, whether that earlier row
+    was new, an update, or a duplicate of the store."""
+    store = two_rows_stored(tmp_path, monkeypatch)
+    text = (
+        JG_HEADER
+        + jg_row(1, 0)  # line 2: a duplicate of the store
+        + jg_row(1, 1, "20.00")  # line 3: an update
+        + jg_row(1, 2)  # line 4: new
+        + jg_row(2, 0)  # line 5: new
+        + jg_row(1, 0, "30.00")  # line 6: conflicts with line 2
+        + jg_row(1, 1, "20.00")  # line 7: duplicate of line 3
+        + jg_row(1, 2, "40.00")  # line 8: conflicts with line 4
+        + jg_row(1, 0)  # line 9: duplicate of line 2
+        + jg_row(1, 1, "50.00")  # line 10: conflicts with line 3
+    )
+    (f,) = ingest(store, [str(write(tmp_path / "b.csv", text, bom=True))]).files
+    assert (f.rows_read, f.rows_loaded, f.rows_updated, f.rows_duplicate, f.rows_rejected) == (
+        9,
+        2,
+        1,
+        3,
+        3,
+    )
+    assert [(r.line, r.reason.split(" with")[0]) for r in f.rejects] == [
+        (6, "conflict: same key as line 2"),
+        (8, "conflict: same key as line 4"),
+        (10, "conflict: same key as line 3"),
+    ]
+    assert f.rejects[0].fields[5] == "30.00"  # the row as the file wrote it
+    spend = rows(store, "SELECT note_id, date, spend FROM juguang ORDER BY note_id, date")
+    assert spend == [
+        (NOTES[0], dt.date(2025, 6, 1), Decimal("10.0000")),
+        (NOTES[0], dt.date(2025, 6, 2), Decimal("10.0000")),
+        (NOTES[1], dt.date(2025, 6, 1), Decimal("20.0000")),
+        (NOTES[2], dt.date(2025, 6, 1), Decimal("10.0000")),
+    ]
+    assert rows(store, "SELECT note_id, spend FROM juguang_history") == [
+        (NOTES[1], Decimal("10.0000"))
+    ]
+
+
+def test_late_ragged_row_undoes_the_pieces_and_reads_exactly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row of the wrong width far down: what the earlier pieces wrote (new rows, updates
+    with their history) is taken back and the file read whole, the bad row rejected."""
+    store = two_rows_stored(tmp_path, monkeypatch)
+    text = (
+        JG_HEADER
+        + jg_row(1, 0, "11.00")  # line 2: an update
+        + jg_row(1, 2)  # line 3: new
+        + "".join(jg_row(3, n) for n in range(8))  # lines 4-11
+        + "2025-06-04,too,few,fields\n"  # line 12
+        + jg_row(5, 1)  # line 13
+    )
+    (f,) = ingest(store, [str(write(tmp_path / "b.csv", text, bom=True))]).files
+    assert (f.rows_read, f.rows_loaded, f.rows_updated, f.rows_rejected) == (12, 10, 1, 1)
+    assert f.rejects[0].line == 12 and "4 fields, the header has 14" in f.rejects[0].reason
+    assert rows(store, "SELECT count(*) FROM juguang") == [(12,)]
+    assert rows(store, "SELECT note_id, spend, _superseded_by FROM juguang_history") == [
+        (NOTES[0], Decimal("10.0000"), f.ingest_id)
+    ]
+
+
+def test_day_month_order_settled_in_a_later_piece(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reader, "PIECE", 100)
+    store = tmp_path / "s.duckdb"
+    body = "".join(
+        jg_row(1, 0).replace("2025-06-01", f"{d}/06/2025").replace(NOTES[0], NOTES[d % 8])
+        for d in range(1, 15)
+    )
+    (f,) = ingest(store, [str(write(tmp_path / "d.csv", JG_HEADER + body, bom=True))]).files
+    assert f.rows_loaded == 14
+    assert rows(store, "SELECT min(date), max(date) FROM juguang") == [
+        (dt.date(2025, 6, 1), dt.date(2025, 6, 14))
+    ]
+
+
+def test_progress_moves_while_a_file_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reader, "PIECE", 200)
+    path = write(tmp_path / "聚光.csv", messy_juguang(blank_line=False), bom=True)
+    seen: list[tuple] = []
+    ingest(tmp_path / "s.duckdb", [str(path)], progress=lambda *a: seen.append(a))
+    done = [a[2] for a in seen if a[0] == "store"]
+    assert seen[0] == ("read", str(path))
+    assert len(done) > 5 and done == sorted(done) and done[0] < path.stat().st_size
+    assert done[-1] == path.stat().st_size
