@@ -65,13 +65,25 @@ def reports(files) -> list[tuple]:
     ]
 
 
-def both_ways(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: list[list[Path]], **kw):
-    """Ingest the same files into a store read whole and one read in pieces of ~one row."""
+def both_ways(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: list[list[Path]], exported=()
+):
+    """Ingest the same files into a store read whole and one read in pieces of ~one row
+    (the i-th ingest exported on ``exported[i]``, if given)."""
     out = []
     for piece in (1 << 30, 150):
         monkeypatch.setattr(reader, "PIECE", piece)
         store = tmp_path / f"store-{piece}.duckdb"
-        reps = [reports(ingest(store, [str(p) for p in batch], **kw).files) for batch in files]
+        reps = [
+            reports(
+                ingest(
+                    store,
+                    [str(p) for p in batch],
+                    exported_on=exported[i] if exported else None,
+                ).files
+            )
+            for i, batch in enumerate(files)
+        ]
         out.append((reps, stored(store)))
     return out
 
@@ -83,8 +95,12 @@ def test_pieces_give_what_a_whole_read_gives(
     first = write(tmp_path / "聚光.csv", messy_juguang(blank_line), bom=True)
     later = messy_juguang(blank_line).replace("3,000.25", "3,000.50").replace("1.5万", "1.6万")
     second = write(tmp_path / "聚光2.csv", later, bom=True)
+    # 聚光's outcomes mature: a later export's unchanged rows are re-dated, in pieces too
     (whole, whole_store), (pieces, piece_store) = both_ways(
-        tmp_path, monkeypatch, [[first], [second], [first]]
+        tmp_path,
+        monkeypatch,
+        [[first], [second], [first]],
+        [dt.date(2025, 6, 20), dt.date(2025, 6, 25), dt.date(2025, 7, 30)],
     )
     assert pieces == whole
     assert piece_store == whole_store
@@ -103,6 +119,13 @@ def test_pieces_give_what_a_whole_read_gives(
     # with another bad value): updated, the rest duplicates
     _, loaded2, updated2, dup2, *_ = whole[1][0]
     assert loaded2 == 0 and updated2 > 0 and dup2 > 0
+    redated = rows(
+        tmp_path / "store-150.duckdb",
+        "SELECT count(*) FROM juguang_history WHERE _superseded_by = 3",
+    )[0][0]
+    # every row of the third ingest that was stored already went to history: updated back,
+    # or re-dated (all its duplicates but line 55, a duplicate within the file)
+    assert redated == whole[2][0][2] + whole[2][0][3] - 1
 
 
 def test_gb18030_cut_between_characters(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
