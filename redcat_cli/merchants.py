@@ -77,10 +77,11 @@ def for_ingest(con: Any, requested: str | None) -> str:
     )
 
 
-def for_reading(con: Any, requested: str | None) -> str | None:
+def for_reading(con: Any, requested: str | None, held: list[str] | None = None) -> str | None:
     """The merchant a reading command reads: the one named (it must be in the store), else
-    the one the store holds. ``None`` for an empty store (the command says what is missing)."""
-    held = store_merchants(con)
+    the one the store holds. ``None`` for an empty store (the command says what is missing).
+    ``held``: the store's merchants, when the caller has them already."""
+    held = store_merchants(con) if held is None else held
     if requested is not None:
         name = check_name(requested)
         if held and name not in held:
@@ -98,13 +99,15 @@ def for_reading(con: Any, requested: str | None) -> str | None:
     )
 
 
-def for_contract(con: Any, contract_merchant: str, requested: str | None) -> str | None:
+def for_contract(
+    con: Any, contract_merchant: str, requested: str | None, held: list[str] | None = None
+) -> str | None:
     """The merchant a contract is settled on: ``--merchant`` if given, else the contract's
     ``merchant:``. A store holding only ``default`` (written without ``--merchant``) is read
     for any contract, as before merchants existed."""
-    held = store_merchants(con)
+    held = store_merchants(con) if held is None else held
     if requested is not None:
-        return for_reading(con, requested)
+        return for_reading(con, requested, held)
     if contract_merchant in held:
         return contract_merchant
     if held == [DEFAULT_MERCHANT] or not held:

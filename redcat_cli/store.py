@@ -48,7 +48,7 @@ BOOKKEEPING = [
     ("_ingest_id", "INTEGER"),
     ("_line", "BIGINT"),
     ("_lower_bound", "VARCHAR"),
-    ("merchant", "VARCHAR"),
+    ("merchant", f"VARCHAR DEFAULT '{DEFAULT_MERCHANT}'"),  # a row written without one
 ]
 BOOKKEEPING_COLUMNS = [n for n, _ in BOOKKEEPING]
 DEFAULT_LOCK_TIMEOUT = 300.0  # seconds
@@ -94,7 +94,7 @@ CREATE TABLE IF NOT EXISTS ingest_log (
     redcat_version VARCHAR,
     exported_on DATE,
     exported_on_from VARCHAR,
-    merchant VARCHAR
+    merchant VARCHAR DEFAULT 'default'
 )
 """
 
@@ -445,7 +445,9 @@ def _migrate_to_merchants(con: Any, kinds: dict[str, Kind], existing: set[str]) 
     for t in tables:
         if "merchant" in _columns(con, t):
             continue
-        con.execute(f"ALTER TABLE {quote(t)} ADD COLUMN merchant VARCHAR")
+        con.execute(
+            f"ALTER TABLE {quote(t)} ADD COLUMN merchant VARCHAR DEFAULT '{DEFAULT_MERCHANT}'"
+        )
         key = ", _key = ? || _key" if t != "ingest_log" else ""
         params = [DEFAULT_MERCHANT] + ([DEFAULT_MERCHANT + KEY_SEP] if key else [])
         con.execute(f"UPDATE {quote(t)} SET merchant = ?{key}", params)

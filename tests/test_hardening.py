@@ -107,6 +107,7 @@ def test_two_first_ingests_both_commit(tmp_path: Path) -> None:
         subprocess.Popen(
             [sys.executable, "-c", RACE_SCRIPT, str(go), str(store), str(f)],
             cwd=REPO,
+            env={**os.environ, "REDCAT_LOCK_TIMEOUT": "60"},  # the suite's 2 s is for waits
             stderr=subprocess.PIPE,
             text=True,
         )

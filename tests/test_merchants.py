@@ -231,3 +231,90 @@ def test_an_old_store_migrates_without_loss(run, store: Path, tmp_path: Path) ->
     # and writing to it afterwards behaves as on a store that never was old
     rep = ingest(store, [str(DATA / "xinghe_v2.csv")])
     assert rep.files[0].rows_duplicate == rep.files[0].rows_read
+
+
+# --- several contracts in one pass -------------------------------------------------------
+
+SCOPED = """\
+contract_id: {cid}
+merchant: {merchant}
+currency: CNY
+period: {{start: 2025-06-01, end: 2025-06-02}}
+cycle: day
+{scope}gmv:
+  source: {source}
+  window_days: {window}
+{flow}roi_guarantee:
+  target_roi: "2.0"
+  trigger_factor: "1.0"
+  formula: qianchuan
+rounding: half_even
+"""
+
+
+def scoped_contracts(folder: Path) -> list[str]:
+    """Contracts of both merchants: every note, listed notes, a plan, 聚光 GMV, day cycles."""
+    folder.mkdir()
+    specs = [
+        ("A-all", A, "", "xinghe", 30),
+        ("A-note", A, 'scope: {note_ids: ["64f1a2b3000000001e03c0d1"]}\n', "xinghe", 30),
+        ("A-plan", A, 'scope: {plan_ids: ["101"]}\n', "xinghe", 7),
+        ("A-jg", A, "", "juguang", 7),
+        ("B-all", B, "", "xinghe", 30),
+        ("B-plan", B, 'scope: {plan_ids: ["101"], note_ids: ["nothing"]}\n', "xinghe", 30),
+    ]
+    paths = []
+    for cid, merchant, scope, source, window in specs:
+        flow = "  flow_type: 全部流量\n" if source == "xinghe" else ""
+        text = SCOPED.format(
+            cid=cid, merchant=merchant, scope=scope, source=source, window=window, flow=""
+        ).replace("gmv:\n", "gmv:\n" + flow, 1)
+        p = folder / f"{cid}.yaml"
+        p.write_text(text, encoding="utf-8")
+        paths.append(str(p))
+    return paths
+
+
+def test_batch_settles_every_merchant_as_alone(run, two: Path, tmp_path: Path) -> None:
+    paths = scoped_contracts(tmp_path / "contracts")
+    common = ["settle", "--store", str(two), "--as-of", "2025-09-01"]
+    batch = run(*common, "--contracts", str(tmp_path / "contracts"), "-f", "jsonl")
+    assert batch.exit_code == 0, batch.stderr
+    lines = batch.stdout.splitlines()
+    assert [json.loads(x)["contract_id"] for x in lines] == [
+        "A-all", "A-jg", "A-note", "A-plan", "B-all", "B-plan",
+    ]  # fmt: skip
+    alone = {}
+    for p in paths:
+        r = run(*common, "--contract", p, "--json")
+        assert r.exit_code == 0, r.stderr
+        alone[json.loads(r.stdout)["contract_id"]] = r.stdout.rstrip("\n")
+    for line in lines:  # byte for byte
+        assert line == alone[json.loads(line)["contract_id"]]
+    got = {json.loads(x)["contract_id"]: json.loads(x)["totals"] for x in lines}
+    # worked by hand from the fixtures (A: tests/data; B: JUGUANG_B, XINGHE_B)
+    assert (got["A-all"]["spend"], got["A-all"]["gmv"]) == ("1351.50", "1100.00")
+    # A-note: note …d1 only: spend 1,200.00 + 51.00; all of A's 种草星河 rows are …d1's
+    assert (got["A-note"]["spend"], got["A-note"]["gmv"]) == ("1251.00", "1100.00")
+    # A-plan: plan 101 holds both notes; 7-day 全部流量 GMV: 500.00 on 06-01 only
+    assert (got["A-plan"]["spend"], got["A-plan"]["gmv"]) == ("1351.50", "500.00")
+    # A-jg: 聚光 7-day GMV 1,234.50 on 06-01 (06-02 暂无)
+    assert (got["A-jg"]["spend"], got["A-jg"]["gmv"]) == ("1351.50", "1234.50")
+    assert (got["B-all"]["spend"], got["B-all"]["gmv"]) == ("1000.00", "1200.00")
+    assert got["B-plan"] == got["B-all"]  # plan 101 holds B's one note
+
+    listed = run(*common, "--contracts", str(tmp_path / "contracts"), "--json")
+    assert [d["contract_id"] for d in json.loads(listed.stdout)] == [
+        json.loads(x)["contract_id"] for x in lines
+    ]
+    table = run(*common, "--contracts", str(tmp_path / "contracts"), "--summary")
+    assert "6 settlements as of 2025-09-01" in table.stdout
+    assert "Cycle 1" not in table.stdout  # --summary: no statement detail
+
+
+def test_batch_refuses_a_contract_id_twice(run, two: Path, tmp_path: Path) -> None:
+    c = contract(tmp_path, "C-A", A)
+    r = run("settle", "--store", str(two), "--contract", c, "--contract", c)
+    assert r.exit_code == 2 and "contract_id C-A is in both" in r.stderr
+    r = run("settle", "--store", str(two), "--contracts", str(tmp_path / "none"))
+    assert r.exit_code == 2 and "not a folder" in r.stderr

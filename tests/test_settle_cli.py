@@ -172,7 +172,7 @@ def test_settle_out_is_written_atomically(store, tmp_path):
     assert f"wrote {out}" in r.stderr.replace("\n", "")
 
 
-def test_settle_several_contracts_gives_json_lines(store):
+def test_settle_several_contracts_gives_a_json_list(store):
     r = run(
         "settle",
         "--contract",
@@ -186,9 +186,8 @@ def test_settle_several_contracts_gives_json_lines(store):
         "2025-08-01",
     )
     assert r.exit_code == 0
-    lines = r.stdout.splitlines()
-    assert len(lines) == 2
-    assert [json.loads(x)["contract_id"] for x in lines] == ["RC-2025-0618", "RC-2025-0618-XHS"]
+    docs = json.loads(r.stdout)
+    assert [d["contract_id"] for d in docs] == ["RC-2025-0618", "RC-2025-0618-XHS"]
 
 
 def test_settle_out_with_several_contracts_is_json_lines(store, tmp_path):

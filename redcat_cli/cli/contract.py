@@ -54,16 +54,11 @@ def check(files: tuple[str, ...], store: str | None) -> None:
             problems.extend(e.problems or [e.message])
     if store is not None and loaded:
         from redcat_cli.cli.settle import open_read_only
-        from redcat_cli.queries import merchant_scope
-        from redcat_cli.queries.settle import contract_merchant, store_problems
+        from redcat_cli.queries.settle import contract_problems
 
         with open_read_only(store) as con:
             for c in loaded:
-                found: list[str] = []
-                ok, whose = contract_merchant(con, c, None, found)
-                if ok:
-                    with merchant_scope(whose):
-                        found = store_problems(con, c)
+                found, _ = contract_problems(con, [c])
                 if found:
                     invalid += 1
                     problems.extend(found)

@@ -40,8 +40,89 @@ def run_settlements(
     from redcat_cli.queries.settle import settle_on_store
 
     contracts = load_contracts(contract_paths)
+    unique_ids(contracts)
     with open_read_only(store) as con:
         return settle_on_store(con, contracts, as_of, as_of_ingest, merchant)
+
+
+def contract_files(files: Sequence[str], folders: Sequence[str]) -> list[str]:
+    """The contract files given one by one, then every ``*.yaml``/``*.yml`` of each folder (by
+    name); a contract_id given twice is refused (its statements could not be told apart)."""
+    from pathlib import Path
+
+    from redcat_cli.errors import UsageError
+
+    paths = list(files)
+    for folder in folders:
+        d = Path(folder)
+        if not d.is_dir():
+            raise UsageError(
+                f"--contracts {folder}: not a folder", hint="give a folder of contract YAML files"
+            )
+        found = sorted(
+            str(f) for f in d.iterdir() if f.suffix.lower() in (".yaml", ".yml") and f.is_file()
+        )
+        if not found:
+            raise UsageError(f"--contracts {folder}: no .yaml or .yml files in it")
+        paths += found
+    if not paths:
+        raise UsageError(
+            "no contract given", hint="--contract FILE (repeat it) or --contracts FOLDER"
+        )
+    return paths
+
+
+def unique_ids(contracts: Sequence[Any]) -> None:
+    from redcat_cli.errors import UsageError
+
+    seen: dict[str, str] = {}
+    for c in contracts:
+        if c.contract_id in seen:
+            raise UsageError(
+                f"contract_id {c.contract_id} is in both {seen[c.contract_id]} and {c.path}",
+                hint="settle each contract once; give each contract its own contract_id",
+            )
+        seen[c.contract_id] = c.path
+
+
+def summary_table(statements: Sequence[Any]) -> Any:
+    """One row per statement: what an agency checks across its merchants at a glance."""
+    from decimal import Decimal
+
+    from redcat_cli.cli.render import Table
+
+    zero = Decimal("0.00")
+    rows = [
+        [
+            st.contract_id,
+            st.merchant,
+            st.totals.spend,
+            st.totals.gmv,
+            st.totals.roi_guarantee_payout,
+            st.totals.matched_investment,
+            "final" if st.final else "provisional",
+        ]
+        for st in statements
+    ]
+    final = sum(1 for st in statements if st.final)
+    return Table(
+        title=f"{len(statements)} settlements as of {statements[0].as_of}",
+        columns=["contract", "merchant", "spend", "GMV", "payout", "matched", "final"],
+        rows=rows,
+        footer=[
+            "total",
+            None,
+            sum((st.totals.spend for st in statements), zero),
+            sum((st.totals.gmv for st in statements), zero),
+            sum((st.totals.roi_guarantee_payout for st in statements), zero),
+            sum((st.totals.matched_investment for st in statements), zero),
+            f"{final} of {len(statements)}",
+        ],
+        caption="payout: the ROI guarantee (效果对赌); matched: the matched investment (外投激励), "
+        "media the platform adds. Totals add the statements' totals (mixed currencies are not "
+        "converted).",
+        justify={"final": "left"},
+    )
 
 
 def statement_tables(st: Any) -> list[Any]:
@@ -213,9 +294,21 @@ def statement_csv_rows(statements: Sequence[Any]) -> tuple[list[str], list[list[
     "--contract",
     "contracts",
     multiple=True,
-    required=True,
     metavar="FILE",
     help="Contract YAML (repeat to settle several in one run).",
+)
+@click.option(
+    "--contracts",
+    "folders",
+    multiple=True,
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Settle every contract (*.yaml, *.yml) in DIR, in one pass over the store.",
+)
+@click.option(
+    "--summary",
+    is_flag=True,
+    help="With several contracts, print only the summary table (one row per contract).",
 )
 @click.option(
     "--as-of",
@@ -247,6 +340,8 @@ def statement_csv_rows(statements: Sequence[Any]) -> tuple[list[str], list[list[
 @format_options
 def settle(
     contracts: tuple[str, ...],
+    folders: tuple[str, ...],
+    summary: bool,
     as_of: dt.date | None,
     as_of_ingest: int | None,
     out: str | None,
@@ -263,9 +358,13 @@ def settle(
       redcat settle --contract examples/contract.yaml
       redcat settle --contract deal.yaml --as-of 2025-07-31 --json
       redcat settle --contract a.yaml --contract b.yaml -f jsonl
+      redcat settle --contracts contracts/ --as-of 2025-07-31 --summary
       redcat settle --contract deal.yaml --as-of 2025-07-31 --out statement.json
 
-    The same store, contract and --as-of always give the same JSON, byte for byte.
+    The same store, contract and --as-of always give the same JSON, byte for byte, whether
+    the contract is settled alone or with others. Several contracts are summed in one pass
+    over the store; --json gives a list of statements, -f jsonl one statement a line, and
+    the table a summary row per contract before each statement.
     A statement is final only when every cycle has GMV on each day with spend, that GMV was
     exported on or after the cycle's end + window_days, and --as-of is past that date.
     """
@@ -273,7 +372,8 @@ def settle(
 
     fmt = resolve_format(fmt, as_json)
     when = as_of or dt.date.today()
-    statements = run_settlements(contracts, store_path(store), when, as_of_ingest, merchant)
+    paths = contract_files(contracts, folders)
+    statements = run_settlements(paths, store_path(store), when, as_of_ingest, merchant)
     dicts = [s.to_dict() for s in statements]
 
     if out:
@@ -286,14 +386,19 @@ def settle(
 
     if fmt == "json" and len(dicts) == 1:
         render.emit_json(dicts[0])
-    elif fmt in ("json", "jsonl"):
+    elif fmt == "json":
+        render.emit_json([render.versioned(d) for d in dicts])
+    elif fmt == "jsonl":
         render.emit_jsonl(dicts)
     elif fmt == "csv":
         columns, rows = statement_csv_rows(statements)
         render.emit_csv(columns, rows)
     else:
-        tables = [t for s in statements for t in statement_tables(s)]
-        render.emit_tables(tables)
+        several = [summary_table(statements)] if len(statements) > 1 else []
+        details = (
+            [] if summary and several else [t for s in statements for t in statement_tables(s)]
+        )
+        render.emit_tables(several + details)
         for s in statements:
             if not s.final:
                 render.notice(f"{s.contract_id}: {s.final_reason}")

@@ -16,6 +16,7 @@ Rules the SQL keeps:
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from redcat_cli.contract import Contract
@@ -37,29 +38,134 @@ def _tables(con: Any) -> set[str]:
     return {r[0] for r in rows}
 
 
-def _scope_sql(contract: Contract, juguang: str) -> tuple[str, list[Any]]:
-    """A condition on ``note_id`` for the notes in scope, with its parameters."""
-    scope = contract.scope
-    if scope.everything:
-        return "TRUE", []
-    parts: list[str] = []
-    params: list[Any] = []
-    if scope.note_ids is not None:
-        parts.append("list_contains(?::VARCHAR[], note_id)")
-        params.append(list(scope.note_ids))
-    if scope.plan_ids is not None:
-        parts.append(
-            f"note_id IN (SELECT DISTINCT note_id FROM {juguang} WHERE list_contains(?::VARCHAR[], plan_id))"
+# --- one pass for every contract -----------------------------------------------------------
+#
+# The contracts go into the engine as three small tables (one row per contract, per named
+# note, per named plan); each kind is then read once, joined to the contracts on merchant and
+# period, and summed per contract and day. One contract settles through the same pass as
+# two hundred, so a statement settled in a batch is the statement settled alone.
+
+BATCH, BATCH_NOTES, BATCH_PLANS = "redcat_batch", "redcat_batch_notes", "redcat_batch_plans"
+
+_SCOPE = f"""
+    scope AS (
+        SELECT idx, note_id FROM {BATCH_NOTES}
+        UNION
+        SELECT p.idx, j.note_id
+        FROM {BATCH_PLANS} p
+        JOIN {BATCH} c ON c.idx = p.idx
+        JOIN {{juguang}} j ON j.merchant = c.merchant AND j.plan_id = p.plan_id
+    )"""
+# the export behind each day's GMV: the earliest, NULL when any is unknown
+_EXPORTED = (
+    "CASE WHEN bool_or(m.g IS NOT NULL AND e.exported_on IS NULL) THEN NULL "
+    "ELSE min(e.exported_on) FILTER (WHERE m.g IS NOT NULL) END"
+)
+
+JUGUANG_DAILY = f"""
+WITH {_SCOPE},
+    m AS (
+        SELECT c.idx, j.date, j.spend, j._ingest_id,
+            CASE c.window_days WHEN 7 THEN j.gmv_7d WHEN 15 THEN j.gmv_15d
+                WHEN 30 THEN j.gmv_30d END AS g,
+            CASE c.window_days WHEN 7 THEN j.orders_7d WHEN 15 THEN j.orders_15d
+                WHEN 30 THEN j.orders_30d END AS o
+        FROM {{juguang}} j
+        JOIN {BATCH} c ON j.merchant = c.merchant AND j.date BETWEEN c.p_start AND c.p_end
+        LEFT JOIN scope s ON s.idx = c.idx AND s.note_id = j.note_id
+        WHERE c.everything OR s.idx IS NOT NULL
+    )
+SELECT m.idx, m.date, SUM(m.spend) AS spend, SUM(m.g) AS gmv, SUM(m.o) AS orders,
+    {_EXPORTED} AS exported_on
+FROM m LEFT JOIN {{exports}} e ON e.id = m._ingest_id
+GROUP BY m.idx, m.date
+ORDER BY m.idx, m.date
+"""
+
+XINGHE_DAILY = f"""
+WITH {_SCOPE},
+    m AS (
+        SELECT c.idx, x.date, x.gmv AS g, x.buyers AS o, x._ingest_id
+        FROM {{xinghe}} x
+        JOIN {BATCH} c ON x.merchant = c.merchant AND x.date BETWEEN c.p_start AND c.p_end
+            AND x.flow_type = c.flow_type AND x.window_days = c.window_days
+        LEFT JOIN scope s ON s.idx = c.idx AND s.note_id = x.note_id
+        WHERE c.source = 'xinghe' AND (c.everything OR s.idx IS NOT NULL)
+    )
+SELECT m.idx, m.date, SUM(m.g) AS gmv, SUM(m.o) AS orders, {_EXPORTED} AS exported_on
+FROM m LEFT JOIN {{exports}} e ON e.id = m._ingest_id
+GROUP BY m.idx, m.date
+ORDER BY m.idx, m.date
+"""
+
+XINGHE_HELD = (
+    "SELECT merchant, flow_type, window_days, count(*) AS n FROM {xinghe} "
+    "GROUP BY merchant, flow_type, window_days"
+)
+JUGUANG_HELD = (
+    "SELECT merchant, count(gmv_7d), count(gmv_15d), count(gmv_30d) FROM {juguang} "
+    "GROUP BY merchant"
+)
+INPUT_FILES = "SELECT DISTINCT merchant, source, path, sha256 FROM ingest_log{where}"
+
+
+def _register_batch(con: Any, jobs: list[tuple[Contract, str | None]]) -> None:
+    """The contracts as three small tables the pass joins to (see the note above)."""
+    import pyarrow as pa
+
+    rows, notes, plans = [], [], []
+    for i, (c, merchant) in enumerate(jobs):
+        scope = c.scope
+        rows.append(
+            {
+                "idx": i,
+                "merchant": merchant,
+                "p_start": c.period.start,
+                "p_end": c.period.end,
+                "everything": bool(scope.everything),
+                "source": c.gmv.source,
+                "flow_type": c.gmv.flow_type,
+                "window_days": int(c.gmv.window_days),
+            }
         )
-        params.append(list(scope.plan_ids))
-    return "(" + " OR ".join(parts) + ")", params
+        notes += [{"idx": i, "note_id": n} for n in scope.note_ids or ()]
+        plans += [{"idx": i, "plan_id": p} for p in scope.plan_ids or ()]
+    schema = pa.schema(
+        [
+            ("idx", pa.int32()),
+            ("merchant", pa.string()),
+            ("p_start", pa.date32()),
+            ("p_end", pa.date32()),
+            ("everything", pa.bool_()),
+            ("source", pa.string()),
+            ("flow_type", pa.string()),
+            ("window_days", pa.int32()),
+        ]
+    )
+    con.register(BATCH, pa.Table.from_pylist(rows, schema=schema))
+    con.register(
+        BATCH_NOTES,
+        pa.Table.from_pylist(
+            notes, schema=pa.schema([("idx", pa.int32()), ("note_id", pa.string())])
+        ),
+    )
+    con.register(
+        BATCH_PLANS,
+        pa.Table.from_pylist(
+            plans, schema=pa.schema([("idx", pa.int32()), ("plan_id", pa.string())])
+        ),
+    )
 
 
-def daily_facts(con: Any, contract: Contract, as_of_ingest: int | None = None) -> list[DayFacts]:
-    """Spend, GMV and orders per day of the contract period, for the notes in scope."""
+def daily_facts(
+    con: Any, jobs: list[tuple[Contract, str | None]], as_of_ingest: int | None = None
+) -> list[list[DayFacts]]:
+    """Spend, GMV and orders per day of each contract's period, for its merchant's notes in
+    scope: ``jobs`` pairs each contract with the merchant whose rows it reads."""
+    from redcat_cli.queries import export_dates, merchant_scope
+
     tables = _tables(con)
-    gmv = contract.gmv
-    needed = KINDS_FOR_SOURCE[gmv.source]
+    needed = sorted({k for c, _ in jobs for k in KINDS_FOR_SOURCE[c.gmv.source]})
     missing = [k for k in needed if k not in tables]
     if missing:
         raise QueryError(
@@ -68,120 +174,135 @@ def daily_facts(con: Any, contract: Contract, as_of_ingest: int | None = None) -
             + (" and the 种草星河 content export" if "xinghe" in missing else "")
             + " first",
         )
-    juguang = _relation("juguang", as_of_ingest)
-    start, end = contract.period.start, contract.period.end
-    scope, scope_params = _scope_sql(contract, juguang)
-
-    spend_rows = con.execute(
-        f"""
-        SELECT date, SUM(spend) AS spend
-        FROM {juguang}
-        WHERE date BETWEEN ? AND ? AND {scope}
-        GROUP BY date
-        ORDER BY date
-        """,
-        [start, end, *scope_params],
-    ).fetchall()
-
-    from redcat_cli.queries import export_dates
-
-    exports = export_dates(con, as_of_ingest)
-    # the export behind each day's GMV: the earliest, NULL when any is unknown
-    exported = (
-        "CASE WHEN bool_or(g IS NOT NULL AND e.exported_on IS NULL) THEN NULL "
-        "ELSE min(e.exported_on) FILTER (WHERE g IS NOT NULL) END"
-    )
-    if gmv.source == "xinghe":
-        xinghe = _relation("xinghe", as_of_ingest)
-        gmv_rows = con.execute(
-            f"""
-            SELECT date, SUM(g) AS gmv, SUM(buyers) AS orders, {exported} AS exported_on
-            FROM (SELECT *, gmv AS g FROM {xinghe}) x LEFT JOIN {exports} e ON e.id = x._ingest_id
-            WHERE date BETWEEN ? AND ? AND flow_type = ? AND window_days = ? AND {scope}
-            GROUP BY date
-            ORDER BY date
-            """,
-            [start, end, gmv.flow_type, gmv.window_days, *scope_params],
-        ).fetchall()
-    else:
-        n = int(gmv.window_days)
-        if n not in (7, 15, 30):  # also guards the column name below
-            raise QueryError(f"聚光 reports GMV for 7, 15 or 30 days, not {n}")
-        gmv_rows = con.execute(
-            f"""
-            SELECT date, SUM(g) AS gmv, SUM(orders_{n}d) AS orders, {exported} AS exported_on
-            FROM (SELECT *, gmv_{n}d AS g FROM {juguang}) j LEFT JOIN {exports} e ON e.id = j._ingest_id
-            WHERE date BETWEEN ? AND ? AND {scope}
-            GROUP BY date
-            ORDER BY date
-            """,
-            [start, end, *scope_params],
-        ).fetchall()
-
-    days: dict[dt.date, dict[str, Any]] = {}
-    for day, spend in spend_rows:
-        days.setdefault(day, {})["spend"] = spend
-    for day, g, orders, exported_on in gmv_rows:
-        d = days.setdefault(day, {})
-        d["gmv"] = g
-        d["orders"] = None if orders is None else int(orders)
-        d["exported_on"] = exported_on
+    for c, _ in jobs:
+        if c.gmv.source == "juguang" and int(c.gmv.window_days) not in (7, 15, 30):
+            raise QueryError(f"聚光 reports GMV for 7, 15 or 30 days, not {c.gmv.window_days}")
+    days: list[dict[dt.date, dict[str, Any]]] = [{} for _ in jobs]
+    _register_batch(con, jobs)
+    try:
+        with merchant_scope(None):  # the pass joins each row to its merchant's contracts
+            rel = {
+                "juguang": _relation("juguang", as_of_ingest),
+                "xinghe": _relation("xinghe", as_of_ingest) if "xinghe" in tables else None,
+                "exports": export_dates(con, as_of_ingest),
+            }
+            for idx, day, spend, g, orders, exported_on in con.execute(
+                JUGUANG_DAILY.format(**rel)
+            ).fetchall():
+                d = days[idx].setdefault(day, {})
+                d["spend"] = spend
+                if jobs[idx][0].gmv.source == "juguang":
+                    d.update(gmv=g, orders=orders, exported_on=exported_on)
+            if any(c.gmv.source == "xinghe" for c, _ in jobs):
+                for idx, day, g, orders, exported_on in con.execute(
+                    XINGHE_DAILY.format(**rel)
+                ).fetchall():
+                    days[idx].setdefault(day, {}).update(
+                        gmv=g, orders=orders, exported_on=exported_on
+                    )
+    finally:
+        for name in (BATCH, BATCH_NOTES, BATCH_PLANS):
+            con.unregister(name)
     return [
-        DayFacts(
-            date=day,
-            spend=v.get("spend"),
-            gmv=v.get("gmv"),
-            orders=v.get("orders"),
-            exported_on=v.get("exported_on"),
-        )
-        for day, v in sorted(days.items())
+        [
+            DayFacts(
+                date=day,
+                spend=v.get("spend"),
+                gmv=v.get("gmv"),
+                orders=None if v.get("orders") is None else int(v["orders"]),
+                exported_on=v.get("exported_on"),
+            )
+            for day, v in sorted(by_day.items())
+        ]
+        for by_day in days
     ]
 
 
-def input_files(con: Any, contract: Contract, as_of_ingest: int | None = None) -> list[InputFile]:
-    """The files of the kinds the settlement read (path + sha256), for the audit trail."""
+def input_files(
+    con: Any, jobs: list[tuple[Contract, str | None]], as_of_ingest: int | None = None
+) -> list[list[InputFile]]:
+    """The files of the kinds each settlement read (path + sha256), for the audit trail:
+    its merchant's, ingested by ``as_of_ingest``."""
     if "ingest_log" not in _tables(con):
-        return []
-    kinds = list(KINDS_FOR_SOURCE[contract.gmv.source])
-    from redcat_cli.queries import current_merchant
-
-    sql = "SELECT DISTINCT path, sha256 FROM ingest_log WHERE list_contains(?::VARCHAR[], source)"
-    params: list[Any] = [kinds]
-    merchant = current_merchant()
-    if merchant is not None:
-        sql += " AND merchant = ?"
-        params.append(merchant)
-    if as_of_ingest is not None:
-        sql += " AND id <= ?"
-        params.append(as_of_ingest)
-    rows = con.execute(sql + " ORDER BY path, sha256", params).fetchall()
-    return [InputFile(str(p), str(s)) for p, s in rows]
+        return [[] for _ in jobs]
+    where = "" if as_of_ingest is None else f" WHERE id <= {int(as_of_ingest)}"
+    logged = con.execute(INPUT_FILES.format(where=where)).fetchall()
+    out = []
+    for c, merchant in jobs:
+        kinds = KINDS_FOR_SOURCE[c.gmv.source]
+        files = {
+            (str(p), str(s))
+            for m, k, p, s in logged
+            if k in kinds and (merchant is None or m == merchant)
+        }
+        out.append([InputFile(p, s) for p, s in sorted(files)])
+    return out
 
 
-def store_problems(con: Any, contract: Contract) -> list[str]:
-    """What the contract asks for that the store does not hold, as ``FILE:LINE: …`` lines."""
-    problems: list[str] = []
+@dataclass
+class Holdings:
+    """What the store holds that a contract may name, per merchant: its tables, 种草星河
+    (flow type, window) pairs with their rows, and 聚光 GMV values per window."""
+
+    tables: set[str]
+    merchants: list[str]
+    xinghe: list[tuple[str | None, str | None, int | None, int]]
+    juguang: dict[str | None, dict[int, int]]
+
+    def xinghe_of(self, merchant: str | None) -> list[tuple[str | None, int | None, int]]:
+        return [(f, w, n) for m, f, w, n in self.xinghe if merchant is None or m == merchant]
+
+    def juguang_gmv(self, merchant: str | None, window: int) -> int:
+        return sum(
+            by.get(window, 0) for m, by in self.juguang.items() if merchant is None or m == merchant
+        )
+
+
+def store_holdings(con: Any) -> Holdings:
+    """Read once per command, whatever the number of contracts."""
+    from redcat_cli.merchants import store_merchants
+    from redcat_cli.queries import merchant_scope
+
     tables = _tables(con)
+    with merchant_scope(None):
+        xinghe = (
+            [
+                (m, f, None if w is None else int(w), int(n))
+                for m, f, w, n in con.execute(
+                    XINGHE_HELD.format(xinghe=_relation("xinghe", None))
+                ).fetchall()
+            ]
+            if "xinghe" in tables
+            else []
+        )
+        juguang = (
+            {
+                m: {7: int(a), 15: int(b), 30: int(c)}
+                for m, a, b, c in con.execute(
+                    JUGUANG_HELD.format(juguang=_relation("juguang", None))
+                ).fetchall()
+            }
+            if "juguang" in tables
+            else {}
+        )
+    return Holdings(tables, store_merchants(con), xinghe, juguang)
+
+
+def store_problems(holdings: Holdings, contract: Contract, merchant: str | None) -> list[str]:
+    """What the contract asks for that the store (its merchant's rows) does not hold, as
+    ``FILE:LINE: …`` lines."""
+    problems: list[str] = []
+    tables = holdings.tables
     gmv = contract.gmv
     path = contract.path
-    xinghe, juguang = _relation("xinghe", None), _relation("juguang", None)
     if gmv.source == "xinghe":
         if "xinghe" not in tables:
             return [
                 f"{path}:{contract.line_of('gmv.source')}: the store holds no 种草星河 data (expected a store with gmv.source xinghe); hint: ingest the 种草星河 content export, or use source: juguang"
             ]
-        windows = sorted(
-            r[0]
-            for r in con.execute(
-                f"SELECT DISTINCT window_days FROM {xinghe} WHERE window_days IS NOT NULL"
-            ).fetchall()
-        )
-        flows = sorted(
-            r[0]
-            for r in con.execute(
-                f"SELECT DISTINCT flow_type FROM {xinghe} WHERE flow_type IS NOT NULL"
-            ).fetchall()
-        )
+        held_pairs = holdings.xinghe_of(merchant)
+        windows = sorted({w for _, w, _ in held_pairs if w is not None})
+        flows = sorted({f for f, _, _ in held_pairs if f is not None})
         if gmv.window_days not in windows:
             problems.append(
                 f"{path}:{contract.line_of('gmv.window_days')}: gmv.window_days {gmv.window_days} is not in the store "
@@ -201,14 +322,12 @@ def store_problems(con: Any, contract: Contract) -> list[str]:
                 f"gmv.flow_type {gmv.flow_type} is not in the store (expected one of {', '.join(flows) or 'none'}); hint: {hint}"
             )
         if gmv.window_days in windows and gmv.flow_type in flows:
-            rows = con.execute(
-                f"SELECT count(*) FROM {xinghe} WHERE flow_type = ? AND window_days = ?",
-                [gmv.flow_type, gmv.window_days],
-            ).fetchall()[0][0]
+            rows = sum(n for f, w, n in held_pairs if f == gmv.flow_type and w == gmv.window_days)
             if not rows:
-                pairs = con.execute(
-                    f"SELECT DISTINCT flow_type, window_days FROM {xinghe} ORDER BY 1, 2"
-                ).fetchall()
+                pairs = sorted(
+                    {(f, w) for f, w, _ in held_pairs},
+                    key=lambda p: (p[0] is None, p[0] or "", p[1] is None, p[1] or 0),
+                )
                 held = ", ".join(f"{f} × {w}d" for f, w in pairs)
                 problems.append(
                     f"{path}:{contract.line_of('gmv')}: the store holds no 种草星河 rows for "
@@ -221,8 +340,7 @@ def store_problems(con: Any, contract: Contract) -> list[str]:
                 f"{path}:{contract.line_of('gmv.source')}: the store holds no 聚光 data (expected a store with gmv.source juguang); hint: ingest the 聚光 note report"
             ]
         n = int(gmv.window_days)
-        (count,) = con.execute(f"SELECT COUNT(gmv_{n}d) FROM {juguang}").fetchone()
-        if not count:
+        if not holdings.juguang_gmv(merchant, n):
             problems.append(
                 f"{path}:{contract.line_of('gmv.window_days')}: the store holds no 聚光 {n}-day GMV (expected 行业商品GMV（{n}日）values); "
                 "hint: choose a window the 聚光 export carries"
@@ -235,17 +353,36 @@ def store_problems(con: Any, contract: Contract) -> list[str]:
 
 
 def contract_merchant(
-    con: Any, c: Contract, merchant: str | None, problems: list[str]
+    con: Any, c: Contract, merchant: str | None, problems: list[str], held: list[str]
 ) -> tuple[bool, str | None]:
     """(True, whose rows the contract reads), or (False, None) with the reason added to
     ``problems``."""
     from redcat_cli.merchants import for_contract
 
     try:
-        return True, for_contract(con, c.merchant, merchant)
+        return True, for_contract(con, c.merchant, merchant, held)
     except UsageError as e:
         problems.append(f"{c.path}:{c.line_of('merchant')}: {e.message}; hint: {e.hint}")
         return False, None
+
+
+def contract_problems(
+    con: Any, contracts: list[Contract], merchant: str | None = None
+) -> tuple[list[str], list[tuple[Contract, str | None]]]:
+    """Every problem of the contracts against the store, and each sound contract with the
+    merchant whose rows it reads (``merchant`` if given, else its ``merchant:``)."""
+    holdings = store_holdings(con)
+    problems: list[str] = []
+    jobs: list[tuple[Contract, str | None]] = []
+    for c in contracts:
+        ok, whose = contract_merchant(con, c, merchant, problems, holdings.merchants)
+        if not ok:
+            continue
+        found = store_problems(holdings, c, whose)
+        problems.extend(found)
+        if not found:
+            jobs.append((c, whose))
+    return problems, jobs
 
 
 def settle_on_store(
@@ -262,18 +399,24 @@ def settle_on_store(
     statement paying 0.00 on missing data would look final and be wrong.
 
     Each contract reads its merchant's rows: ``merchant`` if given, else its ``merchant:``
-    (see ``redcat_cli.merchants.for_contract``).
+    (see ``redcat_cli.merchants.for_contract``). All contracts are summed in one pass
+    (``daily_facts``), whatever their number.
     """
-    from redcat_cli.queries import merchant_scope
-
-    problems: list[str] = []
-    prepared: list[tuple[Contract, list[DayFacts], list[InputFile]]] = []
-    for c in contracts:
-        ok, whose = contract_merchant(con, c, merchant, problems)
-        if not ok:
-            continue
-        with merchant_scope(whose):
-            prepared.append((c, *_prepare(con, c, as_of_ingest, problems)))
+    problems, jobs = contract_problems(con, contracts, merchant)
+    facts = daily_facts(con, jobs, as_of_ingest) if jobs else []
+    for (c, _), days in zip(jobs, facts, strict=True):
+        where = f"{c.path}:{c.line_of('period')}"
+        span = f"{c.period.start}..{c.period.end}"
+        if not any(d.spend is not None for d in days):
+            problems.append(
+                f"{where}: the store holds no 聚光 spend for the contract's notes in {span}; "
+                "hint: check the period and scope, or ingest the 聚光 note report for those dates"
+            )
+        if not any(d.gmv is not None for d in days):
+            problems.append(
+                f"{where}: the store holds no GMV ({c.gmv.describe()}) for the contract's notes "
+                f"in {span}; hint: ingest the export that reports it for those dates"
+            )
     if problems:
         raise ContractError(
             f"the store cannot settle {'this contract' if len(contracts) == 1 else 'these contracts'} "
@@ -281,28 +424,8 @@ def settle_on_store(
             problems=problems,
             hint="`redcat status` shows what the store holds",
         )
-    return [settle(c, days, as_of, inputs) for c, days, inputs in prepared]
-
-
-def _prepare(
-    con: Any, c: Contract, as_of_ingest: int | None, problems: list[str]
-) -> tuple[list[DayFacts], list[InputFile]]:
-    """The contract's daily facts and input files, or its problems added to ``problems``."""
-    found = store_problems(con, c)
-    days: list[DayFacts] = []
-    if not found:
-        days = daily_facts(con, c, as_of_ingest)
-        where = f"{c.path}:{c.line_of('period')}"
-        span = f"{c.period.start}..{c.period.end}"
-        if not any(d.spend is not None for d in days):
-            found.append(
-                f"{where}: the store holds no 聚光 spend for the contract's notes in {span}; "
-                "hint: check the period and scope, or ingest the 聚光 note report for those dates"
-            )
-        if not any(d.gmv is not None for d in days):
-            found.append(
-                f"{where}: the store holds no GMV ({c.gmv.describe()}) for the contract's notes "
-                f"in {span}; hint: ingest the export that reports it for those dates"
-            )
-    problems.extend(found)
-    return days, ([] if found else input_files(con, c, as_of_ingest))
+    inputs = input_files(con, jobs, as_of_ingest)
+    return [
+        settle(c, days, as_of, files)
+        for (c, _), days, files in zip(jobs, facts, inputs, strict=True)
+    ]
