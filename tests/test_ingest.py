@@ -468,8 +468,10 @@ def test_real_samples(store: Path) -> None:
         assert f.balanced()
         assert f.rows_rejected == 0, (f.path, f.rejects[:3])
     for p in creator:
-        with pytest.raises(IngestError, match="not recognised"):
+        # the creator-center list has no note id: it says so and names the export to use
+        with pytest.raises(IngestError, match="has no 笔记ID: nothing can join it") as err:
             ingest(store, [str(p)])
+        assert "note_data" in err.value.hint
 
 
 def test_two_accounts_kept_apart_with_set(store: Path, tmp_path: Path) -> None:
