@@ -89,6 +89,7 @@ def test_settle_table(store):
         store,
         "--as-of",
         "2025-07-15",
+        "--working",
         env={"COLUMNS": "160"},
     )
     assert r.exit_code == 0, r.output
@@ -98,12 +99,16 @@ def test_settle_table(store):
     assert "10000.00 − 21000.00 / 3.0 = 3000.00" in out
     assert "\x1b[" not in out  # no ANSI codes when stdout is not a terminal
     assert "provisional" in r.stderr and "2025-07-30" in r.stderr
+    # the statement in words first: 10,000 − 21,000 / 3 = 3,000 comes back
+    assert out.startswith("The ROI guarantee triggered in 1 of 1 cycle: ¥3,000.00 comes back")
+    brief = run("settle", "--contract", EXAMPLE, "--store", store, "--as-of", "2025-07-15")
+    assert "10000.00 − 21000.00 / 3.0" not in brief.stdout and "--working" in brief.stdout
 
 
 def test_settle_table_final_has_no_notice(store):
     r = run("settle", "--contract", EXAMPLE, "--store", store, "--as-of", "2025-07-30")
     assert r.exit_code == 0
-    assert "final as of 2025-07-30" in r.stdout
+    assert "final as of 2025-07-30" in " ".join(r.stdout.split())
     assert r.stderr == ""
 
 

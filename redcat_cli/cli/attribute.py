@@ -22,30 +22,30 @@ from redcat_cli.cli.options import (
 )
 from redcat_cli.metrics import SORT_CHOICES, X_CHOICES, Y_CHOICES  # noqa: E402,F401
 
-# funnel columns shown to people, in three tables that each fit 80 columns: (field, header)
-HEAD_COLUMNS = (
-    ("spend", "spend"),
-    ("gmv", "GMV"),
-    ("roi", "ROI"),
-    ("orders", "orders"),
+# the funnel for people, in one table: (field, header, side). Core columns first; the others
+# are left out, last first, when the terminal is too narrow (never cut).
+FUNNEL_COLUMNS = (
+    ("spend", "spend", "聚光"),
+    ("gmv", "GMV", "种草星河"),
+    ("roi", "ROI", ""),
+    ("orders", "orders", "种草星河"),
+    ("interactions", "interact.", "聚光"),
+    ("impressions", "impr.", "聚光"),
+    ("ctr", "CTR", "聚光"),
+    ("cpe", "CPE", "聚光"),
+    ("visits", "visits", "种草星河"),
+    ("conversion_rate", "conv.", "种草星河"),
+    ("clicks", "clicks", "聚光"),
+    ("cpc", "CPC", "聚光"),
+    ("read_uv", "read UV", "种草星河"),
+    ("visit_rate", "进店率", "种草星河"),
+    ("cart", "cart", "种草星河"),
+    ("cart_rate", "加购率", "种草星河"),
+    ("cpuv", "CPUV", ""),
+    ("uv_value", "UV value", ""),
 )
-AD_COLUMNS = (
-    ("impressions", "impr."),
-    ("clicks", "clicks"),
-    ("ctr", "CTR"),
-    ("cpc", "CPC"),
-    ("interactions", "interact."),
-    ("cpe", "CPE"),
-)
-SHOP_COLUMNS = (
-    ("read_uv", "read UV"),
-    ("visits", "visits"),
-    ("visit_rate", "进店率"),
-    ("cart", "cart"),
-    ("cart_rate", "加购率"),
-    ("cpuv", "CPUV"),
-    ("uv_value", "UV value"),
-)
+CORE = 5  # title/key, spend, GMV, ROI, orders, interactions always stay
+TITLE_CELLS = 20  # a note title is cut to this display width (--ids adds the id)
 TABLE_TOP = 30  # rows shown in a table unless --top says otherwise
 PERCENT_FIELDS = {"ctr", "visit_rate", "cart_rate", "interaction_rate", "conversion_rate"}
 
@@ -83,121 +83,147 @@ def _cell(field: str, value: Any) -> Any:
     return _pct(value) if field in PERCENT_FIELDS else value
 
 
-def _tables(res: Any) -> list[Any]:
+def _roi_cell(v: Any) -> Any:
+    from redcat_cli.cli.render import Styled
+
+    if v is None:
+        return None
+    text = f"{v:.2f}"
+    return Styled(text, "bad") if v < 1 else (Styled(text, "good") if v >= 3 else text)
+
+
+def _titles(rows: list[dict[str, Any]]) -> dict[str, str]:
+    """Note titles cut to TITLE_CELLS; titles that come out the same get their id's last
+    four characters, so every row can be told apart (--ids shows the whole id)."""
+    from redcat_cli.cli.render import truncate
+
+    cut = {
+        r["note_id"]: truncate(str(r.get("note_title") or r["note_id"]), TITLE_CELLS) for r in rows
+    }
+    seen: dict[str, int] = {}
+    for v in cut.values():
+        seen[v] = seen.get(v, 0) + 1
+    for r in rows:
+        nid = r["note_id"]
+        if seen[cut[nid]] > 1:
+            title = str(r.get("note_title") or nid)
+            cut[nid] = truncate(title, TITLE_CELLS - 6) + " #" + str(nid)[-4:]
+    return cut
+
+
+def _tables(res: Any, ids: bool = False) -> list[Any]:
+    """One table: a row per note (day, plan) with the 聚光 and Taobao columns side by side,
+    then the correlations and the uplift as lines under it."""
     from redcat_cli.attribute import slice_label
     from redcat_cli.cli.render import Table, money
 
     req = res.request
-    key_field, key_header = _key_columns(req.by)[0]
     shown = (
         f"top {len(res.rows)} of {res.n_rows}" if len(res.rows) < res.n_rows else f"{res.n_rows}"
     )
     more = " (--top N or --format csv for more)" if len(res.rows) < res.n_rows else ""
-    # the first table names each row; the other two refer to it by its number (days by date)
-    by_date = req.by == "day"
-    parts = (
-        (
-            HEAD_COLUMNS,
-            f"By {req.by} ({shown}, sorted by {res.sort}) · "
-            f"{slice_label(res.flow_type, res.window_days)}",
-            True,
-        ),
-        (AD_COLUMNS, f"聚光 funnel by {req.by}", by_date),
-        (SHOP_COLUMNS, f"Taobao funnel by {req.by}", by_date),
-    )
-    tables = []
-    for columns, title, named in parts:
-        cols = (["#"] if not by_date else []) + ([key_header] if named else [])
-        cols += [h for _, h in columns]
-        rows = []
-        for i, r in enumerate(res.rows, start=1):
-            cells: list[Any] = [] if by_date else [i]
-            if named:
-                key = r[key_field]
-                cells.append(key if key is not None else "(no plan)")
-            rows.append(cells + [_cell(f, r[f]) for f, _ in columns])
-        lead = len(cols) - len(columns)
-        footer = ["total"] + [""] * (lead - 1) + [_cell(f, res.totals[f]) for f, _ in columns]
-        tables.append(Table(title=title, columns=cols, rows=rows, footer=footer))
-    tables[-1].caption = (
-        "Rates are sums over sums; – where the denominator is 0 or unknown. "
-        f"Totals cover every row, shown or not{more}."
-    )
-
-    corr_rows = []
-    for c in res.correlations:
-        ci = f"[{c['ci_low']:.3f}, {c['ci_high']:.3f}]" if c["ci_low"] is not None else None
-        row = [c["method"], c["lag_days"], _num(c["r"]), _p(c["p_value"]), ci, c["n"]]
-        if req.by == "day":
-            ne = c.get("n_effective")
-            row += [None if ne is None else f"{ne:.1f}", _p(c.get("p_value_effective"))]
-        corr_rows.append(row)
-    ccols = ["method", "lag", "r", "p", "95% CI", "n"]
-    if req.by == "day":
-        ccols += ["n eff.", "p (n eff.)"]
-    caption = (
-        "CI: Fisher z (Pearson), with the Bonett–Wright variance (Spearman) and the "
-        "Fieller–Hartley–Pearson variance (Kendall)."
-    )
-    if res.lag_scan is not None:
-        s = res.lag_scan
-        if s["best_lag"] is not None:
-            caption += (
-                f"\nBest lag: {s['best_lag']} days (Pearson r {s['r']:.3f}, p {_p(s['p_value'])}; "
-                f"Bonferroni-adjusted over {s['max_lag'] + 1} lags: p {_p(s['p_adjusted'])})."
-            )
-    tables.append(
-        Table(
-            title=f"Correlation of {req.x} with {req.y}, across {req.by}s",
-            columns=ccols,
-            rows=corr_rows,
-            caption=caption,
+    key_head = {"note": "note", "day": "date", "plan": "plan"}[req.by]
+    cols = [key_head] + (["id"] if ids and req.by != "day" else [])
+    cols += [h for _, h, _ in FUNNEL_COLUMNS]
+    rows = []
+    labels = _titles(res.rows) if req.by == "note" else {}
+    for r in res.rows:
+        if req.by == "note":
+            cells: list[Any] = [labels[r["note_id"]]]
+            if ids:
+                cells.append(r["note_id"])
+        elif req.by == "plan":
+            cells = [r.get("plan_name") or r.get("plan_id") or "(no plan)"]
+            if ids:
+                cells.append(r.get("plan_id"))
+        else:
+            cells = [r["date"]]
+        for f, _, _ in FUNNEL_COLUMNS:
+            cells.append(_roi_cell(r[f]) if f == "roi" else _cell(f, r[f]))
+        rows.append(cells)
+    lead = len(cols) - len(FUNNEL_COLUMNS)
+    footer = [f"all {res.n_rows}"] + [""] * (lead - 1)
+    footer += [
+        _roi_cell(res.totals[f]) if f == "roi" else _cell(f, res.totals[f])
+        for f, _, _ in FUNNEL_COLUMNS
+    ]
+    lines = [
+        "spend, interact., impr., CTR, CPE, clicks, CPC: 聚光; GMV, orders (成交UV), visits, "
+        "conv., read UV, cart: 种草星河. Rates are sums over sums; – where the denominator is "
+        f"0 or unknown. Totals cover every row, shown or not{more}."
+    ]
+    same_day = [c for c in res.correlations if not c.get("lag_days")]
+    if same_day:
+        parts = []
+        for c in same_day:
+            part = f"{c['method']} r {_num(c['r']) or '–'}"
+            if c["ci_low"] is not None:
+                part += f" [{c['ci_low']:.3f}, {c['ci_high']:.3f}]"
+            part += f" p {_p(c['p_value']) or '–'} n {c['n']}"
+            if req.by == "day" and c.get("n_effective") is not None:
+                p_eff = _p(c.get("p_value_effective"))
+                part += f" (n eff. {c['n_effective']:.1f}" + (f", p {p_eff})" if p_eff else ")")
+            parts.append(part)
+        lines.append(
+            f"Correlation of {req.x} with {req.y} across {req.by}s (95% CI): " + "; ".join(parts)
         )
-    )
-
+    lagged = [c for c in res.correlations if c.get("lag_days") and c["method"] == "pearson"]
+    if lagged:
+        lines.append(
+            "Pearson r by lag (days): "
+            + ", ".join(f"{c['lag_days']}: {_num(c['r'], 2) or '–'}" for c in lagged)
+            + " (every method and interval: --json)."
+        )
+    if res.lag_scan is not None and res.lag_scan["best_lag"] is not None:
+        s = res.lag_scan
+        lines.append(
+            f"Best lag: {s['best_lag']} days (Pearson r {s['r']:.3f}, p {_p(s['p_value'])}; "
+            f"Bonferroni-adjusted over {s['max_lag'] + 1} lags: p {_p(s['p_adjusted'])})."
+        )
     if res.uplift is not None:
         u = res.uplift
         b, c = u["baseline"], u["compare"]
-        urows = []
+        parts = []
         for m in u["metrics"]:
-            ci = f"[{_pct(m['ci_low'])}, {_pct(m['ci_high'])}]" if m["ci_low"] is not None else None
             fmt = _num if m["metric"] == "roi" else _pct
-            urows.append(
-                [m["metric"], fmt(m["baseline"]), fmt(m["compare"]), _pct(m["uplift"]), ci]
+            ci = f" [{_pct(m['ci_low'])}, {_pct(m['ci_high'])}]" if m["ci_low"] is not None else ""
+            parts.append(
+                f"{m['metric']} {fmt(m['baseline']) or '–'} → {fmt(m['compare']) or '–'} "
+                f"{_pct(m['uplift']) or '–'}{ci}"
             )
         if u["repurchase"] is not None:
             rp = u["repurchase"]
-            urows.append(
-                ["repurchase", _pct(rp["baseline"]), _pct(rp["compare"]), _pct(rp["uplift"]), None]
+            parts.append(
+                f"repurchase {_pct(rp['baseline'])} → {_pct(rp['compare'])} {_pct(rp['uplift'])}"
             )
-        tables.append(
-            Table(
-                title=f"Uplift: {b['from']}..{b['to']} → {c['from']}..{c['to']}",
-                columns=["metric", "baseline", "compare", "uplift", "95% CI"],
-                rows=urows,
-                caption=(
-                    f"Bootstrap: {u['bootstrap']} resamples of {u['resampled']} within each period "
-                    f"(seed {u['seed']}), percentile interval. Spend {money(b['spend'])} → {money(c['spend'])}, "
-                    f"GMV {money(b['gmv'])} → {money(c['gmv'])}."
-                ),
-            )
+        lines.append(
+            f"Uplift {b['from']}..{b['to']} → {c['from']}..{c['to']} (95% bootstrap CI, "
+            f"{u['bootstrap']} resamples of {u['resampled']}, seed {u['seed']}; spend "
+            f"{money(b['spend'])} → {money(c['spend'])}): " + "; ".join(parts)
         )
-
     un = res.unmatched
-    if un["juguang_only"]["count"] or un["xinghe_only"]["count"]:
-        urows = []
-        for side, label in (("juguang_only", "聚光 only"), ("xinghe_only", "种草星河 only")):
-            ids = un[side]["note_ids"]
-            more = f" … (+{len(ids) - 8})" if len(ids) > 8 else ""
-            urows.append([label, un[side]["count"], ", ".join(ids[:8]) + more])
-        tables.append(
-            Table(
-                title=f"Unmatched notes ({un['matched']} matched)",
-                columns=["side", "notes", "note ids"],
-                rows=urows,
-            )
-        )
-    return tables
+    for side, label in (("juguang_only", "only in 聚光"), ("xinghe_only", "only in 种草星河")):
+        note_ids = un[side]["note_ids"]
+        if note_ids:
+            extra = f" … (+{len(note_ids) - 8})" if len(note_ids) > 8 else ""
+            lines.append(f"Notes {label}: {', '.join(note_ids[:8])}{extra}")
+    optional = [h for _, h, _ in FUNNEL_COLUMNS[CORE:]][::-1]
+    if ids and req.by != "day":
+        optional.append("id")
+    title = (
+        f"By {req.by} ({shown}, sorted by {res.sort}) · "
+        f"{slice_label(res.flow_type, res.window_days)}"
+    )
+    table = Table(
+        title=title,
+        columns=cols,
+        rows=rows,
+        footer=footer,
+        caption="\n".join(lines),
+        optional=optional,
+        truncate={key_head: TITLE_CELLS} if req.by != "day" else {},
+    )
+    return [table]
 
 
 def _csv_rows(res: Any) -> tuple[list[str], list[list[Any]]]:
@@ -310,6 +336,9 @@ def _csv_rows(res: Any) -> tuple[list[str], list[list[Any]]]:
     metavar="FILE.png",
     help="Draw x against y with the fit line; r, n and CI in the title.",
 )
+@click.option(
+    "--ids", is_flag=True, default=False, help="Show each note's (plan's) id beside its title."
+)
 @format_options
 def attribute(
     merchant: str | None,
@@ -332,6 +361,7 @@ def attribute(
     sort: str | None,
     top: int | None,
     plot: str | None,
+    ids: bool,
     fmt: str,
     as_json: bool,
 ) -> None:
@@ -400,4 +430,5 @@ def attribute(
         cols, rows = _csv_rows(res)
         render.emit_csv(cols, rows)
     else:
-        render.emit_tables(_tables(res))
+        render.emit_sentences(res.findings)
+        render.emit_tables(_tables(res, ids))

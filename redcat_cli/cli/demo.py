@@ -54,7 +54,7 @@ def demo(directory: str | None) -> None:
             "--store",
             store,
             "--top",
-            "10",
+            "8",
             "--baseline",
             f"{first[0]}..{first[1]}",
             "--compare",
@@ -81,9 +81,11 @@ def demo(directory: str | None) -> None:
             ]
         )
     notice(
-        f"\nDone: the demo store, contract and report are in {folder}/.\n"
-        "Now on your own exports:\n"
+        f"\nDone. The report: {report}  (open it in a browser; it prints on A4)\n"
+        f"The demo store and contract are in {folder}/.\n"
+        "\nNow on your own exports (docs/exports.md says which to download):\n"
         "  redcat ingest 聚光笔记日报.csv 种草星河明细.csv 千牛订单.csv   # into ./redcat.duckdb\n"
-        "  redcat attribute --baseline 2025-05-01..2025-05-31 --compare 2025-06-01..2025-06-30\n"
-        "  redcat settle --contract your-contract.yaml         # start from the demo's contract.yaml"
+        "  redcat attribute                       # what each note returned\n"
+        "  redcat settle --contract deal.yaml     # start from the demo's contract.yaml\n"
+        "  redcat report --contract deal.yaml     # writes report.html"
     )

@@ -13,6 +13,7 @@ import io
 import json
 import math
 import os
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -157,9 +158,31 @@ class Table:
     footer: list[Any] | None = None
     caption: str | None = None
     justify: dict[str, str] = field(default_factory=dict)
+    # columns that may be left out, first to go first, when the table is wider than the
+    # terminal (numbers are never cut: a column goes whole or stays whole)
+    optional: list[str] = field(default_factory=list)
+    # a text column cut to this many cells, with an ellipsis (note titles)
+    truncate: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Styled:
+    """A cell with a meaning a colour shows: "bad" (red), "good" (green), "warn" (yellow),
+    "strong" (bold). Without colour (NO_COLOR, a pipe) the text alone says it."""
+
+    value: Any
+    style: str
+
+
+STYLES = {"bad": "red", "good": "green", "warn": "yellow", "strong": "bold", "muted": "dim"}
+NUMBER = re.compile(r"^[-+−]?[¥]?[\d,]*\.?\d+(e[-+]?\d+)?%?$|^–$")
 
 
 def _cell(value: Any) -> str:
+    if isinstance(value, Styled):
+        return _cell(value.value)
+    if isinstance(value, list | tuple):  # one item a line
+        return "\n".join(_cell(v) for v in value)
     if value is None:
         return "–"
     if isinstance(value, Decimal):
@@ -177,6 +200,29 @@ def _cell(value: Any) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     return terminal_safe(value, multiline=False)
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, Styled):
+        value = value.value
+    if value is None or isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return True
+    return isinstance(value, str) and bool(NUMBER.match(value.strip()))
+
+
+def truncate(text: str, cells: int) -> str:
+    """Cut to a display width (a CJK character is two cells), with an ellipsis."""
+    from rich.cells import cell_len, set_cell_size
+
+    if cell_len(text) <= cells:
+        return text
+    # keep the end too: numbered titles (…第11期, …试色12) stay told apart
+    tail = ""
+    for ch in reversed(text):
+        if cell_len(ch + tail) > min(6, cells // 3):
+            break
+        tail = ch + tail
+    return set_cell_size(text, cells - 1 - cell_len(tail)).rstrip() + "…" + tail
 
 
 def _width(text: str) -> int:
@@ -207,46 +253,106 @@ def stderr_console() -> Any:
     return _console(True)
 
 
-def emit_tables(tables: Sequence[Table]) -> None:
+def _rich_table(t: Table, columns: list[int], styled: bool) -> Any:
     from rich import box
     from rich.table import Table as RichTable
     from rich.text import Text
 
-    console = stdout_console()
-    for t in tables:
-        rt = RichTable(
-            title=Text(terminal_safe(t.title)),
-            caption=Text(terminal_safe(t.caption)) if t.caption else None,
-            box=box.SIMPLE_HEAVY,
-            show_footer=t.footer is not None,
-            title_justify="left",
-            caption_justify="left",
-            padding=(0, 1),
-            pad_edge=False,
-            collapse_padding=True,
+    rt = RichTable(
+        box=box.SIMPLE_HEAVY,
+        show_footer=t.footer is not None,
+        padding=(0, 1),
+        pad_edge=False,
+        collapse_padding=True,
+    )
+
+    def text(i: int, v: Any) -> Any:
+        out = _cell(v)
+        if t.columns[i] in t.truncate:
+            out = truncate(out, t.truncate[t.columns[i]])
+        style = STYLES.get(v.style) if isinstance(v, Styled) and styled else None
+        return Text(out, style=style or "")  # Text: never read as rich markup
+
+    for i in columns:
+        col = t.columns[i]
+        cells = [text(i, r[i]).plain for r in t.rows]
+        if t.footer is not None:
+            cells.append(text(i, t.footer[i]).plain)
+        numeric = bool(t.rows) and all(_is_number(r[i]) for r in t.rows)
+        longest = max((_width(line) for c in cells for line in c.split("\n")), default=0)
+        longest_word = max((_width(w) for c in cells for w in c.split()), default=0)
+        whole = numeric or longest <= 12 or col in t.truncate
+        rt.add_column(
+            Text(terminal_safe(col, multiline=False)),
+            footer=text(i, t.footer[i]) if t.footer is not None else "",
+            justify=t.justify.get(col, "right" if numeric else "left"),  # type: ignore[arg-type]
+            overflow="fold",
+            no_wrap=whole,
+            # numbers and short codes are never cut; text wraps between words
+            min_width=max(longest, min(_width(col), 9)) if whole else min(longest_word, 24),
         )
-        numeric = [
-            all(isinstance(r[i], int | float | Decimal) or r[i] is None for r in t.rows) and t.rows
-            for i in range(len(t.columns))
-        ]
-        for i, col in enumerate(t.columns):
-            cells = [_cell(r[i]) for r in t.rows] + (
-                [_cell(t.footer[i])] if t.footer is not None else []
+    for row in t.rows:
+        rt.add_row(*(text(i, row[i]) for i in columns))
+    return rt
+
+
+def _needed(t: Table, columns: list[int]) -> int:
+    """The narrowest the table can be without cutting a number or a truncated title: whole
+    columns at their longest cell, text at its longest word, one space either side."""
+    total = 0
+    for i in columns:
+        col = t.columns[i]
+        cells = [_cell(r[i]) for r in t.rows] + ([_cell(t.footer[i])] if t.footer else [])
+        if col in t.truncate:
+            cells = [truncate(c, t.truncate[col]) for c in cells]
+        longest = max((_width(x) for c in cells for x in c.split("\n")), default=0)
+        numeric = bool(t.rows) and all(_is_number(r[i]) for r in t.rows)
+        if numeric or longest <= 12 or col in t.truncate:
+            total += max(longest, min(_width(col), 9))
+        else:
+            total += min(max((_width(w) for c in cells for w in c.split()), default=0), 24)
+    return total + 2 * len(columns)
+
+
+def emit_tables(tables: Sequence[Table]) -> None:
+    """Each table under its title, never wider than the terminal: optional columns are left
+    out (whole) until it fits, text wraps between words, numbers are never cut."""
+    from rich.text import Text
+
+    console = stdout_console()
+    styled = console.color_system is not None and not console.no_color
+    for n, t in enumerate(tables):
+        if n:
+            console.print()
+        console.print(Text(terminal_safe(t.title), style="bold" if styled else ""))
+        columns = list(range(len(t.columns)))
+        dropped: list[str] = []
+        for name in t.optional:
+            if _needed(t, columns) <= console.width:
+                break
+            columns.remove(t.columns.index(name))
+            dropped.append(name)
+        console.print(_rich_table(t, columns, styled))
+        caption = t.caption or ""
+        if dropped:
+            caption = (
+                (f"{caption}\n" if caption else "")
+                + f"Not shown at this width: {', '.join(dropped)} (a wider terminal, or --format csv)."
             )
-            longest = max((_width(c) for c in cells), default=0)
-            keep_whole = bool(numeric[i]) or longest <= 16
-            rt.add_column(
-                Text(terminal_safe(col, multiline=False)),
-                footer=Text(_cell(t.footer[i])) if t.footer is not None else "",
-                justify=t.justify.get(col, "right" if numeric[i] else "left"),  # type: ignore[arg-type]
-                overflow="fold",
-                no_wrap=keep_whole,
-                # numbers and short codes are never cut; long text folds
-                min_width=max(longest, min(_width(col), 9)) if keep_whole else min(longest, 8),
-            )
-        for row in t.rows:
-            rt.add_row(*(Text(_cell(v)) for v in row))  # Text: never read as rich markup
-        console.print(rt)
+        if caption:
+            console.print(Text(terminal_safe(caption), style="dim" if styled else ""))
+
+
+def emit_sentences(sentences: Sequence[str]) -> None:
+    """What a view found, in plain sentences, before its table."""
+    from rich.text import Text
+
+    if not sentences:
+        return
+    console = stdout_console()
+    for s in sentences:
+        console.print(Text(terminal_safe(s)))
+    console.print()
 
 
 def notice(message: str, *, style: str = "") -> None:

@@ -125,10 +125,42 @@ def summary_table(statements: Sequence[Any]) -> Any:
     )
 
 
+def statement_findings(st: Any) -> list[str]:
+    """What the statement comes to, in two or three sentences, before its table."""
+
+    def money(v: Any) -> str:
+        return f"{v:,.2f}"
+
+    t = st.totals
+    n = len(st.cycles)
+    hit = [c for c in st.cycles if c.roi_guarantee is not None and c.roi_guarantee.triggered]
+    out = []
+    if hit:
+        out.append(
+            f"The ROI guarantee triggered in {len(hit)} of {n} cycle{'s' if n != 1 else ''}: "
+            f"¥{money(t.roi_guarantee_payout)} comes back; net ad cost ¥{money(t.net_ad_cost)} "
+            f"on spend ¥{money(t.spend)}."
+        )
+    else:
+        out.append(
+            f"The ROI guarantee did not trigger in any of the {n} cycle{'s' if n != 1 else ''}: "
+            f"nothing comes back on spend ¥{money(t.spend)} (GMV ¥{money(t.gmv)})."
+        )
+    if t.matched_investment:
+        out.append(f"The platform matches ¥{money(t.matched_investment)} of spend in media.")
+    if not st.final:
+        open_ = [c for c in st.cycles if not c.final]
+        out.append(
+            f"PROVISIONAL: {len(open_)} cycle{'s' if len(open_) != 1 else ''} may still change "
+            "as later exports bring in conversions."
+        )
+    return out
+
+
 def statement_tables(st: Any) -> list[Any]:
     """A finance person's view: a summary row per cycle with totals, then each cycle line by
     line with its working, so every figure can be checked by hand."""
-    from redcat_cli.cli.render import Table
+    from redcat_cli.cli.render import Styled, Table
 
     status = "final" if st.final else "PROVISIONAL"
     t = st.totals
@@ -148,7 +180,15 @@ def statement_tables(st: Any) -> list[Any]:
 
     columns = ["cycle", "spend", "GMV", "ROI", "payout", "matched", "net cost"]
     rows = [
-        [label(c), c.spend, c.gmv, c.roi_text, c.payout, c.matched, c.net_ad_cost]
+        [
+            label(c),
+            c.spend,
+            c.gmv,
+            c.roi_text,
+            Styled(c.payout, "warn") if c.payout else c.payout,  # a triggered payout stands out
+            c.matched,
+            c.net_ad_cost,
+        ]
         for c in st.cycles
     ]
     footer: list[Any] = [
@@ -163,7 +203,7 @@ def statement_tables(st: Any) -> list[Any]:
     if not st.final:  # which cycles are not final, and why in one word
         columns.append("status")
         for row, c in zip(rows, st.cycles, strict=True):
-            row.append(cycle_status(c))
+            row.append(cycle_status(c) if c.final else Styled(cycle_status(c), "bad"))
         footer.append(None)
     summary = Table(
         title=f"Settlement {st.contract_id} · {st.merchant} · {first}..{last} · {st.currency} · {status} as of {st.as_of}",
@@ -176,6 +216,7 @@ def statement_tables(st: Any) -> list[Any]:
             f"to 0.01, once per line; totals are sums of the lines."
         ),
         justify={"ROI": "right"},
+        optional=["net cost"],
     )
     tables = [summary]
     for i, c in enumerate(st.cycles, 1):
@@ -337,6 +378,12 @@ def statement_csv_rows(statements: Sequence[Any]) -> tuple[list[str], list[list[
     "Settle on this merchant's rows [default: each contract's merchant: as the store holds it]."
 )
 @store_option
+@click.option(
+    "--working",
+    is_flag=True,
+    default=False,
+    help="Tables: also each cycle's working, line by line (JSON and CSV always carry it).",
+)
 @format_options
 def settle(
     contracts: tuple[str, ...],
@@ -347,6 +394,7 @@ def settle(
     out: str | None,
     merchant: str | None,
     store: str | None,
+    working: bool,
     fmt: str,
     as_json: bool,
 ) -> None:
@@ -395,10 +443,20 @@ def settle(
         render.emit_csv(columns, rows)
     else:
         several = [summary_table(statements)] if len(statements) > 1 else []
-        details = (
-            [] if summary and several else [t for s in statements for t in statement_tables(s)]
-        )
-        render.emit_tables(several + details)
+        if several:
+            render.emit_tables(several)
+        if not (summary and several):
+            for s in statements:
+                render.emit_sentences(statement_findings(s))
+                tables = statement_tables(s)
+                if not working:
+                    first = tables[0]
+                    first.caption = (
+                        f"{first.caption}\nEach cycle's working, line by line, and the inputs' "
+                        "checksums: --working."
+                    )
+                    tables = [first]
+                render.emit_tables(tables)
         for s in statements:
             if not s.final:
                 render.notice(f"{s.contract_id}: {s.final_reason}")

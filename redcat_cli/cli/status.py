@@ -86,7 +86,15 @@ def status(merchant: str | None, store: str | None, fmt: str, as_json: bool) -> 
         f"{data['ingests']} files ingested, the last at {last:%Y-%m-%d %H:%M}" if last else None
     )
     title = f"Store {data['store']}" + (f" · merchant {merchant}" if merchant else "")
-    tables = [Table(title, cols, rows, caption=caption)]
+    # for people: one dates column, and what it holds wrapping between items, so that 80
+    # columns show every figure whole
+    people = [
+        [r[0], r[1], _span(r[2], r[3]), r[4], r[5], d]
+        for r, d in zip(rows, (_holds(s) for s in data["sources"]), strict=True)
+    ]
+    tables = [
+        Table(title, ["source", "rows", "dates", "spend", "GMV", "holds"], people, caption=caption)
+    ]
     tables.append(
         Table(
             "Export dates and outcomes still maturing",
@@ -138,3 +146,15 @@ def _maturing(s: dict, date_ranges: Any) -> str | None:
     if s.get("export_date_unknown"):
         text += " (some export dates unknown)"
     return text
+
+
+def _span(first: Any, last: Any) -> str | None:
+    """2025-06-01..06-30 within a year, 2024-12-01..2025-01-31 across years."""
+    if first is None or last is None:
+        return None
+    a, b = str(first), str(last)
+    return f"{a}..{b[5:]}" if a[:4] == b[:4] else f"{a}..{b}"
+
+
+def _holds(s: dict) -> list[str]:
+    return [f"{v:,} {k.removesuffix('_id')}s" for k, v in s.get("distinct", {}).items() if v]
