@@ -199,6 +199,11 @@ class Statement:
     redcat_version: str = __version__
     rounding: str = "half_up"
     gmv_basis: str = ""  # for people: where GMV and orders were read (not part of the JSON)
+    # the projected final payout of a provisional statement (redcat_cli.projection)
+    projected_cycles: tuple[dict[str, Any] | None, ...] = ()
+    projected_totals: dict[str, Any] | None = None
+    projection_note: str | None = None
+    curve: Any = None  # the maturity curve used (for the report; not part of the JSON)
 
     def check(self) -> None:
         """Totals are the sums of the rounded lines; every line has two places.
@@ -228,6 +233,9 @@ class Statement:
 
     def to_dict(self) -> dict[str, Any]:
         """The documented JSON contract (docs/settle.md). Money is a two-place string."""
+        cycles = [c.to_dict() for c in self.cycles]
+        for i, c in enumerate(cycles):
+            c["projected"] = self.projected_cycles[i] if i < len(self.projected_cycles) else None
         return {
             "contract_id": self.contract_id,
             "merchant": self.merchant,
@@ -235,8 +243,9 @@ class Statement:
             "final": self.final,
             "final_reason": self.final_reason,
             "as_of": self.as_of.isoformat(),
-            "cycles": [c.to_dict() for c in self.cycles],
-            "totals": self.totals.to_dict(),
+            "cycles": cycles,
+            "totals": {**self.totals.to_dict(), "projected": self.projected_totals},
+            "projection_note": self.projection_note,
             "audit": {
                 "contract_sha256": self.contract_sha256,
                 "inputs": [

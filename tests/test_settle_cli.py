@@ -134,7 +134,9 @@ def test_settle_json_values(store):
         "roi_guarantee_payout": "3000.00",
         "matched_investment": "10000.00",
         "net_ad_cost": "7000.00",
+        "projected": None,  # final: nothing to project
     }
+    assert d["projection_note"] == "the statement is final: nothing to project"
     assert d["audit"]["inputs"] == [
         {"path": "exports/a.csv", "sha256": "aaaa"},
         {"path": "exports/b.csv", "sha256": "bbbb"},

@@ -546,6 +546,7 @@ def test_to_dict_is_the_documented_contract():
         "as_of",
         "cycles",
         "totals",
+        "projection_note",
         "audit",
     ]
     cyc = d["cycles"][0]
@@ -560,6 +561,7 @@ def test_to_dict_is_the_documented_contract():
         "matched_investment",
         "final",
         "final_reason",
+        "projected",
     ]
     assert list(cyc["roi_guarantee"]) == [
         "target_roi",
@@ -580,6 +582,7 @@ def test_to_dict_is_the_documented_contract():
         "roi_guarantee_payout": "3000.00",
         "matched_investment": "10000.00",
         "net_ad_cost": "7000.00",
+        "projected": None,  # the engine alone projects nothing (redcat_cli.projection does)
     }
     assert d["audit"]["inputs"] == [
         {"path": "a.csv", "sha256": "aa"},

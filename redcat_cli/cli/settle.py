@@ -219,6 +219,8 @@ def statement_tables(st: Any) -> list[Any]:
         optional=["net cost"],
     )
     tables = [summary]
+    if st.projected_totals is not None:
+        tables.append(projection_table(st, label))
     for i, c in enumerate(st.cycles, 1):
         rows: list[list[Any]] = [
             ["spend (聚光 消费)", c.spend, "sum over the cycle's days"],
@@ -275,6 +277,44 @@ def statement_tables(st: Any) -> list[Any]:
         f"contract sha256 {st.contract_sha256[:16]}; inputs: {inputs}; redcat {st.redcat_version}"
     )
     return tables
+
+
+def projection_table(st: Any, label: Any) -> Any:
+    """Provisional beside projected: the payout the data supports today, and the likely final."""
+    from decimal import Decimal
+
+    from redcat_cli.cli.render import Table
+
+    def span(p: dict[str, Any]) -> str:
+        lo, hi = (Decimal(p[f"roi_guarantee_payout_{k}"]) for k in ("low", "high"))
+        return f"{lo:,.2f}–{hi:,.2f}"
+
+    rows: list[list[Any]] = [
+        [
+            label(c),
+            Decimal(p["gmv"]),
+            c.payout,
+            Decimal(p["roi_guarantee_payout"]),
+            span(p),
+        ]
+        for c, p in zip(st.cycles, st.projected_cycles, strict=True)
+    ]
+    t = st.projected_totals
+    footer = [
+        "total",
+        Decimal(t["gmv"]),
+        st.totals.roi_guarantee_payout,
+        Decimal(t["roi_guarantee_payout"]),
+        span(t),
+    ]
+    return Table(
+        title="Payout now and projected final, with its 80% interval",
+        columns=["cycle", "GMV final", "payout now", "payout final", "80% interval"],
+        rows=rows,
+        footer=footer,
+        caption=f"{t['method']}; low GMV gives the high payout",
+        justify={"80% interval": "right"},
+    )
 
 
 def cycle_status(c: Any) -> str:
@@ -460,3 +500,5 @@ def settle(
         for s in statements:
             if not s.final:
                 render.notice(f"{s.contract_id}: {s.final_reason}")
+                if s.projection_note:
+                    render.notice(f"{s.contract_id}: {s.projection_note}")

@@ -425,7 +425,11 @@ def settle_on_store(
             hint="`redcat status` shows what the store holds",
         )
     inputs = input_files(con, jobs, as_of_ingest)
-    return [
-        settle(c, days, as_of, files)
-        for (c, _), days, files in zip(jobs, facts, inputs, strict=True)
-    ]
+    from redcat_cli.queries import merchant_scope
+    from redcat_cli.queries.projection import with_projection
+
+    out = []
+    for (c, m), days, files in zip(jobs, facts, inputs, strict=True):
+        with merchant_scope(m):  # the projection learns from this merchant's rows
+            out.append(with_projection(con, c, settle(c, days, as_of, files), days, as_of_ingest))
+    return out
