@@ -115,6 +115,11 @@ class IngestReport:
 # is being written; done of total bytes read) or, from the command, "done".
 Progress = Callable[..., None]
 
+# Arrow tables reach DuckDB as Python variables named in the SQL, found in the calling
+# frames: a table registered on the connection instead would be kept alive until the
+# transaction ends, so memory would grow with every batch of a long file.
+_ARROW_BY_NAME = "SET python_scan_all_frames = true"
+
 
 def ingest(
     store_path: str | os.PathLike[str],
@@ -196,6 +201,7 @@ def _ingest(
     with open_store(store_p, read_only=False) as store:
         con = store.con
         whose = for_ingest(con, merchant)
+        con.execute(_ARROW_BY_NAME)
         con.execute("BEGIN TRANSACTION")
         try:
             batch = int(
@@ -355,6 +361,7 @@ def _ingest_table(
     pieces = 0
     dates: list[Any] = []
     window = bool(kind.summary.get("window"))  # outcomes mature: duplicates are re-dated
+    keys: _KeyFilter | None = None  # a file of several batches: which keys may be known
     for rows in _ahead(
         _prepare(raw, b, orders, date_order, fixed_values, merchant) for b in _whole_footers(raw)
     ):
@@ -364,15 +371,21 @@ def _ingest_table(
         res.values_lower_bound += rows.lower_bound
         res.rejects.extend(rows.rejects)
         say("store", raw.name, rows.done, raw.size)
-        n_before = len(res.rejects)
-        _upsert(store, kind, rows.staged, ingest_id, res, pieces > 1, window or not rows.final)
         dates.extend(rows.dates or ())
+        if not (rows.final and pieces == 1):
+            keys = keys or _KeyFilter(con, kind)
+            _write_batch(con, kind, rows, ingest_id, res, keys)
+            continue
+        n_before = len(res.rejects)  # the whole file in one batch
+        _upsert(store, kind, rows.staged, ingest_id, res, remember=window)
         conflicts = res.rejects[n_before:]
         if conflicts:  # the rejects file shows the row as the file wrote it
             at = np.searchsorted(rows.sub_lines, [r.line for r in conflicts])
             raw_rows = rows.sub.take(pa.array(at)).to_pylist()
             for rej, cells in zip(conflicts, raw_rows, strict=True):
                 rej.fields = list(cells.values())
+    if keys is not None:
+        _settle_candidates(store, kind, ingest_id, res, window)
     _find_export_date(
         res, min(dates, default=None), max(dates, default=None), exported_option, mtime
     )
@@ -419,6 +432,128 @@ def _ingest_table(
         ],
     )
     return res
+
+
+class _KeyFilter:
+    """Which natural keys an ingest may meet again, in a fixed 64 MiB however large the store
+    and the file: one flag per slot of 2**26, a key's slot taken from the top bits of DuckDB's
+    64-bit hash of it. A key whose slot is free is neither stored nor earlier in the file, so
+    its row is new for sure; a key whose slot is taken may be (or share the slot by chance)."""
+
+    BITS = 26
+
+    def __init__(self, con: Any, kind: Kind) -> None:
+        import numpy as np
+
+        self.slots = np.zeros(1 << self.BITS, dtype=bool)
+        T = quote(kind.table)
+        if con.execute(f"SELECT count(*) FROM {T}").fetchall()[0][0]:
+            stored = con.execute(f"SELECT hash(_key) AS h FROM {T}").fetchnumpy()["h"]
+            self.slots[self._slot(stored)] = True
+
+    def _slot(self, hashes: Any) -> Any:
+        import numpy as np
+
+        return (np.asarray(hashes, dtype=np.uint64) >> np.uint64(64 - self.BITS)).astype(np.int64)
+
+    def maybe_known(self, hashes: Any) -> Any:
+        """Per key: may it be stored, earlier in the file, or repeated in ``hashes``? Then
+        its slot is marked taken."""
+        import numpy as np
+
+        slot = self._slot(hashes)
+        known = self.slots[slot]
+        order = np.argsort(slot, kind="stable")
+        sorted_slots = slot[order]
+        same = np.flatnonzero(sorted_slots[1:] == sorted_slots[:-1])
+        known[order[same]] = True
+        known[order[same + 1]] = True
+        self.slots[slot] = True
+        return known
+
+
+def _write_batch(
+    con: Any, kind: Kind, rows: _Rows, ingest_id: int, res: FileResult, keys: _KeyFilter
+) -> None:
+    """One batch of a file read in pieces: rows whose key is surely new go straight into the
+    store (while the next batch is prepared); the others wait in ``redcat_cand`` for
+    :func:`_settle_candidates`, with their cells as the file wrote them."""
+    import numpy as np
+    import pyarrow as pa
+
+    staged = rows.staged
+    if not staged.num_rows:
+        return
+    # Arrow tables are read by the name of a local variable (see _ARROW_BY_NAME)
+    redcat_staged = staged  # noqa: F841
+    hashes = con.execute(
+        "SELECT hash(_key) AS h FROM redcat_staged ORDER BY _line"  # the staged order
+    ).fetchnumpy()["h"]
+    known = keys.maybe_known(hashes)
+    redcat_new = staged if not known.any() else staged.filter(pa.array(~known))
+    if redcat_new.num_rows:
+        _insert_rows(con, kind, "redcat_new", ingest_id)
+        res.rows_loaded += redcat_new.num_rows
+    if not known.any():
+        return
+    cand = staged.filter(pa.array(known))
+    lines = cand.column("_line").to_numpy()
+    cells = rows.sub.take(pa.array(np.searchsorted(rows.sub_lines, lines))).combine_chunks()
+    cand = cand.append_column(
+        "_raw",
+        pa.StructArray.from_arrays(
+            [c.chunk(0) if c.num_chunks else pa.array([], pa.string()) for c in cells.columns],
+            names=cells.column_names,
+        ),
+    )
+    redcat_more = cand  # noqa: F841
+    con.execute("CREATE TEMP TABLE IF NOT EXISTS redcat_cand AS FROM redcat_more LIMIT 0")
+    con.execute("INSERT INTO redcat_cand FROM redcat_more")
+
+
+def _settle_candidates(
+    store: Store, kind: Kind, ingest_id: int, res: FileResult, remember: bool
+) -> None:
+    """The rows of a file read in pieces whose key may be known: classified all at once
+    against the store and the rows the file wrote, as a whole read would."""
+    con = store.con
+    if not _temp_table_exists(con, "redcat_cand"):
+        return
+    n_before = len(res.rejects)
+    try:
+        _upsert(store, kind, "redcat_cand", ingest_id, res, earlier=True, remember=remember)
+        conflicts = res.rejects[n_before:]
+        if conflicts:  # the rejects file shows the row as the file wrote it
+            lines = ", ".join(str(r.line) for r in conflicts)
+            cells = dict(
+                con.execute(
+                    f"SELECT _line, _raw FROM redcat_cand WHERE _line IN ({lines})"
+                ).fetchall()
+            )
+            for rej in conflicts:
+                rej.fields = list(cells[rej.line].values())
+    finally:
+        con.execute("DROP TABLE IF EXISTS redcat_cand")
+
+
+def _temp_table_exists(con: Any, name: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+        ).fetchall()[0][0]
+    )
+
+
+def _insert_rows(con: Any, kind: Kind, src: str, ingest_id: int, anti: str = "") -> None:
+    """Rows of ``src`` (its fields and bookkeeping) into the kind's table as this ingest's."""
+    names = [d[0] for d in con.execute(f"SELECT * FROM {src} LIMIT 0").description]
+    present = [c for c in names if not c.startswith("_")]
+    collist = ", ".join(quote(c) for c in present)
+    select = ", ".join("s." + quote(c) for c in present)
+    con.execute(
+        f"INSERT INTO {quote(kind.table)} ({collist}, _key, _ingest_id, _line, _lower_bound) "
+        f"SELECT {select}, s._key, {ingest_id}, s._line, s._lower_bound FROM {src} s {anti}"
+    )
 
 
 def _find_export_date(
@@ -769,32 +904,45 @@ def _upsert(
     earlier: bool = False,
     remember: bool = False,
 ) -> None:
-    """Classify each row of a batch against the file itself and the store, then write.
+    """Classify rows against the file itself and the store, then write.
 
-    ``earlier``: batches of this file were written before this one, so a stored row with this
+    ``staged``: an Arrow table, or the name of a table of the connection.
+    ``earlier``: rows of this file were written before these, so a stored row with this
     ingest's id, or a key in ``redcat_seen`` (rows of the file that were duplicates of the
     store), is an earlier row of the same file: equal is a duplicate, different a conflict.
-    ``remember``: this batch's duplicates of the store go into ``redcat_seen`` (for the batches
-    that follow, and for :func:`_confirm_unchanged` at the end of the file)."""
+    ``remember``: duplicates of the store go into ``redcat_seen`` (for :func:`_confirm_unchanged`
+    at the end of the file)."""
     con = store.con
-    present = [c for c in staged.column_names if not c.startswith("_")]
+    if isinstance(staged, str):
+        src = staged
+        names = [d[0] for d in con.execute(f"SELECT * FROM {src} LIMIT 0").description]
+        n_rows = int(con.execute(f"SELECT count(*) FROM {src}").fetchall()[0][0])
+    else:
+        src = "redcat_staged"
+        redcat_staged = staged  # noqa: F841  (read by name: see _ARROW_BY_NAME)
+        names, n_rows = staged.column_names, staged.num_rows
+    present = [c for c in names if not c.startswith("_")]
     T = quote(kind.table)
     H = quote(kind.history_table)
     same = (
         " AND ".join(f"a.{quote(c)} IS NOT DISTINCT FROM b.{quote(c)}" for c in present) or "TRUE"
     )
-    src = "redcat_staged"
-    con.register(src, staged)
     try:
-        # 1. Rows of this batch that repeat an earlier row's key: duplicate if equal, conflict if not.
+        # 1. Rows that repeat an earlier row's key: duplicate if equal, conflict if not. (A key
+        # this file wrote already: each of its rows is compared with that row in step 2.)
         n_keys = int(con.execute(f"SELECT count(DISTINCT _key) FROM {src}").fetchall()[0][0])
-        if n_keys != staged.num_rows:
+        if n_keys != n_rows:
             con.execute(f"CREATE OR REPLACE TEMP TABLE redcat_s AS SELECT * FROM {src}")
-            con.unregister(src)
             src = "redcat_s"
+            written = (
+                f"AND _key NOT IN (SELECT _key FROM {T} WHERE _ingest_id = {ingest_id})"
+                if earlier
+                else ""
+            )
             con.execute(
                 "CREATE OR REPLACE TEMP TABLE redcat_first AS "
-                "SELECT _key, min(_line) AS _first FROM redcat_s GROUP BY _key HAVING count(*) > 1"
+                "SELECT _key, min(_line) AS _first FROM redcat_s GROUP BY _key "
+                f"HAVING count(*) > 1 {written}"
             )
             pairs = (
                 "FROM redcat_s b JOIN redcat_first f ON f._key = b._key AND b._line > f._first "
@@ -847,7 +995,6 @@ def _upsert(
                 "INSERT INTO redcat_seen SELECT _key, _line FROM redcat_c WHERE c = 1 AND NOT w"
             )
 
-        collist = ", ".join(quote(c) for c in present)
         if updated:
             names = [*kind.fields, *BOOKKEEPING_COLUMNS]
             con.execute(
@@ -861,16 +1008,10 @@ def _upsert(
                 f"FROM (SELECT s.* FROM {src} s JOIN redcat_c c ON c._key = s._key AND c.c = 2) u "
                 f"WHERE {T}._key = u._key"
             )
-        if n_src > matched:
-            select = f"SELECT {', '.join('s.' + quote(c) for c in present)}, s._key, {ingest_id}, s._line, s._lower_bound FROM {src} s"
-            if matched:  # some keys are stored already: insert only the new ones
-                select += " ANTI JOIN redcat_c c ON c._key = s._key"
-            con.execute(
-                f"INSERT INTO {T} ({collist}, _key, _ingest_id, _line, _lower_bound) {select}"
-            )
+        if n_src > matched:  # some keys are stored already: insert only the new ones
+            anti = "ANTI JOIN redcat_c c ON c._key = s._key" if matched else ""
+            _insert_rows(con, kind, src, ingest_id, anti)
     finally:
-        if src == "redcat_staged":
-            con.unregister(src)
         for t in ("redcat_s", "redcat_c", "redcat_first"):
             con.execute(f"DROP TABLE IF EXISTS {t}")
 
@@ -914,12 +1055,7 @@ def _confirm_unchanged(con: Any, kind: Kind, ingest_id: int, exported: dt.date |
     version goes to history and the row names this ingest, so the store knows the value was
     still the same at the later age (the maturity curve needs that; ``rows_duplicate`` still
     counts it)."""
-    if (
-        exported is None
-        or not con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'redcat_seen'"
-        ).fetchall()[0][0]
-    ):
+    if exported is None or not _temp_table_exists(con, "redcat_seen"):
         return
     T, H = quote(kind.table), quote(kind.history_table)
     con.execute(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import redcat_cli.reader as reader
-from redcat_cli.ingest import ingest
+from redcat_cli.ingest import _KeyFilter, ingest
 from tests.conftest import dump, rows, write
 from tests.test_ingest import counts
 
@@ -88,10 +88,14 @@ def both_ways(
     return out
 
 
+@pytest.mark.parametrize("slot_bits", [26, 1])
 @pytest.mark.parametrize("blank_line", [False, True])
 def test_pieces_give_what_a_whole_read_gives(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, blank_line: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, blank_line: bool, slot_bits: int
 ) -> None:
+    """With 2 slots for keys, nearly every row of a later piece waits to be classified with
+    the store at the end of the file: the result is the same."""
+    monkeypatch.setattr(_KeyFilter, "BITS", slot_bits)
     first = write(tmp_path / "聚光.csv", messy_juguang(blank_line), bom=True)
     later = messy_juguang(blank_line).replace("3,000.25", "3,000.50").replace("1.5万", "1.6万")
     second = write(tmp_path / "聚光2.csv", later, bom=True)
