@@ -11,6 +11,7 @@ import codecs
 import csv
 import hashlib
 import io
+import re
 import sys
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -228,11 +229,15 @@ def _zip_members(path: str, data: bytes) -> Iterator[Source]:
 
 
 def detect_encoding(data: bytes) -> str:
-    """BOM → UTF-8; valid UTF-8 → UTF-8; otherwise GB18030 (a superset of GBK)."""
+    """BOM → UTF-8 or UTF-16; UTF-16 without a BOM (every other byte zero); valid UTF-8 →
+    UTF-8; otherwise GB18030 (a superset of GBK)."""
     if data.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
+    bare = _utf16_without_bom(data)
+    if bare:
+        return bare
     head = data[: 1 << 20]
     try:
         head.decode("utf-8")
@@ -244,19 +249,54 @@ def detect_encoding(data: bytes) -> str:
                 return "utf-8"
             except UnicodeDecodeError:
                 pass
+        before = head[: e.start].decode("utf-8")
+        if sum(1 for ch in before if ch >= "\u0800") >= 4:
+            # Chinese text in valid UTF-8 before the bad byte (3-byte sequences: GBK text
+            # hardly ever forms four of them): a UTF-8 file with a damaged line, not GB18030
+            return "utf-8"
         return "gb18030"
 
 
-def _decode(data: bytes, encoding: str, name: str) -> str:
+def _utf16_without_bom(data: bytes) -> str | None:
+    """Excel's "Unicode Text" and some tools write UTF-16 without a BOM: in text that is
+    mostly ASCII or CJK punctuation, one byte of every pair is zero."""
+    head = data[:4096]
+    if len(head) < 4 or b"\x00" not in head:
+        return None
+    even = head[0::2].count(0) / len(head[0::2])
+    odd = head[1::2].count(0) / len(head[1::2])
+    if odd > 0.3 and even < 0.05:
+        return "utf-16-le"
+    if even > 0.3 and odd < 0.05:
+        return "utf-16-be"
+    return None
+
+
+def _is_utf16(enc: str) -> bool:
+    return enc.replace("_", "-").lower().startswith(("utf-16", "utf16"))
+
+
+class DecodeFailure(IngestError):
+    """Bytes that are not text in the encoding tried; says where (line and byte) and which."""
+
+
+def _decode(data: bytes, encoding: str, name: str, *, first_line: int = 1) -> str:
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as e:
-        raise IngestError(
-            f"{name}: cannot be read as {encoding} (byte {e.start:,})",
-            hint="give the right one with --encoding (utf-8, gb18030, utf-16)",
+        where = f"byte {e.start:,}"
+        if not _is_utf16(encoding):  # a newline is the byte 0x0A in every other encoding read
+            line = first_line + data.count(b"\n", 0, e.start)
+            where = f"line {line:,} (byte {e.start:,})"
+        raise DecodeFailure(
+            f"{name}: {where} cannot be read as {_encoding_label(encoding)}",
+            hint="give the right encoding with --encoding (utf-8, gb18030, utf-16); if only that "
+            "line is damaged, fix or delete it",
         ) from None
     except LookupError:
-        raise IngestError(f"unknown encoding {encoding!r}", hint="try utf-8 or gb18030") from None
+        raise IngestError(
+            f"unknown encoding {encoding!r}", hint="try utf-8, gb18030 or utf-16", code="usage"
+        ) from None
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -343,14 +383,33 @@ def _read_csv(
     encoding: str | None,
     exact: bool,
 ) -> RawTable:
-    if b"\x00" in head[:4096] and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    enc = encoding or detect_encoding(head)
+    label = _encoding_label(enc)
+    original_sha = None  # set when the bytes parsed are not the file's own (UTF-16, CR)
+    if _is_utf16(enc):  # read as UTF-8 from here on: every byte offset below is UTF-8's
+        data = src.read_all()
+        original_sha = hashlib.sha256(data).hexdigest()
+        text = _decode(data, enc, src.name).lstrip("\ufeff")
+        src = Source(src.name, text.encode("utf-8"), src.mtime)
+        head = src.head(1 << 20)
+        enc = "utf-8"
+    elif b"\x00" in head[:4096]:
         raise IngestError(
             f"{src.name}: binary data, not a CSV export",
-            hint="give the CSV or xlsx the platform exported",
+            hint="give the CSV or xlsx the platform exported (or --encoding utf-16 for "
+            "UTF-16 text)",
         )
-    enc = encoding or detect_encoding(head)
     if enc.replace("_", "-").lower() in ("utf-8", "utf8") and head.startswith(b"\xef\xbb\xbf"):
         enc = "utf-8-sig"
+        label = "utf-8-bom"
+    if b"\r" in head[: 1 << 16] and b"\n" not in head:
+        # Excel's "CSV (Macintosh)" ends lines with CR alone: make them LF. (No encoding read
+        # here has the byte 0x0D inside a multi-byte character; UTF-16 is UTF-8 by now.)
+        data = src.read_all()
+        if b"\n" not in data:
+            original_sha = original_sha or hashlib.sha256(data).hexdigest()
+            src = Source(src.name, data.replace(b"\r", b"\n"), src.mtime)
+            head = src.head(1 << 20)
     # The head: enough lines to find the header under title rows.
     head_bytes = head[: 1 << 18]
     if len(head_bytes) < src.size and b"\n" in head_bytes:
@@ -371,17 +430,17 @@ def _read_csv(
     header_idx, match = _find_header(head_rows, kinds, forced, src.name)
     header = _trim_trailing_empty(head_rows[header_idx])
     header_line = row_end_lines[header_idx]  # the physical line the header ends on
-    label = _encoding_label(enc)
     one_per_line = not _multiline(row_end_lines[: header_idx + 1])
     start = _line_offset(head_bytes, header_line)
-    if not exact and one_per_line and start is not None and _streamable(enc):
+    streams = not exact and one_per_line and start is not None and _streamable(enc)
+    if streams and original_sha is None:
         hasher = hashlib.sha256()
         pieces = _stream_csv(src, enc, start, header_line, len(header), delimiter, hasher)
         return RawTable(
             src.name, label, match, header, header_line, pieces, src.size, _sha=hasher, exact=False
         )
     data = src.read_all()
-    sha = hashlib.sha256(data).hexdigest()
+    sha = original_sha or hashlib.sha256(data).hexdigest()
     table = None
     if one_per_line:
         table = _fast_csv(data, enc, header_line, len(header), delimiter, src.name)
@@ -390,9 +449,11 @@ def _read_csv(
             columns, lines, ragged = _slow_csv(
                 data, enc, header_idx, len(header), delimiter, src.name
             )
-        except IngestError:
-            if encoding is None and enc == "utf-8":
-                # valid UTF-8 at the head only: not a UTF-8 file after all
+        except DecodeFailure:
+            if encoding is None and enc == "utf-8" and head_bytes.isascii():
+                # an ASCII head said nothing about the encoding: not UTF-8 after all. (A head
+                # with Chinese text in valid UTF-8 is UTF-8: a bad byte later is an error at
+                # its line, not a reason to read the whole file as GB18030 and garble it.)
                 return _read_csv(src, head, kinds, forced, "gb18030", exact)
             raise
     else:
@@ -558,44 +619,135 @@ def _fast_csv(
     return table, lines, []
 
 
+# A cell can be long (a 买家留言, a note's text), but a field beyond this is a quote left open.
+FIELD_LIMIT = 1 << 26  # 64 MiB
+csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
 def _slow_csv(
     data: bytes, enc: str, header_idx: int, ncols: int, delimiter: str, name: str
 ) -> tuple[Any, Any, list[Ragged]]:
     """The exact path: Python's csv module, line by line, for files with ragged rows or
-    values that span lines."""
+    values that span lines.
+
+    A row that spans several lines is a real multi-line cell, or a quote left open that
+    swallows the rows after it. It is a broken row when one of the lines it swallowed looks
+    like a whole row by itself: the header's number of fields, and its quotes balanced (the
+    inside of a real multi-line cell has no quotes; its last line closes the quote). A broken
+    row is rejected alone, with its line, and reading goes on at the next line; so is a quote
+    still open at the end of the file, and a field over FIELD_LIMIT."""
     import numpy as np
     import pyarrow as pa
 
     text = _decode(data, enc, name)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    lines = _LINE.findall(text)
+    del text
     cols: list[list[str]] = [[] for _ in range(ncols)]
-    lines: list[int] = []
+    line_of: list[int] = []
     ragged: list[Ragged] = []
-    prev_end = 0
-    try:
-        for i, row in enumerate(reader):
-            start = prev_end + 1
-            prev_end = reader.line_num
-            if i <= header_idx:
+    record = 0  # records so far (the header is record header_idx)
+    at = 0  # the physical line (0-based) reading starts at
+    while at < len(lines):
+        resume = None
+        for row, start, end in _records(lines, at, delimiter):
+            record += 1
+            if record - 1 <= header_idx:
                 continue
+            if row is None:  # a field over the limit
+                ragged.append(
+                    Ragged(
+                        start + 1,
+                        _split_line(lines[start], delimiter),
+                        f"a field longer than {FIELD_LIMIT // (1 << 20)} MiB: a quote is "
+                        "probably left open",
+                    )
+                )
+                resume = start + 1
+                break
+            open_at_end = (
+                bool(row)
+                and row[-1].endswith(("\n", "\r"))
+                and sum(lines[j].count('"') for j in range(start, end)) % 2 == 1
+            )
+            if open_at_end or (
+                end - start > 1 and _swallowed_rows(lines, start, end, ncols, delimiter)
+            ):
+                ragged.append(
+                    Ragged(
+                        start + 1,
+                        _split_line(lines[start], delimiter),
+                        "a quote opened on this line is never closed"
+                        + (
+                            ""
+                            if open_at_end and end == len(lines)
+                            else f" (the next lines are whole rows of {ncols} fields)"
+                        ),
+                    )
+                )
+                resume = start + 1
+                break
             if len(row) != ncols:
                 if len(row) > ncols and not any(v.strip() for v in row[ncols:]):
                     row = row[:ncols]  # trailing empty fields: harmless
                 elif not row or (len(row) == 1 and not row[0].strip()):
                     row = [""] * ncols  # a blank line
                 else:
-                    ragged.append(Ragged(start, row, f"{len(row)} fields, the header has {ncols}"))
+                    ragged.append(
+                        Ragged(start + 1, row, f"{len(row)} fields, the header has {ncols}")
+                    )
                     continue
             for c, v in enumerate(row):
                 cols[c].append(v)
-            lines.append(start)
-    except csv.Error as e:
-        raise IngestError(
-            f"{name}: line {reader.line_num}: cannot be split into fields ({e})",
-            hint="a quote is probably left open on that line; export the report again",
-        ) from None
+            line_of.append(start + 1)
+        if resume is None:
+            break
+        at = resume
     table = pa.table({f"c{i}": pa.array(cols[i], pa.string()) for i in range(ncols)})
-    return table, np.array(lines, dtype=np.int64), ragged
+    return table, np.array(line_of, dtype=np.int64), ragged
+
+
+def _records(lines: list[str], at: int, delimiter: str) -> Iterator[tuple[Any, int, int]]:
+    """Records from line ``at`` on, each with its first and past-the-last physical line;
+    ``None`` for a record with a field over the size limit (then nothing after it)."""
+
+    def feed() -> Iterator[str]:
+        for j in range(at, len(lines)):
+            yield lines[j]
+
+    reader = csv.reader(feed(), delimiter=delimiter)
+    prev = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            yield None, at + prev, at + reader.line_num
+            return
+        start, prev = at + prev, reader.line_num
+        yield row, start, at + prev
+
+
+def _split_line(line: str, delimiter: str) -> list[str]:
+    """One physical line's fields, as if it stood alone (a quote left open closes at its end)."""
+    try:
+        row = next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter), [])
+    except csv.Error:
+        return [line.rstrip("\r\n")]
+    return row
+
+
+def _swallowed_rows(lines: list[str], start: int, end: int, ncols: int, delimiter: str) -> bool:
+    """Do the lines inside a multi-line record look like rows of their own?"""
+    for j in range(start + 1, min(end, start + 1 + 50)):
+        line = lines[j]
+        if line.count('"') % 2:
+            continue
+        fields = _split_line(line, delimiter)
+        if len(_trim_trailing_empty(fields)) <= ncols <= len(fields) and len(fields) > 1:
+            return True
+    return False
 
 
 def _cell_text(v: Any) -> str:

@@ -158,7 +158,12 @@ def parse_id(text: str) -> str:
         )
     if not t:
         raise ValueError("empty id")
+    if '"' in t or t.startswith("="):
+        raise ValueError(_STRAY_QUOTE.format(text=text))
     return t
+
+
+_STRAY_QUOTE = "{text!r} has a stray quote or '=': not an id as exported; export the file again"
 
 
 # --- dates -----------------------------------------------------------------------------
@@ -545,11 +550,12 @@ def _parse_ids(s: Any, present: Any) -> ColumnResult:
         t = pc.utf8_trim_whitespace(pc.replace_substring_regex(t, r"^'", ""))
     empty = pc.and_(present, pc.equal(t, ""))
     sci = pc.and_(present, pc.match_substring_regex(t, _SCI.pattern))
-    keep = pc.and_(present, pc.invert(pc.or_(empty, sci)))
+    stray = pc.and_(present, pc.or_(pc.match_substring(t, '"'), pc.starts_with(t, "=")))
+    keep = pc.and_(present, pc.invert(pc.or_(pc.or_(empty, sci), stray)))
     result = ColumnResult(pc.if_else(keep, t, pa.scalar(None, pa.string())))
     # `=""` is an empty cell in Excel's text form: missing, like any empty cell.
-    if pc.any(sci).as_py():
-        rows = pc.indices_nonzero(sci).to_pylist()
+    if pc.any(pc.or_(sci, stray)).as_py():
+        rows = pc.indices_nonzero(pc.or_(sci, stray)).to_pylist()
         if rows:
             texts = pc.take(s, pa.array(rows)).to_pylist()
             for r, text in zip(rows, texts, strict=True):

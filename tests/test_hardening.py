@@ -16,7 +16,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from redcat_cli.errors import UsageError
+from redcat_cli.errors import IngestError, UsageError
 from redcat_cli.ingest import ingest
 from redcat_cli.values import parse_column, parse_datetime
 from tests.conftest import DATA, dump, rows, write
@@ -212,6 +212,141 @@ def test_a_reader_waits_for_a_writer_and_says_so(store: Path) -> None:
         holder.wait()
     assert res.returncode == 0, res.stderr
     assert "waiting for store" in res.stderr and "in use by another redcat process" in res.stderr
+
+
+# --- 2. the reader: line ends, quotes, field sizes, encodings --------------------------------
+
+ADDR_HEAD = "订单编号,买家实际支付金额,订单状态,订单创建时间,收货地址,退款金额\n"
+
+
+def _orders(n: int, addr: dict[int, str] | None = None) -> list[str]:
+    """n 千牛 rows with ids 5000.. and amounts 1.00, 2.00, …; ``addr`` replaces addresses."""
+    addr = addr or {}
+    return [
+        f'="{5000 + i}",{i + 1}.00,交易成功,2025-06-01 10:00:00,{addr.get(i, "上海市浦东新区")},0\n'
+        for i in range(n)
+    ]
+
+
+def _loaded(store: Path) -> list[tuple]:
+    return rows(store, "SELECT order_id, paid_amount FROM qianniu ORDER BY order_id")
+
+
+def _expected(n: int, skip: set[int] = frozenset()) -> list[tuple]:
+    return [(str(5000 + i), Decimal(i + 1)) for i in range(n) if i not in skip]
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"], ids=["LF", "CRLF", "CR"])
+def test_every_line_end_convention(store: Path, tmp_path: Path, end: str) -> None:
+    text = (ADDR_HEAD + "".join(_orders(30))).replace("\n", end)
+    (f,) = ingest(store, [str(write(tmp_path / "o.csv", text))]).files
+    assert (f.rows_read, f.rows_loaded, f.rows_rejected) == (30, 30, 0)
+    assert _loaded(store) == _expected(30)
+    assert rows(store, "SELECT max(_line) FROM qianniu") == [(31,)]
+
+
+def test_mixed_line_ends_and_a_real_multiline_cell(store: Path, tmp_path: Path) -> None:
+    lines = _orders(12, {4: '"上海市\r\n浦东新区"', 0: '"第一行\n第二行"'})
+    text = ADDR_HEAD + "".join(
+        line.replace("\n", "\r\n") if i % 2 else line for i, line in enumerate(lines)
+    )
+    (f,) = ingest(store, [str(write(tmp_path / "o.csv", text))]).files
+    assert (f.rows_read, f.rows_loaded, f.rows_rejected) == (12, 12, 0)
+    got = rows(store, "SELECT order_id, _line FROM qianniu ORDER BY order_id")
+    # row 0 takes lines 2-3, row 4 lines 7-8: the rows after them are one line further down
+    assert got == [(str(5000 + i), i + 2 + (i > 0) + (i > 4)) for i in range(12)]
+
+
+@pytest.mark.parametrize("where", [3, 0, 59], ids=["middle", "first", "last"])
+def test_a_stray_quote_rejects_its_row_and_swallows_nothing(
+    store: Path, tmp_path: Path, where: int
+) -> None:
+    text = ADDR_HEAD + "".join(_orders(60, {where: '"上海市浦东新区'}))
+    (f,) = ingest(store, [str(write(tmp_path / "o.csv", text))]).files
+    assert (f.rows_read, f.rows_loaded, f.rows_rejected) == (60, 59, 1)
+    (rej,) = f.rejects
+    assert rej.line == where + 2
+    assert rej.reason.startswith("a quote opened on this line is never closed")
+    assert _loaded(store) == _expected(60, {where})
+
+
+def test_a_stray_quote_then_a_closing_one_later(store: Path, tmp_path: Path) -> None:
+    """A quote opened in row 10 and one 'closed' in row 30's address: the 20 rows between are
+    whole rows, not one cell."""
+    text = ADDR_HEAD + "".join(_orders(40, {10: '"上海', 30: '浦东"'}))
+    (f,) = ingest(store, [str(write(tmp_path / "o.csv", text))]).files
+    assert (f.rows_read, f.rows_loaded, f.rows_rejected) == (40, 39, 1)
+    assert [r.line for r in f.rejects] == [12]
+    assert _loaded(store) == _expected(40, {10})
+
+
+@pytest.mark.parametrize(
+    "cell", ['"="5002",', '=5002",', '="5002"",', '5002",'], ids=["open", "eq", "doubled", "tail"]
+)
+def test_ids_with_stray_quotes_are_rejected(store: Path, tmp_path: Path, cell: str) -> None:
+    lines = _orders(5)
+    lines[2] = cell + lines[2].split(",", 1)[1]
+    (f,) = ingest(store, [str(write(tmp_path / "o.csv", ADDR_HEAD + "".join(lines)))]).files
+    assert f.rows_rejected == 1 and f.rows_loaded == 4
+    assert "stray quote" in f.rejects[0].reason or "quote opened" in f.rejects[0].reason
+    assert rows(store, """SELECT count(*) FROM qianniu WHERE order_id LIKE '%"%'""") == [(0,)]
+
+
+def test_a_field_over_the_size_limit_rejects_its_row(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import csv
+
+    import redcat_cli.reader as reader
+
+    old = csv.field_size_limit(4096)
+    monkeypatch.setattr(reader, "FIELD_LIMIT", 4096)
+    try:
+        big = '"' + "长" * 5000 + '"'
+        # a multi-line cell in row 0 sends the file down the exact path, where the limit is
+        text = ADDR_HEAD + "".join(_orders(8, {0: '"a\nb"', 5: big, 2: '"' + "短" * 3000 + '"'}))
+        (f,) = ingest(store, [str(write(tmp_path / "o.csv", text))]).files
+    finally:
+        csv.field_size_limit(old)
+    assert (f.rows_read, f.rows_loaded, f.rows_rejected) == (8, 7, 1)
+    assert f.rejects[0].line == 8 and "a field longer than" in f.rejects[0].reason
+    assert _loaded(store) == _expected(8, {5})
+
+
+def test_a_bad_byte_in_a_utf8_file_names_its_line_and_the_encoding(
+    store: Path, tmp_path: Path
+) -> None:
+    data = (ADDR_HEAD + "".join(_orders(10))).encode("utf-8")
+    at = data.index(b"5006")
+    p = tmp_path / "o.csv"
+    p.write_bytes(data[:at] + b"\xff" + data[at:])
+    with pytest.raises(IngestError, match=r"line 8 \(byte [\d,]+\) cannot be read as utf-8"):
+        ingest(store, [str(p)])
+    gbk = write(tmp_path / "g.csv", ADDR_HEAD + "".join(_orders(3)), encoding="gb18030")
+    with pytest.raises(IngestError, match=r"line 1 \(byte 0\) cannot be read as utf-8"):
+        ingest(store, [str(gbk)], encoding="utf-8")
+    assert not store.exists()
+
+
+@pytest.mark.parametrize(
+    ("codec", "forced", "label"),
+    [
+        ("utf-16", None, "utf-16"),  # with a BOM: Excel's "Unicode Text"
+        ("utf-16-le", None, "utf-16-le"),
+        ("utf-16-be", None, "utf-16-be"),
+        ("utf-16-le", "utf-16-le", "utf-16-le"),
+    ],
+)
+def test_utf16_tab_separated_unicode_text(
+    store: Path, tmp_path: Path, codec: str, forced: str | None, label: str
+) -> None:
+    text = (ADDR_HEAD + "".join(_orders(20, {3: '"多行\r\n地址"'}))).replace(",", "\t")
+    p = tmp_path / "o.txt"
+    p.write_bytes(text.replace("\n", "\r\n").encode(codec))
+    (f,) = ingest(store, [str(p)], encoding=forced).files
+    assert f.encoding == label
+    assert (f.rows_read, f.rows_loaded, f.rows_rejected) == (20, 20, 0)
+    assert _loaded(store) == _expected(20)
 
 
 # --- 3. values: strict dates, one bad value rejects its row, no impossible money -----------
