@@ -17,7 +17,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from redcat_cli import __version__
-from redcat_cli.errors import IngestError, RedcatError, UsageError
+from redcat_cli.errors import IngestError, RedcatError, UsageError, system_fault
 from redcat_cli.kinds import Kind, get_kind, load_kinds
 from redcat_cli.reader import Batch, NotStreamable, RawTable, Source, open_inputs, read_source
 from redcat_cli.store import (
@@ -154,19 +154,27 @@ def ingest(
     say = progress or (lambda *a: None)
     # A failed first ingest leaves no store: open_store makes a new store under a temporary
     # name and puts it in place only after the commit.
-    return _ingest(
-        Path(store_path),
-        paths,
-        kinds,
-        forced,
-        encoding,
-        date_order,
-        strict,
-        say,
-        fixed or {},
-        exported_on,
-        merchant,
-    )
+    try:
+        return _ingest(
+            Path(store_path),
+            paths,
+            kinds,
+            forced,
+            encoding,
+            date_order,
+            strict,
+            say,
+            fixed or {},
+            exported_on,
+            merchant,
+        )
+    except Exception as e:  # OSError, or DuckDB's IOException: "No space left on device"…
+        fault = None
+        if not isinstance(e, RedcatError):
+            fault = system_fault(e, f"ingest into {store_path} stopped, nothing was committed")
+        if fault is None:
+            raise
+        raise fault from None
 
 
 def _say_batch_failed(
@@ -1012,8 +1020,7 @@ def _upsert(
             anti = "ANTI JOIN redcat_c c ON c._key = s._key" if matched else ""
             _insert_rows(con, kind, src, ingest_id, anti)
     finally:
-        for t in ("redcat_s", "redcat_c", "redcat_first"):
-            con.execute(f"DROP TABLE IF EXISTS {t}")
+        _drop_scratch(con, ("redcat_s", "redcat_c", "redcat_first"))
 
 
 BIG_CHANGE = 0.5  # a stored spend changed by more than half of itself…
@@ -1076,7 +1083,36 @@ def _confirm_unchanged(con: Any, kind: Kind, ingest_id: int, exported: dt.date |
             f"WHERE c._key = {T}._key"
         )
     finally:
-        con.execute("DROP TABLE IF EXISTS redcat_conf")
+        _drop_scratch(con, ("redcat_conf",))
+
+
+def _drop_scratch(con: Any, tables: tuple[str, ...]) -> None:
+    """Drop the scratch tables. After a failure (a full disk, an interrupt) the transaction
+    is aborted and these statements fail too: the first error is the one to report."""
+    import sys
+
+    failing = sys.exc_info()[0] is not None
+    try:
+        for t in tables:
+            con.execute(f"DROP TABLE IF EXISTS {t}")
+    except Exception:
+        if not failing:
+            raise
+
+
+NAME_BYTES = 180  # a file name redcat makes, with room for a temporary file's affixes (≤ 255)
+
+
+def short_name(name: str, max_bytes: int = NAME_BYTES) -> str:
+    """``name`` cut to ``max_bytes`` of UTF-8 on a character boundary; a cut name ends with
+    a short hash of the whole, so two long names that share a beginning stay apart."""
+    raw = name.encode("utf-8")
+    if len(raw) <= max_bytes:
+        return name
+    import hashlib
+
+    tag = "~" + hashlib.sha256(raw).hexdigest()[:8]
+    return raw[: max_bytes - len(tag)].decode("utf-8", "ignore") + tag
 
 
 def _conflicts(con: Any, present: list[str], same: str, query: str, res: FileResult) -> None:
@@ -1105,12 +1141,20 @@ def _conflicts(con: Any, present: list[str], same: str, query: str, res: FileRes
 
 def _write_rejects(store_path: Path, res: FileResult) -> Path:
     """Rejected rows to a CSV beside the store (UTF-8 with BOM so Excel opens it)."""
+    from redcat_cli.errors import SystemFault
     from redcat_cli.files import atomic_write_text, csv_text
 
-    folder = store_path.parent / f"{store_path.stem}-rejects"
+    folder = store_path.parent / short_name(f"{store_path.stem}-rejects")
+    if folder.exists() and not folder.is_dir():
+        raise SystemFault(
+            f"cannot write the rejected rows: {folder} is a file, not a folder; "
+            "nothing was committed",
+            hint="move that file away (redcat keeps rejected rows in that folder)",
+            code="system_fault",
+        )
     folder.mkdir(parents=True, exist_ok=True)
     base = re.sub(r"[^\w.\-]+", "_", Path(res.path.replace("!", "_")).name) or "stdin"
-    out = folder / f"{res.ingest_id:05d}-{base}.rejects.csv"
+    out = folder / f"{res.ingest_id:05d}-{short_name(base)}.rejects.csv"
     width = max((len(r.fields) for r in res.rejects), default=0)
     rows = [[r.line, r.reason, *r.fields] for r in res.rejects]
     header = ["line", "reason", *[f"field_{i + 1}" for i in range(width)]]

@@ -13,19 +13,25 @@ import hashlib
 import io
 import re
 import sys
+import time
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from redcat_cli.errors import IngestError
+from redcat_cli.errors import IngestError, system_fault
 from redcat_cli.kinds import Kind, Match, best_matches, detect, normalise_header, unjoinable
 
 HEAD_ROWS = 40  # the header is looked for in the first rows
-ZIP_MAX_MEMBER = 2 * 1024**3  # bytes, uncompressed
-ZIP_MAX_RATIO = 200  # uncompressed / compressed
-ZIP_MAX_TOTAL = 4 * 1024**3
+# The budget of one archive, checked while it is unpacked (the sizes a zip declares can lie).
+ZIP_MAX_MEMBER = 1024**3  # bytes, uncompressed, of one member
+ZIP_MAX_TOTAL = 2 * 1024**3  # bytes, uncompressed, of all members
+ZIP_MAX_RATIO = 100  # uncompressed / compressed, once a member passes ZIP_RATIO_FLOOR
+ZIP_RATIO_FLOOR = 16 * 1024**2  # a small file may compress as well as it likes
+ZIP_MAX_MEMBERS = 100_000
+ZIP_MAX_SECONDS = 300.0  # unpacking one archive
+ZIP_METHODS = {0: "stored", 8: "deflate", 12: "bzip2", 14: "lzma"}  # what zipfile unpacks
 
 
 @dataclass
@@ -113,24 +119,32 @@ def open_inputs(path: str) -> Iterator[Source]:
         yield Source("-", sys.stdin.buffer.read())
         return
     p = Path(path)
-    if not p.exists():
-        raise IngestError(
-            f"{path}: no such file",
-            hint="check the path; a shell glob such as exports/*.csv gives several files",
-        )
-    if p.is_dir():
-        raise IngestError(
-            f"{path}: is a folder",
-            hint="give the export files themselves (a shell glob works: folder/*.csv)",
-        )
-    if _is_zip(Source(path, file=p).head(4)):
-        data = p.read_bytes()
-        if not _is_xlsx(data):
-            yield from _zip_members(path, data)
+    try:
+        if not p.exists():
+            raise IngestError(
+                f"{path}: no such file",
+                hint="check the path; a shell glob such as exports/*.csv gives several files",
+            )
+        if p.is_dir():
+            raise IngestError(
+                f"{path}: is a folder",
+                hint="give the export files themselves (a shell glob works: folder/*.csv)",
+            )
+        mtime = p.stat().st_mtime
+        if _is_zip(Source(path, file=p).head(4)):
+            data = p.read_bytes()
+            if not _is_xlsx(data):
+                yield from _zip_members(path, data)
+                return
+            yield Source(path, data, mtime)
             return
-        yield Source(path, data, p.stat().st_mtime)
-        return
-    yield Source(path, file=p, mtime=p.stat().st_mtime)
+        with p.open("rb") as fh:  # readable? (the file itself is read in pieces later)
+            fh.read(1)
+    except OSError as e:
+        raise system_fault(e, f"cannot read {path}") or IngestError(
+            f"cannot read {path}: {e.strerror or e}"
+        ) from None
+    yield Source(path, file=p, mtime=mtime)
 
 
 def _is_zip(data: bytes) -> bool:
@@ -167,55 +181,124 @@ def _member_name(info: zipfile.ZipInfo) -> str:
     return name
 
 
+class _Budget:
+    """What unpacking one archive may cost: bytes, ratio, members, time; checked as it goes."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.total = 0
+        self.deadline = time.monotonic() + ZIP_MAX_SECONDS
+
+    def refuse(self, what: str, hint: str) -> IngestError:
+        return IngestError(f"{self.path}: refused, {what}", hint=hint, code="too_large")
+
+    def members(self, n: int) -> None:
+        if n > ZIP_MAX_MEMBERS:
+            raise self.refuse(
+                f"the archive has {n:,} members (at most {ZIP_MAX_MEMBERS:,} are read)",
+                "unpack it and give redcat the files in several runs",
+            )
+
+    def declared(self, name: str, size: int, compressed: int) -> None:
+        """Refuse at once what the archive says it would unpack to (before trusting it)."""
+        if size > ZIP_MAX_MEMBER:
+            raise self.refuse(
+                f"{name} would unpack to {size:,} bytes (at most {ZIP_MAX_MEMBER:,})",
+                "unpack it yourself and give redcat the CSV if you trust it",
+            )
+        if size > ZIP_RATIO_FLOOR and size > ZIP_MAX_RATIO * max(compressed, 1):
+            raise self.refuse(
+                f"{name}: compression ratio {size / max(compressed, 1):,.0f}:1 looks like a zip bomb",
+                "unpack it yourself and give redcat the CSV if you trust it",
+            )
+
+    def check(self, name: str, declared: int, compressed: int, read: int) -> None:
+        if read > min(declared, ZIP_MAX_MEMBER):
+            raise self.refuse(
+                f"{name} unpacks to more than {min(declared, ZIP_MAX_MEMBER):,} bytes"
+                + (" (more than it declares)" if read > declared else ""),
+                "the archive is damaged or hostile; download the report again, or unpack it "
+                "yourself if you trust it",
+            )
+        if read > ZIP_RATIO_FLOOR and read > ZIP_MAX_RATIO * max(compressed, 1):
+            raise self.refuse(
+                f"{name} expands more than {ZIP_MAX_RATIO}:1, which looks like a zip bomb",
+                "unpack it yourself and give redcat the CSV if you trust it",
+            )
+        if self.total + read > ZIP_MAX_TOTAL:
+            raise self.refuse(
+                f"the archive unpacks to more than {ZIP_MAX_TOTAL:,} bytes",
+                "unpack it yourself and ingest the files one by one",
+            )
+        if time.monotonic() > self.deadline:
+            raise self.refuse(
+                f"unpacking took longer than {ZIP_MAX_SECONDS:.0f} s",
+                "unpack it yourself and ingest the files one by one",
+            )
+
+
+def _damaged(path: str, e: BaseException) -> IngestError:
+    detail = str(e).splitlines()[0] if str(e) else type(e).__name__
+    return IngestError(
+        f"{path}: the zip archive is damaged ({detail})",
+        hint="download the report again; unpack it with another tool to see what is left",
+    )
+
+
 def _zip_members(path: str, data: bytes) -> Iterator[Source]:
+    """Each CSV/xlsx member, unpacked in memory (never to disk) within the archive's budget."""
+    budget = _Budget(path)
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError) as e:
         raise IngestError(
-            f"{path}: not a readable zip archive",
+            f"{path}: not a readable zip archive ({str(e) or type(e).__name__})",
             hint="download the report again; the archive is damaged",
         ) from None
-    total = 0
+    budget.members(len(infos))
     found = False
     with zf:
-        for info in zf.infolist():
+        for info in infos:
             name = _member_name(info)
             base = name.rsplit("/", 1)[-1]
             if info.is_dir() or name.startswith("__MACOSX/") or base.startswith("."):
                 continue
             if not base.lower().endswith((".csv", ".txt", ".xlsx")):
                 continue
-            if info.file_size > ZIP_MAX_MEMBER:
+            if info.flag_bits & 0x1:
                 raise IngestError(
-                    f"{path}!{name}: refused, it would unpack to {info.file_size:,} bytes",
-                    hint="unpack it yourself and give redcat the CSV if you trust it",
+                    f"{path}!{name}: the archive is password-protected",
+                    hint="unpack it with its password and give redcat the files inside",
                 )
-            if info.compress_size and info.file_size / info.compress_size > ZIP_MAX_RATIO:
+            if info.compress_type not in ZIP_METHODS:
+                method = "Deflate64" if info.compress_type == 9 else f"method {info.compress_type}"
                 raise IngestError(
-                    f"{path}!{name}: refused, compression ratio {info.file_size / info.compress_size:,.0f}:1 "
-                    "looks like a zip bomb"
+                    f"{path}!{name}: compressed with {method}, which redcat cannot unpack",
+                    hint="unpack it with 7-Zip or unzip and give redcat the files (or zip them "
+                    "again with ordinary compression)",
                 )
-            limit = min(info.file_size, ZIP_MAX_MEMBER)
+            budget.declared(name, info.file_size, info.compress_size)
             chunks = []
             read = 0
-            with zf.open(info) as fh:  # read in memory, never extracted to disk
-                while True:
-                    chunk = fh.read(1 << 20)
-                    if not chunk:
-                        break
-                    read += len(chunk)
-                    if read > limit:
-                        raise IngestError(
-                            f"{path}!{name}: refused, it unpacks to more than it declares",
-                            hint="the archive is damaged or hostile; download the report again",
-                        )
-                    chunks.append(chunk)
-            total += read
-            if total > ZIP_MAX_TOTAL:
-                raise IngestError(
-                    f"{path}: refused, the archive unpacks to more than {ZIP_MAX_TOTAL:,} bytes",
-                    hint="unpack it yourself and ingest the files one by one",
-                )
+            try:
+                with zf.open(info) as fh:  # in memory, never extracted to disk
+                    while True:
+                        chunk = fh.read(1 << 20)
+                        if not chunk:
+                            break
+                        read += len(chunk)
+                        budget.check(name, info.file_size, info.compress_size, read)
+                        chunks.append(chunk)
+            except IngestError:
+                raise
+            except (zipfile.BadZipFile, EOFError, RuntimeError, NotImplementedError) as e:
+                raise _damaged(f"{path}!{name}", e) from None
+            except Exception as e:  # zlib.error, lzma.LZMAError, OSError…
+                if isinstance(e, OSError) and system_fault(e) is not None:
+                    raise
+                raise _damaged(f"{path}!{name}", e) from None
+            budget.total += read
             found = True
             yield Source(f"{path}!{name}", b"".join(chunks), _member_mtime(info))
     if not found:
@@ -326,7 +409,13 @@ def read_source(
             f"{src.name}: a zip archive inside an archive is not read",
             hint="unpack the outer archive and give redcat the inner one",
         )
-    if head[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+    if head[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # an OLE2 compound file
+        if "EncryptedPackage".encode("utf-16-le") in src.read_all():  # an encrypted xlsx
+            raise IngestError(
+                f"{src.name}: a password-protected Excel workbook",
+                hint="open it in Excel or WPS, remove the password (File → Info → Protect "
+                "Workbook) and save it as .xlsx, or save it as .csv",
+            )
         raise IngestError(
             f"{src.name}: an old Excel .xls file",
             hint="open it in Excel or WPS and save it as .xlsx or .csv",
@@ -775,9 +864,7 @@ def _cell_text(v: Any) -> str:
 def _read_xlsx(src: Source, kinds: dict[str, Kind], forced: Kind | None) -> RawTable:
     import warnings
 
-    import numpy as np
-    import pyarrow as pa
-
+    _xlsx_budget(src)
     try:
         import openpyxl
 
@@ -789,41 +876,70 @@ def _read_xlsx(src: Source, kinds: dict[str, Kind], forced: Kind | None) -> RawT
             f"{src.name}: not a readable xlsx workbook ({type(e).__name__})",
             hint="open it in Excel or WPS and save it again as .xlsx or .csv",
         ) from None
-    sha = hashlib.sha256(src.read_all()).hexdigest()
-    first_error: IngestError | None = None
     try:
-        for ws in wb.worksheets:
-            rows_iter = ws.iter_rows(values_only=True)
-            head: list[list[str]] = []
-            for row in rows_iter:
-                head.append([_cell_text(v) for v in row])
-                if len(head) >= HEAD_ROWS:
-                    break
-            if not head:
-                continue
-            try:
-                header_idx, match = _find_header(
-                    head, kinds, forced, f"{src.name} (sheet {ws.title})"
-                )
-            except IngestError as e:
-                first_error = first_error or e
-                continue
-            header = _trim_trailing_empty(head[header_idx])
-            ncols = len(header)
-            cols: list[list[str]] = [[] for _ in range(ncols)]
-            lines: list[int] = []
-            ragged: list[Ragged] = []
-
-            for j, r in enumerate(head[header_idx + 1 :], start=header_idx + 2):
-                _take_row(r, j, ncols, cols, lines, ragged)
-            for j, row in enumerate(rows_iter, start=len(head) + 1):
-                _take_row([_cell_text(v) for v in row], j, ncols, cols, lines, ragged)
-            table = pa.table({f"c{i}": pa.array(cols[i], pa.string()) for i in range(ncols)})
-            size = len(src.read_all())
-            one = iter([Batch(table, np.array(lines, dtype=np.int64), ragged, size)])
-            return RawTable(src.name, None, match, header, header_idx + 1, one, size, ws.title, sha)
+        return _read_workbook(src, wb, kinds, forced)
+    except IngestError:
+        raise
+    except Exception as e:  # a damaged or hostile sheet (XML entity bombs among them)
+        if isinstance(e, OSError | MemoryError) and not isinstance(e, zipfile.BadZipFile):
+            raise
+        detail = str(e).splitlines()[0] if str(e) else ""
+        raise IngestError(
+            f"{src.name}: a sheet of the workbook cannot be read ({type(e).__name__}"
+            + (f": {detail[:120]}" if detail else "")
+            + ")",
+            hint="open it in Excel or WPS and save it again as .xlsx or .csv",
+        ) from None
     finally:
         wb.close()
+
+
+def _xlsx_budget(src: Source) -> None:
+    """An xlsx is a zip: the same limits on what its parts unpack to, before openpyxl."""
+    budget = _Budget(src.name)
+    with zipfile.ZipFile(io.BytesIO(src.read_all())) as zf:
+        infos = zf.infolist()
+        budget.members(len(infos))
+        for info in infos:
+            budget.declared(info.filename, info.file_size, info.compress_size)
+            budget.total += info.file_size
+            budget.check(info.filename, info.file_size, info.compress_size, 0)
+
+
+def _read_workbook(src: Source, wb: Any, kinds: dict[str, Kind], forced: Kind | None) -> RawTable:
+    import numpy as np
+    import pyarrow as pa
+
+    sha = hashlib.sha256(src.read_all()).hexdigest()
+    first_error: IngestError | None = None
+    for ws in wb.worksheets:
+        rows_iter = ws.iter_rows(values_only=True)
+        head: list[list[str]] = []
+        for row in rows_iter:
+            head.append([_cell_text(v) for v in row])
+            if len(head) >= HEAD_ROWS:
+                break
+        if not head:
+            continue
+        try:
+            header_idx, match = _find_header(head, kinds, forced, f"{src.name} (sheet {ws.title})")
+        except IngestError as e:
+            first_error = first_error or e
+            continue
+        header = _trim_trailing_empty(head[header_idx])
+        ncols = len(header)
+        cols: list[list[str]] = [[] for _ in range(ncols)]
+        lines: list[int] = []
+        ragged: list[Ragged] = []
+
+        for j, r in enumerate(head[header_idx + 1 :], start=header_idx + 2):
+            _take_row(r, j, ncols, cols, lines, ragged)
+        for j, row in enumerate(rows_iter, start=len(head) + 1):
+            _take_row([_cell_text(v) for v in row], j, ncols, cols, lines, ragged)
+        table = pa.table({f"c{i}": pa.array(cols[i], pa.string()) for i in range(ncols)})
+        size = len(src.read_all())
+        one = iter([Batch(table, np.array(lines, dtype=np.int64), ragged, size)])
+        return RawTable(src.name, None, match, header, header_idx + 1, one, size, ws.title, sha)
     if first_error is not None:
         raise first_error
     raise IngestError(

@@ -234,7 +234,11 @@ def _create(p: Path, timeout: float) -> Iterator[Store]:
     """A new store: made under a temporary name, linked into place when all went well."""
     _remove_stale_temporaries(p.parent)
     tmp = p.parent / f".redcat-{os.getpid()}-{time.monotonic_ns()}{TEMP_SUFFIX}"
-    con = _connect(tmp, False, timeout, shown=p)
+    try:
+        con = _connect(tmp, False, timeout, shown=p)
+    except BaseException:
+        _remove(tmp)
+        raise
     store = Store(p, con, False)
     done = False
     try:

@@ -194,24 +194,37 @@ def test_bad_lock_timeout_is_a_usage_error(run, store: Path, monkeypatch) -> Non
     assert not store.exists()
 
 
-def test_a_reader_waits_for_a_writer_and_says_so(store: Path) -> None:
+def test_a_reader_waits_for_a_writer_and_says_so(store: Path, tmp_path: Path) -> None:
     ingest(store, [str(DATA / "juguang_notes.csv")])
+    release = tmp_path / "release"
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            f"import duckdb,time; c=duckdb.connect({str(store)!r}); print('ok', flush=True); "
-            "time.sleep(3.5); c.close()",
+            f"import duckdb,os,time; c=duckdb.connect({str(store)!r}); print('ok', flush=True)\n"
+            f"while not os.path.exists({str(release)!r}): time.sleep(0.05)\nc.close()",
         ],
         stdout=subprocess.PIPE,
     )
     try:
         assert holder.stdout.readline().strip() == b"ok"
-        res = redcat("status", "--store", str(store), "--json", env={"REDCAT_LOCK_TIMEOUT": "30"})
+        reader = subprocess.Popen(
+            [sys.executable, "-m", "redcat_cli", "status", "--store", str(store), "--json"],
+            cwd=REPO,
+            env={**os.environ, "REDCAT_LOCK_TIMEOUT": "60"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        first = reader.stderr.readline()  # printed after 2 s of waiting
+        release.touch()
+        out, rest = reader.communicate(timeout=60)
     finally:
+        release.touch()
         holder.wait()
-    assert res.returncode == 0, res.stderr
-    assert "waiting for store" in res.stderr and "in use by another redcat process" in res.stderr
+    assert first.startswith(f"waiting for store {store}: in use by another redcat process")
+    assert reader.returncode == 0, rest
+    assert '"juguang"' in out
 
 
 # --- 2. the reader: line ends, quotes, field sizes, encodings --------------------------------
@@ -538,4 +551,283 @@ def test_interrupt_exits_130_and_commits_nothing(store: Path, tmp_path: Path) ->
     proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == 130, proc.stderr
     assert proc.stderr.strip().splitlines()[-1] == "Interrupted; nothing was committed."
+    assert dump(store) == before
+
+
+def _mount_tmpfs(path: Path, size: str) -> bool:
+    if os.geteuid() != 0 or not Path("/proc/mounts").exists():
+        return False
+    path.mkdir(parents=True, exist_ok=True)
+    res = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True
+    )
+    return res.returncode == 0
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A 6 MiB file system of its own (tmpfs), to fill up."""
+    where = tmp_path / "disk"
+    if not _mount_tmpfs(where, "6m"):
+        pytest.skip("needs root and tmpfs to make a small disk to fill (not available here)")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def _big_orders(path: Path, n: int) -> Path:
+    return write(
+        path,
+        QIANNIU_HEAD
+        + "".join(
+            f'="{3 * 10**15 + i}",{i % 1000}.{i % 100:02d},交易成功,2025-06-01 10:{i % 60:02d}:00,'
+            f"2025-06-02 10:00:00,0\n"
+            for i in range(n)
+        ),
+    )
+
+
+def test_a_full_disk_is_an_error_in_words_and_commits_nothing(
+    small_disk: Path, tmp_path: Path
+) -> None:
+    store = small_disk / "s.duckdb"
+    small = _qianniu(tmp_path / "small.csv", 10**15, 100)
+    large = _big_orders(tmp_path / "large.csv", 400_000)
+    assert redcat("ingest", "-q", "--store", str(store), str(small)).returncode == 0
+    before = dump(store)
+    res = redcat("ingest", "--store", str(store), str(large))
+    assert res.returncode == 3, res.stderr
+    assert res.stderr.startswith(f"Error: ingest into {store} stopped, nothing was committed: ")
+    assert "the disk is full" in res.stderr and "bug" not in res.stderr
+    assert res.stdout == ""
+    assert (
+        dump(store) == before
+    )  # (the file may keep the size it grew to; its content is as it was)
+    # a first ingest on the full disk leaves no store and no temporary file
+    res = redcat("ingest", "--json", "--store", str(small_disk / "new.duckdb"), str(small))
+    assert res.returncode == 3 and '"code": "disk_full"' in res.stderr
+    assert sorted(p.name for p in small_disk.iterdir()) == ["s.duckdb"]
+    # output to a full device
+    res = subprocess.run(
+        [sys.executable, "-m", "redcat_cli", "sources"],
+        stdout=open(os.devnull if not Path("/dev/full").exists() else "/dev/full", "w"),
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    if Path("/dev/full").exists():
+        assert res.returncode == 3
+        assert res.stderr.startswith("Error: cannot write the output: the disk is full")
+
+
+def test_a_read_only_store_folder(tmp_path: Path) -> None:
+    where = tmp_path / "ro"
+    if not _mount_tmpfs(where, "8m"):
+        pytest.skip("needs root and tmpfs to make a read-only file system (not available here)")
+    try:
+        store = where / "s.duckdb"
+        assert (
+            redcat(
+                "ingest", "-q", "--store", str(store), str(DATA / "juguang_notes.csv")
+            ).returncode
+            == 0
+        )
+        subprocess.run(["mount", "-o", "remount,ro", str(where)], check=True)
+        res = redcat("ingest", "--store", str(store), str(DATA / "xinghe_v1.csv"))
+        assert res.returncode == 3, res.stderr
+        assert "read-only" in res.stderr and "bug" not in res.stderr
+        res = redcat("ingest", "--store", str(where / "new.duckdb"), str(DATA / "xinghe_v1.csv"))
+        assert res.returncode == 3 and "read-only" in res.stderr
+        assert redcat("status", "--store", str(store)).returncode == 0  # reading still works
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def _zip_of(path: Path, body: str, *, method: int = 8) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", method) as zf:
+        zf.writestr("订单.csv", body.encode("gb18030"))
+    return buf.getvalue()
+
+
+def _patch_both(data: bytes, local: int, central: int, fn) -> bytes:
+    b = bytearray(data)
+    fn(b, local)
+    fn(b, b.index(b"PK\x01\x02") + central)
+    return bytes(b)
+
+
+def test_broken_archives_are_errors_in_words(run, store: Path, tmp_path: Path) -> None:
+    body = QIANNIU_HEAD + "".join(
+        f'="{9000 + i}",1.00,交易成功,2025-06-01 10:00:00,,0\n' for i in range(5)
+    )
+    good = _zip_of(tmp_path, body)
+
+    def setbit(b: bytearray, at: int) -> None:
+        b[at] |= 1  # general purpose flag bit 0: encrypted
+
+    def deflate64(b: bytearray, at: int) -> None:
+        b[at] = 9  # compression method 9
+
+    cases = {
+        "crc": (_crc_broken(good), "damaged"),
+        "encrypted": (_patch_both(good, 6, 8, setbit), "password-protected"),
+        "deflate64": (_patch_both(good, 8, 10, deflate64), "Deflate64"),
+        "truncated": (good[: len(good) // 2], "not a readable zip archive"),
+    }
+    for name, (data, words) in cases.items():
+        p = tmp_path / f"{name}.zip"
+        p.write_bytes(data)
+        res = run("ingest", "--store", str(store), str(p))
+        assert res.exit_code == 1, (name, res.stderr)
+        assert words in res.stderr and "bug" not in res.stderr, (name, res.stderr)
+        assert len(res.stderr.strip().splitlines()) == 2  # the error and its hint
+    assert not store.exists()
+    (tmp_path / "good.zip").write_bytes(good)
+    assert run("ingest", "-q", "--store", str(store), str(tmp_path / "good.zip")).exit_code == 0
+
+
+def _crc_broken(data: bytes) -> bytes:
+    b = bytearray(data)
+    b[14] ^= 0xFF  # the CRC-32 of the local header…
+    b[b.index(b"PK\x01\x02") + 16] ^= 0xFF  # …and of the central directory
+    return bytes(b)
+
+
+def test_archive_budget_is_checked_while_unpacking(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import zipfile
+
+    import redcat_cli.reader as reader
+
+    body = QIANNIU_HEAD + "".join(
+        f'="{9000 + i}",1.00,交易成功,2025-06-01 10:00:00,,0\n' for i in range(2000)
+    )
+    # a member that unpacks to more than it declares (the header lies): never read past it
+    good = _zip_of(tmp_path, body)
+    size = len(body.encode("gb18030"))
+    small = (size // 2).to_bytes(4, "little")
+
+    def lie(b: bytearray, at: int, off: int) -> None:
+        b[at + off : at + off + 4] = small
+
+    b = bytearray(good)
+    lie(b, 0, 22)
+    lie(b, b.index(b"PK\x01\x02"), 24)
+    liar = tmp_path / "liar.zip"
+    liar.write_bytes(bytes(b))
+    with pytest.raises(IngestError, match="damaged|more than it declares"):
+        ingest(store, [str(liar)])  # zipfile stops at the declared size: the CRC then fails
+    # a ratio bomb past the floor, told while unpacking (the declared sizes lie the same way)
+    monkeypatch.setattr(reader, "ZIP_RATIO_FLOOR", 4096)
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("a.csv", QIANNIU_HEAD + "0" * 2_000_000)
+    with pytest.raises(IngestError, match="zip bomb"):
+        ingest(store, [str(bomb)])
+    # too many members, and too long
+    many = tmp_path / "many.zip"
+    with zipfile.ZipFile(many, "w") as zf:
+        for i in range(5):
+            zf.writestr(f"{i}.csv", body)
+    monkeypatch.setattr(reader, "ZIP_MAX_MEMBERS", 4)
+    with pytest.raises(IngestError, match="5 members"):
+        ingest(store, [str(many)])
+    monkeypatch.setattr(reader, "ZIP_MAX_MEMBERS", 100)
+    monkeypatch.setattr(reader, "ZIP_MAX_SECONDS", 0.0)
+    with pytest.raises(IngestError, match="unpacking took longer"):
+        ingest(store, [str(many)])
+    assert not store.exists()
+
+
+def _xlsx(path: Path, sheet_xml_edit=None) -> Path:
+    import zipfile
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["订单编号", "买家实际支付金额", "订单状态", "订单创建时间"])
+    ws.append(['="1"', "1.00", "交易成功", "2025-06-01 10:00:00"])
+    plain = path.with_suffix(".plain.xlsx")
+    wb.save(plain)
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml" and sheet_xml_edit:
+                data = sheet_xml_edit(data.decode()).encode()
+            out.writestr(info, data)
+    return path
+
+
+def test_hostile_workbooks(run, store: Path, tmp_path: Path) -> None:
+    lol = '<!ENTITY lol "lollollollollollollollollollol">' + "".join(
+        f'<!ENTITY lol{i} "' + ("&lol" + ("" if i == 1 else str(i - 1)) + ";") * 10 + '">'
+        for i in range(1, 10)
+    )
+
+    def bomb(xml: str) -> str:
+        at = xml.index("<worksheet")
+        return f'<?xml version="1.0"?><!DOCTYPE worksheet [{lol}]>' + xml[at:].replace(
+            "交易成功", "&lol9;", 1
+        )
+
+    p = _xlsx(tmp_path / "bomb.xlsx", bomb)
+    res = run("ingest", "--store", str(store), str(p))
+    assert res.exit_code == 1 and "cannot be read" in res.stderr and "bug" not in res.stderr
+    enc = tmp_path / "locked.xlsx"  # what Excel writes for a workbook with a password
+    enc.write_bytes(
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504) + "EncryptedPackage".encode("utf-16-le")
+    )
+    res = run("ingest", "--store", str(store), str(enc))
+    assert res.exit_code == 1 and "password-protected Excel workbook" in res.stderr
+    assert not store.exists()
+    assert (
+        run("ingest", "-q", "--store", str(store), str(_xlsx(tmp_path / "ok.xlsx"))).exit_code == 0
+    )
+
+
+def test_unreadable_and_overlong_inputs(
+    run, store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    p = write(tmp_path / "o.csv", QIANNIU_HEAD + "".join(_orders(2)))
+    long = tmp_path / ("长" * 100 + ".csv")  # 300 bytes: over the 255 a name may have
+    res = run("ingest", "--store", str(store), str(long))
+    assert res.exit_code == 3 and "the file name is too long" in res.stderr, res.stderr
+    real = Path.open
+
+    def denied(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self.name == "o.csv":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", denied)  # root may read anything: pretend it may not
+    res = run("ingest", "--json", "--store", str(store), str(p))
+    assert res.exit_code == 3 and '"code": "permission_denied"' in res.stderr
+    assert f"cannot read {p}: permission denied" in res.stderr
+    assert not store.exists()
+
+
+def test_rejects_file_names_stay_short_and_a_file_in_the_way_is_an_error(
+    run, store: Path, tmp_path: Path
+) -> None:
+    lines = _orders(3)
+    lines[1] = lines[1].replace("2025-06-01 10:00:00", "2025-02-30 10:00:00")
+    name = "订" * 80 + ".csv"  # 240 bytes: the rejects file's name would pass 255
+    p = write(tmp_path / name, ADDR_HEAD + "".join(lines))
+    (f,) = ingest(store, [str(p)]).files
+    out = Path(f.rejects_path)
+    assert out.exists() and len(out.name.encode()) <= 255
+    assert out.name.startswith("00001-订") and out.name.endswith(".rejects.csv")
+    before = dump(store)
+    other = tmp_path / "other.duckdb"
+    (tmp_path / "other-rejects").write_text("not a folder")
+    res = run("ingest", "--store", str(other), str(p))
+    assert res.exit_code == 3 and "is a file, not a folder" in res.stderr
+    assert not other.exists()
     assert dump(store) == before

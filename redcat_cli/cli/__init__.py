@@ -198,7 +198,8 @@ def as_redcat_error(e: BaseException) -> Any:
 
     if isinstance(e, RedcatError):
         return e
-    fault = system_fault(e)
+    stream = isinstance(e, OSError) and e.filename is None  # a write to stdout or stderr
+    fault = system_fault(e, "cannot write the output" if stream else None)
     if fault is not None:
         return fault
     if isinstance(e, MemoryError):
