@@ -84,8 +84,11 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "matched_investment": ("ratio", "threshold"),
 }
 
-_DECIMAL_RE = re.compile(r"^[+-]?\d+(\.\d+)?$")
-_INT_RE = re.compile(r"^[+-]?\d+$")
+_DECIMAL_RE = re.compile(r"^[+-]?\d{1,18}(\.\d{1,18})?$")  # longer is not a contract's number
+_INT_RE = re.compile(r"^[+-]?\d{1,18}$")
+MAX_BYTES = 1 << 20  # a contract is a page of YAML; 1 MiB is far beyond any real one
+MAX_DEPTH = 64  # nesting of mappings and lists
+MAX_PERIOD_DAYS = 3_660
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 
 T_STR = "tag:yaml.org,2002:str"
@@ -433,9 +436,16 @@ def _describe(node: yaml.Node | None) -> str:
     }
     if node.tag == T_NULL:
         return "empty"
+    value = (
+        node.value
+        if len(node.value) <= 40
+        else f"{node.value[:30]}… ({len(node.value):,} characters)"
+    )
     if node.tag in tag and node.style is None:
-        return f"{node.value!r} ({tag[node.tag]})"
-    return repr(node.value)
+        if node.tag == T_INT and len(node.value.strip().lstrip("+-")) > 18:
+            return f"{value!r} (a whole number too large for any contract term)"
+        return f"{value!r} ({tag[node.tag]})"
+    return repr(value)
 
 
 def _suggest(key: str, section: str) -> str | None:
@@ -471,6 +481,8 @@ def load_contract(path: str | Path) -> Contract:
     """Read and validate a contract file; raise ContractError listing every problem."""
     p = Path(path)
     try:
+        if p.is_file() and p.stat().st_size > MAX_BYTES:
+            raise _too_large(str(p), p.stat().st_size)
         raw = p.read_bytes()
     except FileNotFoundError:
         raise ContractError(
@@ -501,9 +513,58 @@ def load_contracts(paths: Sequence[str | Path]) -> list[Contract]:
     return contracts
 
 
+def _too_large(path: str, size: int) -> ContractError:
+    return ContractError(
+        f"contract {path} is {size:,} bytes; a contract is at most {MAX_BYTES:,}",
+        hint="is this the right file? A contract is a page of YAML",
+        code="too_large",
+    )
+
+
+def _flow_depth(text: str) -> int:
+    """The deepest nesting of [ ] and { } outside quotes and comments (a quick upper look)."""
+    deepest = depth = 0
+    quote = ""
+    comment = False
+    for ch in text:
+        if comment:
+            comment = ch != "\n"
+        elif quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "#":
+            comment = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth = max(depth - 1, 0)
+    return deepest
+
+
+def _depth(node: yaml.Node | None) -> int:
+    """How deep mappings and lists nest (without recursion: the file may be hostile)."""
+    deepest = 0
+    stack = [(node, 1)] if node is not None else []
+    while stack:
+        n, d = stack.pop()
+        deepest = max(deepest, d)
+        if deepest > MAX_DEPTH:
+            break
+        if isinstance(n, yaml.MappingNode):
+            stack.extend((v, d + 1) for _, v in n.value)
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend((v, d + 1) for v in n.value)
+    return deepest
+
+
 def parse_contract(raw: bytes | str, path: str = "<contract>") -> Contract:
     """Validate contract text. ``path`` is used in messages only."""
     data = raw.encode("utf-8") if isinstance(raw, str) else raw
+    if len(data) > MAX_BYTES:
+        raise _too_large(path, len(data))
     sha = hashlib.sha256(data).hexdigest()
     try:
         text = data.decode("utf-8-sig")
@@ -512,6 +573,12 @@ def parse_contract(raw: bytes | str, path: str = "<contract>") -> Contract:
             f"contract {path} is not UTF-8 text", hint="save the contract as UTF-8"
         ) from None
     reader = _Reader(path)
+    if _flow_depth(text) > MAX_DEPTH:  # before the parser spends minutes on [[[[…]]]]
+        raise ContractError(
+            f"contract {path} is invalid (1 problem)",
+            problems=[f"{path}: nested more than {MAX_DEPTH} levels deep; a contract is not"],
+            code="too_large",
+        )
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as e:
@@ -525,6 +592,17 @@ def parse_contract(raw: bytes | str, path: str = "<contract>") -> Contract:
         raise ContractError(
             f"contract {path} is invalid (1 problem)", problems=[f"{path}:1: not valid YAML: {e}"]
         ) from None
+    except RecursionError:
+        root = None
+        depth = MAX_DEPTH + 1
+    else:
+        depth = _depth(root)
+    if depth > MAX_DEPTH:
+        raise ContractError(
+            f"contract {path} is invalid (1 problem)",
+            problems=[f"{path}: nested more than {MAX_DEPTH} levels deep; a contract is not"],
+            code="too_large",
+        )
     if root is None:
         raise ContractError(
             f"contract {path} is invalid (1 problem)",
@@ -582,6 +660,13 @@ def _validate(r: _Reader, root: yaml.Node, sha: str) -> Contract | None:
                         f"period.end {end} is before period.start {start}",
                         "end on or after start",
                         "both dates are inclusive",
+                    )
+                elif (end - start).days + 1 > MAX_PERIOD_DAYS:
+                    r.problem(
+                        pm["end"][1],
+                        f"period {start}..{end} is {(end - start).days + 1:,} days long",
+                        f"a period of at most {MAX_PERIOD_DAYS:,} days (ten years)",
+                        "settle a long deal in several contracts",
                     )
                 else:
                     period = Period(start, end)

@@ -183,6 +183,22 @@ def test_a_foreign_duckdb_file_is_refused_by_every_command(
     assert dump(foreign) == before
 
 
+def test_a_damaged_store_is_an_error_in_words(run, store: Path, tmp_path: Path) -> None:
+    ingest(store, [str(DATA / "juguang_notes.csv"), str(DATA / "xinghe_v1.csv")])
+    size = store.stat().st_size
+    with store.open("r+b") as fh:
+        fh.truncate(size // 2)
+    damaged = store.read_bytes()
+    junk = tmp_path / "junk.duckdb"
+    junk.write_bytes(bytes(range(256)) * 400)
+    for path in (store, junk):
+        for args in (["status"], ["ingest", str(DATA / "xinghe_v2.csv")], ["attribute"]):
+            res = run(*args, "--store", str(path))
+            assert res.exit_code == 1, (path, args, res.stderr)
+            assert res.stderr.startswith("Error: ") and "bug" not in res.stderr
+    assert store.read_bytes() == damaged
+
+
 def test_bad_lock_timeout_is_a_usage_error(run, store: Path, monkeypatch) -> None:
     monkeypatch.setenv("REDCAT_LOCK_TIMEOUT", "abc")
     res = run("ingest", "--store", str(store), str(DATA / "juguang_notes.csv"))
@@ -831,3 +847,55 @@ def test_rejects_file_names_stay_short_and_a_file_in_the_way_is_an_error(
     assert res.exit_code == 3 and "is a file, not a folder" in res.stderr
     assert not other.exists()
     assert dump(store) == before
+
+
+# --- 4. contracts beyond any real size ----------------------------------------------------------
+
+CONTRACT = (REPO / "configs" / "contracts" / "example.yaml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("a: " + "[" * 5000 + "]" * 5000 + "\n", "nested more than 64 levels deep"),
+        ("a: " + "{b: " * 3000 + "1" + "}" * 3000 + "\n", "nested more than 64 levels deep"),
+        ("".join(" " * i + "k:\n" for i in range(1300)), "nested more than 64 levels deep"),
+        (
+            CONTRACT.replace("window_days: 30", "window_days: " + "9" * 5000),
+            "too large for any contract term",
+        ),
+        (
+            CONTRACT.replace('target_roi: "3.0"', 'target_roi: "' + "9" * 5000 + '"'),
+            "(5,000 characters)",
+        ),
+        (
+            CONTRACT.replace(
+                "period: {start: 2025-06-01, end: 2025-06-30}",
+                "period: {start: 0001-01-01, end: 9999-12-31}",
+            ),
+            "is 3,652,059 days long",
+        ),
+        ("# " + "x" * (1 << 20) + "\n" + CONTRACT, "a contract is at most 1,048,576"),
+    ],
+    ids=["flow-lists", "flow-maps", "block", "integer", "decimal", "period", "size"],
+)
+def test_hostile_contracts_are_refused_quickly(run, tmp_path: Path, text: str, words: str) -> None:
+    import time
+
+    p = tmp_path / "deal.yaml"
+    p.write_text(text, encoding="utf-8")
+    started = time.monotonic()
+    res = run("contract", "check", str(p))
+    assert time.monotonic() - started < 10
+    assert res.exit_code == 1, res.stderr
+    assert words in res.stderr and "bug" not in res.stderr
+
+
+def test_contract_fields_reach_no_terminal_raw(run, tmp_path: Path) -> None:
+    p = tmp_path / "deal.yaml"
+    text = CONTRACT.replace("merchant: ", 'merchant: "\\e]52;c;ZXZpbA==\\a\\e]0;x\\a" #', 1)
+    assert text != CONTRACT
+    p.write_text(text, encoding="utf-8")
+    res = run("contract", "check", str(p))
+    assert res.exit_code == 0, res.stderr
+    assert not _raw_controls(res.stdout) and "\\x1b]52" in res.stdout
