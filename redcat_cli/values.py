@@ -126,6 +126,8 @@ def parse_number(text: str) -> float:
     value, plus = _decimal_of(text, "a number")
     if plus:
         raise ValueError(f"{text!r} is a lower bound")
+    if abs(value) >= Decimal("1e300"):  # a float would be inf, or as good as
+        raise ValueError(f"{text!r} is too large for a number")
     return float(value)
 
 
@@ -309,12 +311,18 @@ def _strict_cast(column: Any, ftype: str, target: Any) -> Any:
     guards = _STRICT_CAST.get(ftype)
     if guards is None or any(pc.any(pc.match_substring(column, g)).as_py() for g in guards):
         return None
+    longest = pc.max(pc.utf8_length(column)).as_py()
+    if longest is not None and longest > _CAST_MAX_CHARS:
+        return None  # Arrow casts a 1,000-digit text to the decimal -1 without a word
     try:
         # a failed cast of a million values is slow (0.3 s for decimals): try the head first
         pc.cast(column.slice(0, 2048), target)
         return pc.cast(column, target)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
+
+
+_CAST_MAX_CHARS = 40  # longer than any value of these types: the scalar parsers decide
 
 
 # Types whose Arrow cast from text is as strict as our parsers, apart from the forms it
@@ -511,7 +519,11 @@ def _parse_column(
             value, plus = parser(text)
         except ValueError as e:
             parsed.append(None)
-            bad[text] = str(e)
+            reason = str(e)
+            if len(text) > 60:  # a 5,000-digit value: quote its beginning and its length
+                short = f"{text[:30]!r}… ({len(text):,} characters)"
+                reason = reason.replace(repr(text), short).replace(repr(text.strip()), short)
+            bad[text] = reason if len(reason) <= 300 else reason[:300] + "…"
             continue
         parsed.append(value)
         if plus:

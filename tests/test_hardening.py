@@ -500,6 +500,20 @@ def test_negative_spend_and_counts_in_juguang(store: Path, tmp_path: Path) -> No
     assert rows(store, "SELECT count(*) FROM juguang WHERE spend < 0 OR clicks < 0") == [(0,)]
 
 
+@pytest.mark.parametrize("ftype", ["int", "money", "number"])
+@pytest.mark.parametrize("digits", [19, 40, 1000, 5000])
+def test_huge_numbers_are_rejected_never_wrapped(ftype: str, digits: int) -> None:
+    text = "9" * digits
+    res = parse_column(pa.array([text, "1", text + ".5"]), ftype)
+    if ftype == "number" and digits < 300:  # a float holds it (approximately): not an error
+        assert res.values.to_pylist()[0] == float(text)
+        return
+    assert res.values.to_pylist() == [None, 1, None]
+    assert set(res.errors) == {0, 2}
+    assert "too large" in res.errors[0]
+    assert all(len(r) <= 301 for r in res.errors.values())
+
+
 # --- 5. nothing reaches a terminal raw ---------------------------------------------------------
 
 HOSTILE = "\x1b]52;c;ZXZpbA==\x07\x1b]0;pwned\x1b\\\x9b31m\x1b[2J\u202eevil\r\x08"
