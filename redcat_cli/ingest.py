@@ -541,7 +541,7 @@ def _settle_candidates(
             for rej in conflicts:
                 rej.fields = list(cells[rej.line].values())
     finally:
-        con.execute("DROP TABLE IF EXISTS redcat_cand")
+        _drop_scratch(con, ("redcat_cand",))
 
 
 def _temp_table_exists(con: Any, name: str) -> bool:
