@@ -280,6 +280,7 @@ def check(
     width: int = 1280,
     exe: str | None = None,
     media: str = "screen",
+    pdf: Path | None = None,
 ) -> tuple[list[str], dict[str, Any]]:
     """Open ``report``; return (problems, page facts) and write the full-page screenshot."""
     path = find_chromium(exe)
@@ -323,6 +324,22 @@ def check(
         page = got["result"]["value"]
         # drain events that arrived meanwhile
         browser.send("Runtime.evaluate", {"expression": "1"}, session=session)
+        if pdf is not None:
+            # printed on A4 as the page's own @page rule says: every page, then the pages
+            # before the appendix (the page without it)
+            data = print_pdf(browser, session)
+            pdf.parent.mkdir(parents=True, exist_ok=True)
+            pdf.write_bytes(data)
+            page["pdfPages"] = pdf_pages(data)
+            browser.send(
+                "Runtime.evaluate",
+                {
+                    "expression": "for (const s of ['#appendix', '#appendix-toggle', "
+                    "'label.appendix']) document.querySelector(s)?.remove()"
+                },
+                session=session,
+            )
+            page["summaryPages"] = pdf_pages(print_pdf(browser, session))
         if png is not None:
             full = int(page["pageHeight"])
             browser.send(
@@ -343,6 +360,23 @@ def check(
     return problems_in(events, page), page
 
 
+def print_pdf(browser: Any, session: str) -> bytes:
+    browser.send("Emulation.setEmulatedMedia", {"media": "print"}, session=session)
+    got = browser.send(
+        "Page.printToPDF",
+        {"preferCSSPageSize": True, "printBackground": True, "displayHeaderFooter": False},
+        session=session,
+    )
+    return base64.b64decode(got["data"])
+
+
+def pdf_pages(data: bytes) -> int:
+    """Pages of a PDF Chromium wrote: its page objects (not the /Pages tree nodes)."""
+    import re
+
+    return len(re.findall(rb"/Type\s*/Page(?![s\w])", data))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("report", type=Path, help="the HTML file to check")
@@ -355,17 +389,39 @@ def main(argv: list[str] | None = None) -> int:
         help="CSS media to emulate [screen]; print with --width 718 is an A4 page",
     )
     ap.add_argument("--chromium", default=None, help="Chromium executable [/usr/bin/chromium]")
+    ap.add_argument(
+        "--pdf",
+        type=Path,
+        default=None,
+        help="also print the page to this PDF (A4) and count its pages, and those before the "
+        "appendix",
+    )
+    ap.add_argument(
+        "--max-summary-pages",
+        type=int,
+        default=None,
+        metavar="N",
+        help="with --pdf: fail when the pages before the appendix are more than N",
+    )
     args = ap.parse_args(argv)
     if not args.report.is_file():
         print(f"browser check: no such file: {args.report}", file=sys.stderr)
         return 2
     started = time.monotonic()
     try:
-        problems, page = check(args.report, args.png, args.width, args.chromium, args.media)
+        problems, page = check(
+            args.report, args.png, args.width, args.chromium, args.media, args.pdf
+        )
     except CheckError as err:
         print(f"browser check: {err}", file=sys.stderr)
         return 2
     took = time.monotonic() - started
+    if args.pdf is not None and args.max_summary_pages is not None:
+        if page["summaryPages"] > args.max_summary_pages:
+            problems.append(
+                f"printed, the pages before the appendix are {page['summaryPages']} "
+                f"(at most {args.max_summary_pages})"
+            )
     if problems:
         print(f"browser check FAILED: {args.report}: {len(problems)} problem(s)", file=sys.stderr)
         for p in problems:
@@ -373,6 +429,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     n_img = sum(1 for i in page["images"] if i["naturalWidth"] > 0)
     shot = f"; screenshot {args.png}" if args.png else ""
+    if args.pdf is not None:
+        shot += (
+            f"; {args.pdf}: {page['pdfPages']} A4 pages, {page['summaryPages']} before the appendix"
+        )
     print(
         f"browser check ok: {args.report}: {n_img} images loaded, {len(page['svgs'])} inline svg, "
         f"page {page['pageWidth']}x{page['pageHeight']} px at width {args.width} ({args.media}), "

@@ -18,6 +18,7 @@ import datetime as dt
 import html
 import io
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -240,10 +241,6 @@ class Chart:
     png: bytes
 
 
-def _short_id(note_id: str | None) -> str:
-    return "(no id)" if not note_id else str(note_id)
-
-
 def _daily(ax: Any, rep: Report) -> str:
     """Spend and GMV per day; the baseline and compare periods shaded."""
     import matplotlib.dates as mdates
@@ -272,16 +269,16 @@ def _daily(ax: Any, rep: Report) -> str:
                 fontsize=8,
                 color="#5a6577",
             )
-    ax.bar(days, spend, width=0.7, color="#2b6cb0", alpha=0.85, label="spend (Juguang)")
-    ax.plot(days, gmv, color="#c53030", linewidth=1.6, marker="o", ms=2.5, label="GMV (Xinghe)")
+    ax.bar(days, spend, width=0.7, color="#2b6cb0", alpha=0.85, label="聚光消费")
+    ax.plot(days, gmv, color="#2f855a", linewidth=1.6, marker="o", ms=2.5, label="种草星河GMV")
     step = max(1, math.ceil(len(days) / 8))
     ax.set_xticks([mdates.date2num(d) for d in days[::step]])
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
     ax.set_xlim(mdates.date2num(days[0]) - 0.7, mdates.date2num(days[-1]) + 0.7)
     ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:,.0f}")
-    ax.set_ylabel("CNY per day")
+    ax.set_ylabel("元 / 天")
     ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.92), fontsize=8, frameon=False)
-    ax.set_title(f"Spend and GMV by day, {days[0]} to {days[-1]}", fontsize=10)
+    ax.set_title(f"聚光消费与种草星河GMV（按天）{days[0]} – {days[-1]}", fontsize=10)
     return f"Spend (bars) and GMV (line) per day from {days[0]} to {days[-1]}" + (
         f"; shaded: baseline {period_text(rep.periods[0])}, compare {period_text(rep.periods[1])}."
         if rep.periods
@@ -304,9 +301,13 @@ def _scatter(ax: Any, rep: Report) -> str:
     ax.scatter(xs, ys, s=22, alpha=0.75, color="#2b6cb0", edgecolor="white", linewidth=0.5)
     if len(xs) >= 2 and np.ptp(np.asarray(xs)) > 0:
         slope, icept = np.polyfit(np.asarray(xs), np.asarray(ys), 1)
-        gx = np.linspace(min(xs), max(xs), 50)
-        ax.plot(gx, slope * gx + icept, color="#c53030", linewidth=1.6, label="least-squares fit")
+        gx = np.linspace(min(xs), max(xs), 200)
+        gy = slope * gx + icept
+        keep = gy >= 0  # counts cannot go below zero: the line stops where it would
+        ax.plot(gx[keep], gy[keep], color="#2d3748", linewidth=1.4, label="最小二乘拟合")
         ax.legend(loc="upper left", frameon=False, fontsize=8)
+    ax.set_ylim(bottom=0)
+    ax.set_xlim(left=0)
     pear = pearson(res)
     if pear and pear["r"] is not None:
         ci = (
@@ -318,9 +319,9 @@ def _scatter(ax: Any, rep: Report) -> str:
     else:
         title = f"r undefined, n = {len(xs)} notes"
     ax.set_title(title, fontsize=10)
-    ax.set_xlabel(f"{res.request.x} (聚光)".replace("聚光", "Juguang"))
-    window = f", {res.window_days}-day window" if res.window_days else ""
-    ax.set_ylabel(f"{res.request.y} (Xinghe{window})")
+    ax.set_xlabel(f"聚光{AXIS_NAMES.get(res.request.x, res.request.x)}")
+    window = f"，{res.window_days}天归因" if res.window_days else ""
+    ax.set_ylabel(f"种草星河{AXIS_NAMES.get(res.request.y, res.request.y)}{window}")
     return (
         f"Scatter of {res.request.x} against {res.request.y} per note with the fit line; {title}."
     )
@@ -347,8 +348,10 @@ def _lag(ax: Any, rep: Report) -> str:
     ax.errorbar(lags, rs, yerr=[lo, hi], fmt="none", ecolor="#333333", capsize=3, linewidth=1)
     ax.axhline(0, color="#666666", linewidth=0.8)
     ax.set_xticks(lags)
-    ax.set_xlabel(f"lag (days): {res.request.y} on day t + lag against {res.request.x} on day t")
-    ax.set_ylabel("Pearson r (95% CI)")
+    x_name = AXIS_NAMES.get(res.request.x, res.request.x)
+    y_name = AXIS_NAMES.get(res.request.y, res.request.y)
+    ax.set_xlabel(f"滞后天数：第 t + lag 天的{y_name} 对 第 t 天的{x_name}")
+    ax.set_ylabel("Pearson r（95% CI）")
     if best is not None and scan.get("r") is not None:
         title = (
             f"Best lag {best} d: r = {scan['r']:.3f}, n = {scan['n']} days, "
@@ -378,32 +381,66 @@ def _roi_bars(ax: Any, rep: Report) -> str:
         ax.text(0.5, 0.5, "no note has an ROI (GMV or spend missing)", ha="center")
         ax.set_axis_off()
         return "No ROI by note: GMV or spend is missing for every note."
-    labels = [_short_id(r["note_id"]) for r in rows]
+    labels = note_labels(rows)
     vals = [float(r["roi"]) for r in rows]
     ypos = list(range(len(rows)))
-    ax.barh(ypos, vals, color="#2b6cb0", height=0.7)
+    target = _target_roi(rep)
+    good = target if target is not None else 3.0
+    # colour says good or bad: at or over the target green, under 1 (cost more than it sold)
+    # red, in between grey
+    colors = [GOOD if v >= good else (BAD if v < 1 else NEUTRAL) for v in vals]
+    ax.barh(ypos, vals, color=colors, height=0.7)
     ax.set_yticks(ypos)
-    ax.set_yticklabels(labels, fontsize=7, family="monospace")
+    ax.set_yticklabels(labels, fontsize=7.5)
     ax.invert_yaxis()
     total = res.totals.get("roi")
     if total is not None:
-        ax.axvline(total, color="#c53030", linewidth=1.2, label=f"all notes together {total:.2f}")
-    target = _target_roi(rep)
+        ax.axvline(total, color="#2b6cb0", linewidth=1.2, label=f"全部笔记合计 {total:.2f}")
     if target is not None:
         ax.axvline(
             target,
             color="#333333",
             linewidth=1.2,
             linestyle="--",
-            label=f"contract target {target:.2f}",
+            label=f"合同目标 ROI {target:.2f}",
         )
     if total is not None or target is not None:
         ax.legend(loc="lower right", fontsize=8, frameon=False)
-    ax.set_xlabel("ROI = GMV / spend")
-    ax.set_title(f"ROI by note ({len(rows)} notes with spend)", fontsize=10)
+    ax.set_xlabel("ROI = 种草星河GMV / 聚光消费")
+    ax.set_title(f"各笔记 ROI（{len(rows)} 篇有消费的笔记）", fontsize=10)
     for y, v in zip(ypos, vals, strict=True):
         ax.text(v, y, f" {v:.2f}", va="center", fontsize=7)
     return f"ROI by note, {len(rows)} notes, highest first; all notes together {num(total)}."
+
+
+GOOD, BAD, NEUTRAL = "#2f855a", "#c53030", "#a0aec0"
+AXIS_NAMES = {
+    "interactions": "互动量",
+    "impressions": "展现量",
+    "clicks": "点击量",
+    "spend": "消费",
+    "read_uv": "阅读UV",
+    "interact_uv": "互动UV",
+    "orders": "成交UV",
+    "gmv": "GMV",
+    "visits": "进店UV",
+    "cart": "加购UV",
+}
+
+
+def note_labels(rows: Sequence[dict[str, Any]], cells: int = 22) -> list[str]:
+    """Note titles cut to a display width, as the funnel table names them; titles that come
+    out the same get the last four characters of their id."""
+    from redcat_cli.cli.render import truncate
+
+    cut = [truncate(str(r.get("note_title") or r["note_id"]), cells) for r in rows]
+    out = []
+    for r, c in zip(rows, cut, strict=True):
+        if cut.count(c) > 1:
+            title = str(r.get("note_title") or r["note_id"])
+            c = truncate(title, cells - 6) + " #" + str(r["note_id"])[-4:]
+        out.append(c)
+    return out
 
 
 def _target_roi(rep: Report) -> float | None:
@@ -432,7 +469,19 @@ def figures(rep: Report) -> list[Chart]:
     out = []
     style: dict[str, Any] = {
         "svg.hashsalt": "redcat",  # stable ids: the same report gives the same bytes
-        "font.family": "DejaVu Sans",
+        # Chinese labels: a CJK font after DejaVu for the PNGs; in the SVG the text stays
+        # text, drawn by the browser's fonts
+        "font.family": [
+            "DejaVu Sans",
+            "WenQuanYi Micro Hei",
+            "Noto Sans CJK SC",
+            "Source Han Sans SC",
+            "Microsoft YaHei",
+            "PingFang SC",
+            "SimHei",
+        ],
+        "svg.fonttype": "none",
+        "axes.unicode_minus": False,
         "font.size": 9,
         "axes.spines.top": False,
         "axes.spines.right": False,
@@ -440,7 +489,12 @@ def figures(rep: Report) -> list[Chart]:
         "grid.color": "#e2e2e2",
         "grid.linewidth": 0.6,
     }
-    with plt.rc_context(style):  # type: ignore[arg-type]
+    import logging
+    import warnings
+
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+    with plt.rc_context(style), warnings.catch_warnings():  # type: ignore[arg-type]
+        warnings.filterwarnings("ignore", message="Glyph .* missing from")
         for name, draw, size in specs:
             fig, ax = plt.subplots(figsize=size, dpi=100)
             try:
@@ -493,7 +547,16 @@ code, .id { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-si
 .figure .label { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
 .figure .value { font-size: 24px; font-weight: 600; font-variant-numeric: tabular-nums; margin: 2px 0; }
 .figure .delta { font-size: 12px; color: var(--muted); }
-.up { color: var(--good); } .down { color: var(--bad); }
+.good { color: var(--good); font-weight: 600; } .bad { color: var(--bad); font-weight: 600; }
+ul.verdicts { margin: 8px 0 12px; padding-left: 20px; }
+ul.verdicts li { margin: 2px 0; }
+.pair { display: grid; grid-template-columns: minmax(0, 1fr); gap: 8px; }
+#appendix-toggle { position: absolute; opacity: 0; width: 1px; height: 1px; }
+label.appendix { display: inline-block; margin: 24px 0 8px; padding: 6px 12px; cursor: pointer;
+  border: 1px solid var(--line); border-radius: 6px; background: var(--band); font-weight: 600; }
+label.appendix::before { content: "▸ "; }
+#appendix-toggle:checked + label.appendix::before { content: "▾ "; }
+#appendix-toggle:not(:checked) ~ .appendix-body { display: none; }
 table { border-collapse: collapse; width: 100%; margin: 8px 0 4px; font-size: 12.5px; }
 table.compact { width: auto; min-width: 60%; }
 caption { caption-side: bottom; text-align: left; color: var(--muted); font-size: 12px; padding-top: 6px; }
@@ -529,8 +592,35 @@ dl.made dd { margin: 0; overflow-wrap: anywhere; }
   .figure .value { font-size: 20px; }
 }
 @media (max-width: 760px) { .figures { grid-template-columns: repeat(2, minmax(0, 1fr)); } }
+@media (max-width: 600px) {
+  /* a phone: every table becomes a list of cards, a label before each value */
+  table, tbody, tfoot, tr, td, caption { display: block; width: 100%; }
+  table.compact { min-width: 0; }
+  thead { display: none; }
+  tr { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 0 12px;
+    padding: 6px 0; border-bottom: 1px solid var(--line); }
+  tbody tr:nth-child(even) { background: none; }
+  td, tfoot td { display: flex; flex-wrap: wrap; justify-content: space-between; gap: 0 6px;
+    border: none; padding: 1px 0; min-width: 0; text-align: right; white-space: normal; }
+  td.n { white-space: normal; }
+  tfoot tr { border-top: 2px solid var(--ink); }
+  td::before { content: attr(data-label); color: var(--muted); text-align: left; }
+  td.note, td.path, td.working, td.wide { grid-column: 1 / -1; display: block; text-align: left; }
+  td.note::before, td.path::before, td.working::before, td.wide::before { display: block; }
+  td:empty { display: none; }
+  table.working { table-layout: auto; }
+  .figure .value { font-size: 18px; }
+}
 @media print {
   @page { size: A4; margin: 12mm; }
+  h2 { margin: 14px 0 6px; }
+  .pair { grid-template-columns: repeat(2, minmax(0, 1fr)); }
+  .chart img { max-height: 80mm; width: auto; }
+  .pair .chart img { max-height: 62mm; }
+  label.appendix, #appendix-toggle { display: none; }
+  .appendix-body { display: block !important; break-before: page; }
+  .statement table.cycles, ul.verdicts { break-inside: avoid; }
+  h2, h3 { break-after: avoid-page; }
   body { font-size: 11px; }
   main { max-width: none; padding: 0; }
   h2 { break-after: avoid; }
@@ -561,11 +651,16 @@ def _table(
     out.append(
         "<thead><tr>" + "".join(f'<th class="{c}">{h}</th>' for h, c in columns) + "</tr></thead>"
     )
+    # each cell names its column, for the card layout of a narrow screen
+    labels = [e(re.sub(r"<[^>]*>|&shy;", "", h)) for h, _ in columns]
     out.append("<tbody>")
     for r in rows:
         out.append(
             "<tr>"
-            + "".join(f'<td class="{c}">{v}</td>' for (_, c), v in zip(columns, r, strict=True))
+            + "".join(
+                f'<td class="{c}" data-label="{lab}">{v}</td>'
+                for (_, c), lab, v in zip(columns, labels, r, strict=True)
+            )
             + "</tr>"
         )
     out.append("</tbody>")
@@ -573,7 +668,8 @@ def _table(
         out.append(
             "<tfoot><tr>"
             + "".join(
-                f'<td class="{c}">{v}</td>' for (_, c), v in zip(columns, footer, strict=True)
+                f'<td class="{c}" data-label="{lab}">{v}</td>'
+                for (_, c), lab, v in zip(columns, labels, footer, strict=True)
             )
             + "</tr></tfoot>"
         )
@@ -608,7 +704,11 @@ def _headline(rep: Report) -> str:
             b, c = up["baseline"].get(upkey), up["compare"].get(upkey)
         if b is not None and c is not None:
             ch = change(c, b)
-            cls = "" if ch is None or ch == 0 else (" up" if ch > 0 else " down")
+            # colour means good or bad, not up or down: more GMV, ROI or orders is good; more
+            # spend is neither by itself
+            cls = (
+                "" if ch is None or ch == 0 or upkey == "spend" else (" good" if ch > 0 else " bad")
+            )
             fmt = (
                 (lambda v: num(v))
                 if upkey == "roi"
@@ -630,7 +730,30 @@ def _headline(rep: Report) -> str:
             f'<p class="small muted">Changes: {e(period_text(c))} against the baseline '
             f"{e(period_text(b))}{e(which)}.</p>"
         )
-    return f'<div class="figures">{"".join(cells)}</div>{note}'
+    verdicts = "".join(f"<li>{e(v)}</li>" for v in rep.by_note.findings)
+    verdicts += "".join(f"<li>{e(v)}</li>" for v in settlement_verdicts(rep))
+    found = f'<ul class="verdicts">{verdicts}</ul>' if verdicts else ""
+    return f'<div class="figures">{"".join(cells)}</div>{note}{found}'
+
+
+def settlement_verdicts(rep: Report) -> list[str]:
+    """One sentence per statement: did the guarantee pay, and is it final."""
+    out = []
+    for st in rep.statements:
+        t = st.totals
+        hit = sum(1 for c in st.cycles if c.roi_guarantee is not None and c.roi_guarantee.triggered)
+        state = "final" if st.final else "provisional: it may still change"
+        if hit:
+            out.append(
+                f"{st.contract_id}: the ROI guarantee triggered in {hit} of {len(st.cycles)} "
+                f"cycles, ¥{t.roi_guarantee_payout:,.2f} back ({state})."
+            )
+        else:
+            out.append(
+                f"{st.contract_id}: the ROI guarantee did not trigger in any of the "
+                f"{len(st.cycles)} cycles ({state})."
+            )
+    return out
 
 
 def _funnel(rep: Report) -> str:
@@ -812,7 +935,8 @@ def _uplift(rep: Report) -> str:
     return which + first + _table(cols2, rows, caption=caption, cls="compact")
 
 
-def _statement(st: Any) -> str:
+def _statement(st: Any) -> tuple[str, str]:
+    """The statement's summary for the page, and its working for the appendix."""
     status = "final" if st.final else "provisional"
     first, last = st.cycles[0].start, st.cycles[-1].end
     head = (
@@ -860,7 +984,8 @@ def _statement(st: Any) -> str:
         f"not netted. Rounding {e(st.rounding.replace('_', '-'))} to 0.01, once per line; totals "
         "are sums of the lines."
     )
-    parts = [head, _table(cols, rows, footer=footer, caption=caption)]
+    summary = head + _table(cols, rows, footer=footer, caption=caption, cls="cycles")
+    parts = [f"<h3>{e(st.contract_id)}: each cycle's working</h3>"]
     for i, c in enumerate(st.cycles, 1):
         lines: list[list[str]] = [
             ["spend (聚光 消费)", e(money(c.spend)), "sum over the cycle's days"],
@@ -899,7 +1024,7 @@ def _statement(st: Any) -> str:
                 ]
             )
         lines.append(["net ad cost", e(money(c.net_ad_cost)), e(f"{c.spend} − {c.payout}")])
-        parts.append(f"<h3>Cycle {i} of {len(st.cycles)}: {e(c.start)}..{e(c.end)}</h3>")
+        parts.append(f"<h4>Cycle {i} of {len(st.cycles)}: {e(c.start)}..{e(c.end)}</h4>")
         parts.append(
             _table([("line", ""), ("amount", "n"), ("working", "working")], lines, cls="working")
         )
@@ -911,7 +1036,10 @@ def _statement(st: Any) -> str:
         f'<p class="small muted">Contract sha256 <span class="id">{e(st.contract_sha256)}</span>; '
         f'settled by redcat {e(st.redcat_version)} from:</p><ul class="small">{inputs}</ul>'
     )
-    return '<section class="statement">' + "\n".join(parts) + "</section>"
+    return (
+        '<section class="statement">' + summary + "</section>",
+        '<section class="working">' + "\n".join(parts) + "</section>",
+    )
 
 
 def _made(rep: Report) -> str:
@@ -999,41 +1127,57 @@ def render_html(rep: Report, charts: Sequence[Chart]) -> str:
         _headline(rep),
         _img(by_name["daily"]),
         "</section>",
-        '<section id="engagement"><h2>Engagement and orders</h2>',
-        f"<p>Each point is a note: its {e(res.request.x)} in 聚光 against its {e(res.request.y)} on "
-        f"Taobao as 种草星河 attributes them. The line is the least-squares fit.</p>",
-        _img(by_name["scatter"]),
-        _correlation_text(rep),
-        "</section>",
-        '<section id="lag"><h2>Lag: how long until engagement turns into orders</h2>',
-        _img(by_name["lag"]),
-        _lag_text(rep),
-        "</section>",
         '<section id="roi"><h2>ROI by note</h2>',
         _img(by_name["roi_by_note"]),
         "</section>",
+        '<section id="engagement"><h2>Engagement and orders</h2>',
+        f"<p>Each point is a note: its {e(res.request.x)} in 聚光 against its {e(res.request.y)} on "
+        f"Taobao as 种草星河 attributes them; the line is the least-squares fit. The bars on the "
+        f"right: how well orders follow engagement one day, two days … later.</p>",
+        '<div class="pair">',
+        _img(by_name["scatter"]),
+        _img(by_name["lag"]),
+        "</div>",
+        _correlation_text(rep),
+        _lag_text(rep),
+        "</section>",
+        '<section id="uplift"><h2>Uplift between periods</h2>',
+        _uplift(rep),
+        "</section>",
+    ]
+    statements = [_statement(st) for st in rep.statements]
+    if statements:
+        parts.append('<section id="settlement"><h2>Settlement</h2>')
+        parts.extend(summary for summary, _ in statements)
+        parts.append("</section>")
+    if warn:
+        parts.append(
+            f'<section id="warnings"><h2>Read with care</h2><ul class="warnings">{warn}</ul></section>'
+        )
+    # the appendix: collapsed on screen (no script: a checkbox and CSS), after a page break
+    # in print
+    parts += [
+        '<input type="checkbox" id="appendix-toggle">',
+        '<label class="appendix" for="appendix-toggle">Appendix: the funnel by note, each '
+        "cycle's working, how it was made</label>",
+        '<div class="appendix-body" id="appendix">',
+        "<h2>Appendix</h2>",
         '<section id="funnel"><h2>Funnel by note</h2>',
         _funnel(rep),
         f'<p class="small muted">{e(unmatched["matched"])} notes are in both 聚光 and 种草星河; '
         f"{e(unmatched['juguang_only']['count'])} only in 聚光, "
         f"{e(unmatched['xinghe_only']['count'])} only in 种草星河.</p>",
         "</section>",
-        '<section id="uplift"><h2>Uplift between periods</h2>',
-        _uplift(rep),
-        "</section>",
     ]
-    if rep.statements:
-        parts.append('<section id="settlement"><h2>Settlement</h2>')
-        parts.extend(_statement(st) for st in rep.statements)
+    if statements:
+        parts.append('<section id="working"><h2>Settlement working</h2>')
+        parts.extend(working for _, working in statements)
         parts.append("</section>")
-    if warn:
-        parts.append(
-            f'<section id="warnings"><h2>Read with care</h2><ul class="warnings">{warn}</ul></section>'
-        )
     parts += [
         '<section id="made"><h2>How it was made</h2>',
         _made(rep),
         "</section>",
+        "</div>",
         "</main>",
         "</body>",
         "</html>",

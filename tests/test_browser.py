@@ -3,6 +3,7 @@ on purpose (so that the check is known to fail when it should). Needs /usr/bin/c
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -81,6 +82,32 @@ def test_report_passes_printed_on_a4(report):
     r = check(report, "--width", "703", "--media", "print")
     assert r.returncode == 0, r.stderr
     assert "(print)" in r.stdout
+
+
+def test_report_passes_on_a_phone(report):
+    # 390 CSS px: an iPhone 12-15 held upright; every table turns into cards
+    r = check(report, "--width", "390")
+    assert r.returncode == 0, r.stderr
+
+
+def test_printed_summary_is_at_most_three_a4_pages(report, tmp_path):
+    pdf = tmp_path / "report.pdf"
+    r = check(report, "--pdf", str(pdf), "--max-summary-pages", "3")
+    assert r.returncode == 0, r.stderr
+    m = re.search(r"(\d+) A4 pages, (\d+) before the appendix", r.stdout)
+    assert m, r.stdout
+    total, summary = int(m[1]), int(m[2])
+    assert 1 <= summary <= 3 and total > summary  # the appendix starts on a page of its own
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+
+
+def test_page_count_is_checked(tmp_path):
+    """The page limit fails when it should: six forced page breaks are six pages."""
+    body = "".join('<p style="break-after: page">page</p>' for _ in range(6)) + (
+        '<img src="' + SVG + '">'
+    )
+    r = check(page(tmp_path, body), "--pdf", str(tmp_path / "p.pdf"), "--max-summary-pages", "3")
+    assert r.returncode == 1 and "the pages before the appendix are" in r.stderr
 
 
 def page(tmp_path: Path, body: str) -> Path:

@@ -138,9 +138,9 @@ def test_every_image_is_an_inline_svg(page):
     imgs = [a for t, a in page.tags if t == "img"]
     assert [a["id"] for a in imgs] == [
         "chart-daily",
+        "chart-roi_by_note",
         "chart-scatter",
         "chart-lag",
-        "chart-roi_by_note",
     ]
     for a in imgs:
         prefix = "data:image/svg+xml;base64,"
@@ -442,7 +442,7 @@ def test_a_store_without_outcomes_still_reports(tmp_path):
     assert "The store holds no 种草星河 rows" in page.plain
     assert [a["id"] for t_, a in page.tags if t_ == "img"] == [
         "chart-daily",
+        "chart-roi_by_note",
         "chart-scatter",
         "chart-lag",
-        "chart-roi_by_note",
     ]

@@ -124,4 +124,5 @@ def report(
         render.notice(f"wrote {p}")
     for st in rep.statements:
         if not st.final:
-            render.notice(f"{st.contract_id}: provisional: {st.final_reason}")
+            reason = st.final_reason.removeprefix("provisional: ")
+            render.notice(f"{st.contract_id}: provisional: {reason}")
