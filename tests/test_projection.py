@@ -31,8 +31,13 @@ def settle_world(tmp: Path, seed: int, grows: bool = True):
 
 
 @pytest.fixture(scope="module")
-def world_statement(tmp_path_factory):
-    return settle_world(tmp_path_factory.mktemp("world"), seed=7)
+def world_folder(tmp_path_factory):
+    return tmp_path_factory.mktemp("world")
+
+
+@pytest.fixture(scope="module")
+def world_statement(world_folder):
+    return settle_world(world_folder, seed=7)
 
 
 def test_projection_is_close_to_the_payout_on_true_final_values(world_statement) -> None:
@@ -146,3 +151,25 @@ def test_projected_statement_meets_its_schema(world_statement) -> None:
 
     st, _ = world_statement
     validate("settle", {"schema_version": 1, **st.to_dict()})
+
+
+def test_table_shows_payout_now_beside_projected(run, world_statement, world_folder) -> None:
+    st, _ = world_statement
+    (world_folder / "c.yaml").write_text(W.CONTRACT, encoding="utf-8")
+    r = run(
+        "settle",
+        "--store",
+        str(world_folder / "s.duckdb"),
+        "--contract",
+        str(world_folder / "c.yaml"),
+        "--as-of",
+        "2025-08-01",
+    )
+    assert r.exit_code == 0, r.stderr
+    p = st.projected_totals
+    assert "Payout now and projected final, with its 80% interval" in r.stdout
+    low, high = (D(p[f"roi_guarantee_payout_{k}"]) for k in ("low", "high"))
+    assert f"{low:,.2f}–{high:,.2f}" in r.stdout
+    assert (
+        f"Projected once every window has closed: ¥{D(p['roi_guarantee_payout']):,.2f}" in r.stdout
+    )

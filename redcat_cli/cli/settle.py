@@ -127,6 +127,7 @@ def summary_table(statements: Sequence[Any]) -> Any:
 
 def statement_findings(st: Any) -> list[str]:
     """What the statement comes to, in two or three sentences, before its table."""
+    from decimal import Decimal
 
     def money(v: Any) -> str:
         return f"{v:,.2f}"
@@ -135,13 +136,20 @@ def statement_findings(st: Any) -> list[str]:
     n = len(st.cycles)
     hit = [c for c in st.cycles if c.roi_guarantee is not None and c.roi_guarantee.triggered]
     out = []
+    gaps = [c for c in st.cycles if not c.complete]
+    if gaps:
+        out.append(
+            f"GMV is still missing on days with spend in {len(gaps)} of {n} cycle"
+            f"{'s' if n != 1 else ''}: no payout is computed for "
+            f"{'them' if len(gaps) != 1 else 'it'} from part of the days."
+        )
     if hit:
         out.append(
             f"The ROI guarantee triggered in {len(hit)} of {n} cycle{'s' if n != 1 else ''}: "
             f"¥{money(t.roi_guarantee_payout)} comes back; net ad cost ¥{money(t.net_ad_cost)} "
             f"on spend ¥{money(t.spend)}."
         )
-    else:
+    elif len(gaps) < n:
         out.append(
             f"The ROI guarantee did not trigger in any of the {n} cycle{'s' if n != 1 else ''}: "
             f"nothing comes back on spend ¥{money(t.spend)} (GMV ¥{money(t.gmv)})."
@@ -154,6 +162,16 @@ def statement_findings(st: Any) -> list[str]:
             f"PROVISIONAL: {len(open_)} cycle{'s' if len(open_) != 1 else ''} may still change "
             "as later exports bring in conversions."
         )
+        p = st.projected_totals
+        if p is not None:
+            out.append(
+                f"Projected once every window has closed: ¥{money(Decimal(p['roi_guarantee_payout']))} "
+                f"comes back (80% interval ¥{money(Decimal(p['roi_guarantee_payout_low']))}–"
+                f"¥{money(Decimal(p['roi_guarantee_payout_high']))}), learned from "
+                f"{p['keys_learned_from']:,} re-exported rows."
+            )
+        elif st.projection_note:
+            out.append(st.projection_note[0].upper() + st.projection_note[1:] + ".")
     return out
 
 
@@ -495,10 +513,8 @@ def settle(
                         f"{first.caption}\nEach cycle's working, line by line, and the inputs' "
                         "checksums: --working."
                     )
-                    tables = [first]
+                    tables = [first, *(t for t in tables if t.title.startswith("Payout now"))]
                 render.emit_tables(tables)
         for s in statements:
             if not s.final:
                 render.notice(f"{s.contract_id}: {s.final_reason}")
-                if s.projection_note:
-                    render.notice(f"{s.contract_id}: {s.projection_note}")
