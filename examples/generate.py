@@ -4,9 +4,11 @@ The files reproduce the quirks of real exports (see the README's "Supported expo
 with BOM and GB18030, a 合计 total row, grouped numbers ("1,234"), `-` for missing, mixed
 full/half-width brackets in headers, `="…"` order numbers, `无退款申请`, literal `null`,
 title rows above a header, a group-header row and a footer row in an xlsx, a zip of a
-GB18030 CSV with CRLF line ends, day-first dates, and a 种草星河 re-export whose recent days
-have grown. The numbers are one consistent world: interactions drive store visits and
-orders, and spend is re-planned towards the best notes in the second half of June.
+GB18030 CSV with CRLF line ends, day-first dates, and 种草星河 exports made on 06-16, 07-01 and
+07-15 whose days grow with their age until their window has passed. Every file name carries
+the date it was exported (`导出0701`, `0715重新导出`). The numbers are one consistent world:
+interactions drive store visits and orders, and spend is re-planned towards the best notes in
+the second half of June.
 
 Run from the repository root:  python examples/generate.py  (deterministic: same seed, same bytes)
 """
@@ -258,23 +260,29 @@ def juguang_note_report(world: dict, path: Path) -> None:
 FLOWS = ("全部流量", "广告流量", "自然流量")
 
 
-def xinghe_rows(
-    world: dict, *, matured: bool, days: set[dt.date] | None = None
-) -> list[list[object]]:
-    """种草星河 rows: each (date, note) × 3 flow types × windows 7 and 30. 全部流量 = 广告 + 自然.
+def grown_share(note: str, day: dt.date, age: int, window: int) -> float:
+    """How much of a day's final conversions an export made ``age`` days later holds: a
+    curve 1 − 0.6·e^(−age / (window/5 × speed)) with a speed of each (note, day), final once
+    the window has passed. Seeded by the key, so the other files' random draws are untouched."""
+    if age >= window:
+        return 1.0
+    speed = math.exp(random.Random(f"{note}{day}").gauss(0, 0.4))
+    return 1.0 - 0.6 * math.exp(-age / (window / 5 * speed))
 
-    Before maturing, the last 7 days hold only part of their 30-day conversions.
-    """
+
+def xinghe_rows(world: dict, exported: dt.date, days: set[dt.date] | None = None) -> list[list[object]]:
+    """种草星河 rows of an export made on ``exported``: each (date, note) × 3 flow types ×
+    windows 7 and 30, 全部流量 = 广告 + 自然; each day holds what had come in by then."""
     out = []
-    last = START + dt.timedelta(days=DAYS - 1)
     for r in world["rows"]:
         if days is not None and r["day"] not in days:
             continue
+        if r["day"] >= exported:
+            continue
         n = r["note"]
-        age = (last - r["day"]).days
-        grown = 1.0 if matured or age >= 7 else 0.55 + 0.06 * age
+        age = (exported - r["day"]).days
         for window in (7, 30):
-            frac = (0.8 if window == 7 else 1.0) * grown
+            frac = (0.8 if window == 7 else 1.0) * grown_share(n["id"], r["day"], age, window)
             buyers = int(r["buyers30"] * frac)
             gmv = money(r["gmv30"] * Decimal(str(frac)))
             split = r["share_ad"]
@@ -342,15 +350,20 @@ XINGHE_HEADER = [
 ]
 
 
-def xinghe_report(world: dict, path: Path, reexport: Path) -> None:
-    write_csv(path, [XINGHE_HEADER, *xinghe_rows(world, matured=False)], encoding="utf-8", bom=True)
-    last7 = {START + dt.timedelta(days=d) for d in range(DAYS - 7, DAYS)}
-    write_csv(
-        reexport,
-        [XINGHE_HEADER, *xinghe_rows(world, matured=True, days=last7)],
-        encoding="utf-8",
-        bom=True,
-    )
+XINGHE_EXPORTS = [  # (file name, export date, days it covers): the order they were made
+    ("种草星河_内容效果明细_0601-0615_导出0616.csv", dt.date(2025, 6, 16), (1, 15)),
+    ("种草星河_内容效果明细_202506_导出0701.csv", dt.date(2025, 7, 1), (1, 30)),
+    ("种草星河_内容效果明细_202506_0715重新导出.csv", dt.date(2025, 7, 15), (1, 30)),
+]
+
+
+def xinghe_report(world: dict) -> None:
+    """Three exports of the same month: the first half mid-month, the month on 07-01, and a
+    re-export on 07-15 in which the first half has matured (what a maturity curve learns from)."""
+    for name, exported, (first, last) in XINGHE_EXPORTS:
+        days = {START + dt.timedelta(days=d - 1) for d in range(first, last + 1)}
+        rows = xinghe_rows(world, exported, days)
+        write_csv(HERE / name, [XINGHE_HEADER, *rows], encoding="utf-8", bom=True)
 
 
 def qianniu_orders(world: dict, rng: random.Random, orders_path: Path, items_path: Path) -> None:
@@ -699,17 +712,18 @@ def _pin_xlsx_timestamps(path: Path) -> None:
 def main() -> None:
     rng = random.Random(SEED)
     world = build_world(rng)
-    juguang_note_report(world, HERE / "聚光_笔记投放日报_202506.csv")
-    xinghe_report(
+    juguang_note_report(world, HERE / "聚光_笔记投放日报_202506_导出0701.csv")
+    xinghe_report(world)
+    qianniu_orders(
         world,
-        HERE / "种草星河_内容效果明细_202506.csv",
-        HERE / "种草星河_内容效果明细_202506_0715重新导出_近7天.csv",
+        rng,
+        HERE / "千牛_订单报表_202506_导出0701.csv",
+        HERE / "千牛_订单明细_202506_导出0701.csv",
     )
-    qianniu_orders(world, rng, HERE / "千牛_订单报表_202506.csv", HERE / "千牛_订单明细_202506.csv")
-    sycm_report(world, rng, HERE / "生意参谋_商品日报_202506.csv")
-    juguang_account_report(world, HERE / "聚光_账户日报_202506.csv")
-    alimama_zip(world, rng, HERE / "万相台_计划报表_202506.zip")
-    note_data_xlsx(world, rng, HERE / "小红书_笔记数据_202506.xlsx")
+    sycm_report(world, rng, HERE / "生意参谋_商品日报_202506_导出0701.csv")
+    juguang_account_report(world, HERE / "聚光_账户日报_202506_导出0701.csv")
+    alimama_zip(world, rng, HERE / "万相台_计划报表_202506_导出0701.zip")
+    note_data_xlsx(world, rng, HERE / "小红书_笔记数据_202506_导出0701.xlsx")
 
 
 if __name__ == "__main__":

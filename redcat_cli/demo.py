@@ -8,16 +8,18 @@ from pathlib import Path
 from redcat_cli.resources import examples_dir
 
 # Ingest order matters where a later export updates an earlier one.
+# Every name carries the date the file was exported (redcat reads it as exported_on).
 EXAMPLE_ORDER = [
-    "聚光_笔记投放日报_202506.csv",
-    "聚光_账户日报_202506.csv",
-    "种草星河_内容效果明细_202506.csv",
-    "种草星河_内容效果明细_202506_0715重新导出_近7天.csv",
-    "千牛_订单报表_202506.csv",
-    "千牛_订单明细_202506.csv",
-    "生意参谋_商品日报_202506.csv",
-    "万相台_计划报表_202506.zip",
-    "小红书_笔记数据_202506.xlsx",
+    "聚光_笔记投放日报_202506_导出0701.csv",
+    "聚光_账户日报_202506_导出0701.csv",
+    "种草星河_内容效果明细_0601-0615_导出0616.csv",
+    "种草星河_内容效果明细_202506_导出0701.csv",
+    "种草星河_内容效果明细_202506_0715重新导出.csv",
+    "千牛_订单报表_202506_导出0701.csv",
+    "千牛_订单明细_202506_导出0701.csv",
+    "生意参谋_商品日报_202506_导出0701.csv",
+    "万相台_计划报表_202506_导出0701.zip",
+    "小红书_笔记数据_202506_导出0701.xlsx",
 ]
 
 

@@ -87,7 +87,7 @@ def test_statement_reason_names_the_first_cycle_that_is_not_final() -> None:
 
 def test_bundled_juguang_report_with_a_30_day_window(run, tmp_path: Path) -> None:
     """Case 1: the bundled 聚光 note report reports 行业商品GMV（30日） on 1 of 7 days of 06-23..29."""
-    src = ROOT / "examples" / "聚光_笔记投放日报_202506.csv"
+    src = ROOT / "examples" / "聚光_笔记投放日报_202506_导出0701.csv"
     exports = sorted((ROOT / "examples").glob("聚光_笔记投放日报_*.csv"))
     f = tmp_path / (exports[0].name if exports else src.name)
     shutil.copyfile(exports[0] if exports else src, f)
@@ -129,3 +129,26 @@ def test_mature_only_after_the_re_export(run, tmp_path: Path, monkeypatch) -> No
     assert old["final"] is False
     # week 2 at 60%: GMV 11,000.02 × 0.6 → 6,600.00 + 0.01 (the 0.02 day) = 6,600.01
     assert old["cycles"][1]["gmv"] == "6600.01"
+
+
+def test_demo_is_provisional_until_exports_after_every_window(run, tmp_path: Path) -> None:
+    """Case 2: the bundled exports (newest made 2025-07-15) leave the demo contract's last
+    weeks immature whatever --as-of says; it has a projection (the 07-15 re-export matured the
+    first half of June); an export made after 06-29 + 30 days makes it final."""
+    from redcat_cli.demo import example_contract, example_files
+
+    store = str(tmp_path / "s.duckdb")
+    assert run("ingest", "-q", "--store", store, *map(str, example_files())).exit_code == 0
+    args = ("settle", "--store", store, "--contract", str(example_contract()), "--json")
+    doc = json.loads(run(*args, "--as-of", "2026-01-01").stdout)
+    assert doc["final"] is False
+    assert "exported on 2025-07-15" in doc["final_reason"]
+    p = doc["totals"]["projected"]
+    assert p is not None and p["keys_learned_from"] >= 30
+    assert D(p["gmv"]) >= D(doc["totals"]["gmv"])  # days only grow
+    # the same numbers exported again on 2025-08-01: every window has closed
+    last = next(f for f in example_files() if "0715" in f.name)
+    r = run("ingest", "--store", store, str(last), "--exported-on", "2025-08-01", "--json")
+    assert json.loads(r.stdout)["files"][0]["rows_updated"] == 0  # nothing changed but the date
+    doc = json.loads(run(*args, "--as-of", "2026-01-01").stdout)
+    assert doc["final"] is True and doc["totals"]["projected"] is None

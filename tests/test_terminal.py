@@ -44,7 +44,12 @@ def test_attribute_fits_80_columns_and_keeps_every_figure_whole(demo_store: str)
     # the findings are the first lines, before the table, and count what the JSON holds
     rois = [n["roi"] for n in doc["notes"] if n["roi"] is not None]
     under = sum(1 for r in rois if r < 1)
-    assert res.stdout.startswith("All 24 notes together return ROI 2.74")
+    # ROI of the whole = Σ GMV / Σ spend over the notes of the JSON (sums over sums)
+    from decimal import Decimal
+
+    total = sum(Decimal(n["gmv"]) for n in doc["notes"] if n["gmv"] is not None)
+    spend = sum(Decimal(n["spend"]) for n in doc["notes"] if n["spend"] is not None)
+    assert res.stdout.startswith(f"All 24 notes together return ROI {total / spend:.2f}")
     assert f"{under} are under 1" in " ".join(res.stdout.split())
     assert doc["findings"][0].startswith("All 24 notes together")
 
