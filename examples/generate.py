@@ -270,7 +270,9 @@ def grown_share(note: str, day: dt.date, age: int, window: int) -> float:
     return 1.0 - 0.6 * math.exp(-age / (window / 5 * speed))
 
 
-def xinghe_rows(world: dict, exported: dt.date, days: set[dt.date] | None = None) -> list[list[object]]:
+def xinghe_rows(
+    world: dict, exported: dt.date, days: set[dt.date] | None = None
+) -> list[list[object]]:
     """种草星河 rows of an export made on ``exported``: each (date, note) × 3 flow types ×
     windows 7 and 30, 全部流量 = 广告 + 自然; each day holds what had come in by then."""
     out = []
