@@ -198,3 +198,17 @@ def test_every_code_is_documented() -> None:
     doc = (ROOT / "docs" / "json.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"^\| `([a-z_]+)` \| \d+ \|", doc, re.M))
     assert documented == set(CODES)
+
+
+def test_every_command_answers_a_failure_in_json() -> None:
+    """Every command there is (those added later too): a usage error under --json is one
+    JSON error object on stderr, nothing on stdout."""
+    from redcat_cli.cli import COMMANDS
+
+    for name in COMMANDS:
+        args = [name, "--json", "--no-such-option"]
+        if name == "contract":
+            args = ["contract", "check", "--json", "--no-such-option"]
+        err = _error(run(*args))
+        # the first unknown option is named: --json itself where a command has no JSON output
+        assert err["code"] == "usage" and "No such option '--" in err["message"], (name, err)

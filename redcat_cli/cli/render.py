@@ -281,7 +281,9 @@ def _rich_table(t: Table, columns: list[int], styled: bool) -> Any:
         numeric = bool(t.rows) and all(_is_number(r[i]) for r in t.rows)
         longest = max((_width(line) for c in cells for line in c.split("\n")), default=0)
         longest_word = max((_width(w) for c in cells for w in c.split()), default=0)
-        whole = numeric or longest <= 12 or col in t.truncate
+        # numbers, short codes, truncated titles and one-item-a-line lists are never cut
+        listed = any(isinstance(r[i], list | tuple) for r in t.rows)
+        whole = numeric or longest <= 12 or col in t.truncate or listed
         rt.add_column(
             Text(terminal_safe(col, multiline=False)),
             footer=text(i, t.footer[i]) if t.footer is not None else "",
@@ -307,11 +309,12 @@ def _needed(t: Table, columns: list[int]) -> int:
             cells = [truncate(c, t.truncate[col]) for c in cells]
         longest = max((_width(x) for c in cells for x in c.split("\n")), default=0)
         numeric = bool(t.rows) and all(_is_number(r[i]) for r in t.rows)
-        if numeric or longest <= 12 or col in t.truncate:
+        listed = any(isinstance(r[i], list | tuple) for r in t.rows)
+        if numeric or longest <= 12 or col in t.truncate or listed:
             total += max(longest, min(_width(col), 9))
         else:
             total += min(max((_width(w) for c in cells for w in c.split()), default=0), 24)
-    return total + 2 * len(columns)
+    return total + 2 * len(columns) - 1  # one space between columns and at either edge
 
 
 def emit_tables(tables: Sequence[Table]) -> None:

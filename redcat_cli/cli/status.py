@@ -93,7 +93,13 @@ def status(merchant: str | None, store: str | None, fmt: str, as_json: bool) -> 
         for r, d in zip(rows, (_holds(s) for s in data["sources"]), strict=True)
     ]
     tables = [
-        Table(title, ["source", "rows", "dates", "spend", "GMV", "holds"], people, caption=caption)
+        Table(
+            title,
+            ["source", "rows", "dates", "spend", "GMV", "holds"],
+            people,
+            caption=caption,
+            optional=["holds"],
+        )
     ]
     tables.append(
         Table(
@@ -148,12 +154,12 @@ def _maturing(s: dict, date_ranges: Any) -> str | None:
     return text
 
 
-def _span(first: Any, last: Any) -> str | None:
-    """2025-06-01..06-30 within a year, 2024-12-01..2025-01-31 across years."""
+def _span(first: Any, last: Any) -> str | list[str] | None:
+    """2025-06-01..06-30 within a year; across years on two lines, 2024-12-01.. / 2025-01-31."""
     if first is None or last is None:
         return None
     a, b = str(first), str(last)
-    return f"{a}..{b[5:]}" if a[:4] == b[:4] else f"{a}..{b}"
+    return f"{a}..{b[5:]}" if a[:4] == b[:4] else [f"{a}..", b]
 
 
 def _holds(s: dict) -> list[str]:
