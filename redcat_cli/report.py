@@ -984,11 +984,11 @@ def _statement(st: Any) -> tuple[str, str]:
         f"not netted. Rounding {e(st.rounding.replace('_', '-'))} to 0.01, once per line; totals "
         "are sums of the lines."
     )
-    from redcat_cli.report_projection import projection_html
+    from redcat_cli.report_projection import projection_html, projection_line
 
     summary = head + _table(cols, rows, footer=footer, caption=caption, cls="cycles")
-    summary += projection_html(st)
-    parts = [f"<h3>{e(st.contract_id)}: each cycle's working</h3>"]
+    summary += projection_line(st)
+    parts = [f"<h3>{e(st.contract_id)}: each cycle's working</h3>", projection_html(st)]
     for i, c in enumerate(st.cycles, 1):
         lines: list[list[str]] = [
             ["spend (聚光 消费)", e(money(c.spend)), "sum over the cycle's days"],

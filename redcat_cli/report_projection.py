@@ -6,14 +6,32 @@ from __future__ import annotations
 from typing import Any
 
 
+def projection_line(st: Any) -> str:
+    """One sentence for the page's summary: the projected final payout and its interval (the
+    tables are in the appendix, with the working)."""
+    from redcat_cli.report import e, money
+
+    if st.final:
+        return ""
+    p = st.projected_totals
+    if p is None:
+        return f'<p class="small muted projection-note">{e(st.projection_note or "")}.</p>'
+    return (
+        '<p class="small projection">Projected final payout once every window has closed: '
+        f'<span data-key="projected_payout" data-value="{e(p["roi_guarantee_payout"])}">'
+        f"¥{e(money(p['roi_guarantee_payout']))}</span> (80% interval "
+        f"¥{e(money(p['roi_guarantee_payout_low']))} – ¥{e(money(p['roi_guarantee_payout_high']))}; "
+        f"payout now ¥{e(money(st.totals.roi_guarantee_payout))}). Per cycle, with the maturity "
+        "curve it used: in the appendix.</p>"
+    )
+
+
 def projection_html(st: Any) -> str:
     """HTML for one statement: nothing when final, the note when there is no projection."""
     from redcat_cli.report import _table, e, money
 
-    if st.final:
+    if st.final or st.projected_totals is None:
         return ""
-    if st.projected_totals is None:
-        return f'<p class="small muted projection-note">{e(st.projection_note or "")}.</p>'
 
     def span(p: dict[str, Any], key: str) -> str:
         return f"{e(money(p[key + '_low']))} – {e(money(p[key + '_high']))}"
@@ -47,8 +65,7 @@ def projection_html(st: Any) -> str:
         e(money(t["gmv"])),
         span(t, "gmv"),
         e(money(st.totals.roi_guarantee_payout)),
-        f'<span data-key="projected_payout" data-value="{e(t["roi_guarantee_payout"])}">'
-        f"{e(money(t['roi_guarantee_payout']))}</span>",
+        e(money(t["roi_guarantee_payout"])),
         span(t, "roi_guarantee_payout"),
     ]
     out = [
