@@ -173,3 +173,27 @@ def test_table_shows_payout_now_beside_projected(run, world_statement, world_fol
     assert (
         f"Projected once every window has closed: ¥{D(p['roi_guarantee_payout']):,.2f}" in r.stdout
     )
+
+
+def test_as_of_ingest_reproduces_the_projection_made_then(
+    run, world_statement, world_folder
+) -> None:
+    import duckdb
+
+    (world_folder / "c.yaml").write_text(W.CONTRACT, encoding="utf-8")
+    store = str(world_folder / "s.duckdb")
+    con = duckdb.connect(store, read_only=True)
+    (n,) = con.execute("SELECT max(id) FROM ingest_log").fetchone()
+    con.close()
+    args = ("settle", "--store", store, "--contract", str(world_folder / "c.yaml"))
+    args += ("--as-of", "2025-08-01", "--json")
+    now = json.loads(run(*args).stdout)
+    same = json.loads(run(*args, "--as-of-ingest", str(n)).stdout)
+    assert same["totals"]["projected"] == now["totals"]["projected"]
+    # after the export before the last one, the curve knew fewer keys, and said so
+    before = json.loads(run(*args, "--as-of-ingest", str(n - 1)).stdout)
+    p = before["totals"]["projected"]
+    assert (
+        p is not None and p["keys_learned_from"] < now["totals"]["projected"]["keys_learned_from"]
+    )
+    assert before["totals"]["gmv"] != now["totals"]["gmv"]  # the earlier export's values
