@@ -1,12 +1,21 @@
 """Ingest benchmark: redcat ingest vs a bare pyarrow parse of the same file, same run.
 
-Generates realistic exports of N rows (default 1M 千牛 orders in GB18030 and 1M 聚光 note-day
-rows in UTF-8 with BOM), then times whole processes (interpreter start and imports included),
-median of R runs, and reads each process's peak memory (max RSS). Prints a table of figures.
+Generates realistic exports (千牛 orders in GB18030 and 聚光 note-day rows in UTF-8 with BOM)
+of each size, then times whole processes (interpreter start and imports included), median
+of R runs, and reads each process's peak memory (max RSS). Per file and size:
 
-    python bench/bench_ingest.py            # 1,000,000 rows, 3 runs
+- bare: ``pyarrow.csv.read_csv`` of the file, the floor;
+- fresh: ``redcat ingest`` into a new store (ratio to bare);
+- dup: the same file again into that store, every row a duplicate (ratio to fresh);
+- update: a re-export with 10% of the rows changed, into a copy of the fresh store (ratio to
+  fresh).
+
+Then the growth of each from the smallest size to the largest (linear would be the ratio of
+the sizes).
+
+    python bench/bench_ingest.py                       # 1M and 5M rows, 3 runs
     python bench/bench_ingest.py --rows 200000 --runs 1
-    python bench/bench_ingest.py --profile  # where ingest's time goes, by stage
+    python bench/bench_ingest.py --profile             # where ingest's time goes, by stage
 """
 
 from __future__ import annotations
@@ -15,18 +24,21 @@ import argparse
 import datetime as dt
 import json
 import random
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 START = dt.date(2025, 1, 1)
 
 
-def gen_qianniu(path: Path, n: int, seed: int = 1) -> None:
+def gen_qianniu(path: Path, n: int, seed: int = 1, update: bool = False) -> None:
+    """``update``: the same orders, every tenth refunded in full (a re-export a week on)."""
     rng = random.Random(seed)
     statuses = ["交易成功"] * 7 + [
         "交易关闭",
@@ -48,6 +60,8 @@ def gen_qianniu(path: Path, n: int, seed: int = 1) -> None:
             paid = "" if st == "交易关闭" else created
             paid_amt = "0.00" if st == "交易关闭" else prices[k]
             refund = "无退款申请" if rng.random() < 0.95 else prices[k]
+            if update and i % 10 == 0:
+                refund = prices[k] if refund == "无退款申请" else "0.00"
             lines.append(
                 f'="{base + i * 7919}",t**{rng.randrange(100000)},{prices[k]},0.00,{prices[k]},{paid_amt},{st},'
                 f"{created},{paid},{titles[k]},1,1,某某美妆旗舰店,{'买家未付款' if st == '交易关闭' else ''},{refund}\n"
@@ -58,7 +72,8 @@ def gen_qianniu(path: Path, n: int, seed: int = 1) -> None:
         fh.write("".join(lines))
 
 
-def gen_juguang(path: Path, n: int, seed: int = 2) -> None:
+def gen_juguang(path: Path, n: int, seed: int = 2, update: bool = False) -> None:
+    """``update``: the same rows, every tenth with its spend grown by 1.00 (a later export)."""
     rng = random.Random(seed)
     header = (
         "时间,笔记ID,笔记标题,计划名称,计划ID,消费,展现量,点击量,点击率,平均点击成本,平均千次展示费用,点赞,评论,收藏,"
@@ -74,7 +89,7 @@ def gen_juguang(path: Path, n: int, seed: int = 2) -> None:
             day = i // n_notes
             d = (START + dt.timedelta(days=day)).isoformat()
             note = notes[i % n_notes]
-            spend = rng.randrange(1000, 50000) / 100
+            spend = rng.randrange(1000, 50000) / 100 + (1 if update and i % 10 == 0 else 0)
             imp = rng.randrange(500, 20000)
             clk = imp * rng.randrange(3, 12) // 100
             parts = [rng.randrange(0, 30) for _ in range(5)]
@@ -143,69 +158,107 @@ def profile(path: Path, store: Path) -> dict[str, float]:
     return stages
 
 
+def median_of(runs: list[float]) -> float:
+    return round(statistics.median(runs), 2)
+
+
+def bench_file(path: Path, update_path: Path, enc: str, work: Path, runs: int) -> dict[str, Any]:
+    """Median seconds and peak MiB of the bare parse and of the three ingests."""
+    times: dict[str, list[float]] = {k: [] for k in ("bare", "fresh", "dup", "update")}
+    peaks: dict[str, float] = dict.fromkeys(times, 0.0)
+    for _ in range(runs):
+        stores = [work / "store_a.duckdb", work / "store_b.duckdb"]
+        for store in stores:
+            for leftover in (store, store.with_name(store.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+        steps = [
+            ("bare", bare_parse_cmd(path, enc)),
+            ("fresh", ingest_cmd(path, stores[0])),
+            ("copy", None),
+            ("dup", ingest_cmd(path, stores[0])),
+            ("update", ingest_cmd(update_path, stores[1])),
+        ]
+        for what, cmd in steps:
+            if cmd is None:
+                shutil.copyfile(stores[0], stores[1])
+                continue
+            secs, peak = measure(cmd)
+            times[what].append(secs)
+            peaks[what] = max(peaks[what], peak)
+        for store in stores:
+            store.unlink(missing_ok=True)
+    row: dict[str, Any] = {k: median_of(v) for k, v in times.items()}
+    row["fresh_ratio"] = round(row["fresh"] / row["bare"], 2)
+    row["dup_ratio"] = round(row["dup"] / row["fresh"], 2)
+    row["update_ratio"] = round(row["update"] / row["fresh"], 2)
+    row["peak_mib"] = {k: round(v) for k, v in peaks.items()}
+    return row
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument(
+        "--rows", default="1000000,5000000", help="sizes, comma-separated (default 1M,5M)"
+    )
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--keep", metavar="DIR", help="generate into DIR and keep the files")
     args = ap.parse_args()
+    sizes = [int(n) for n in args.rows.split(",")]
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="redcat-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    files = {
-        "千牛 orders, GB18030": (work / f"qianniu_{args.rows}.csv", gen_qianniu, "gb18030"),
-        "聚光 note-day, UTF-8 BOM": (work / f"juguang_{args.rows}.csv", gen_juguang, "utf8"),
+    kinds = {
+        "千牛 orders, GB18030": ("qianniu", gen_qianniu, "gb18030"),
+        "聚光 note-day, UTF-8 BOM": ("juguang", gen_juguang, "utf8"),
     }
     results = []
-    for label, (path, gen, enc) in files.items():
-        if not path.exists():
-            t = time.perf_counter()
-            gen(path, args.rows)
-            print(
-                f"generated {path.name}: {path.stat().st_size / 1e6:.0f} MB in {time.perf_counter() - t:.1f}s",
-                file=sys.stderr,
-            )
-        base_t, base_m, ours_t, ours_m = [], [], [], []
-        for run in range(args.runs):
-            bt, bm = measure(bare_parse_cmd(path, enc))
-            store = work / f"store_{run}.duckdb"
-            for leftover in (store, store.with_name(store.name + ".wal")):
-                leftover.unlink(missing_ok=True)
-            ot, om = measure(ingest_cmd(path, store))
-            base_t.append(bt)
-            base_m.append(bm)
-            ours_t.append(ot)
-            ours_m.append(om)
-            store.unlink(missing_ok=True)
-        row = {
-            "file": label,
-            "rows": args.rows,
-            "mb": round(path.stat().st_size / 1e6, 1),
-            "pyarrow_parse_s": round(statistics.median(base_t), 2),
-            "redcat_ingest_s": round(statistics.median(ours_t), 2),
-            "ratio": round(statistics.median(ours_t) / statistics.median(base_t), 2),
-            "pyarrow_peak_mib": round(max(base_m)),
-            "redcat_peak_mib": round(max(ours_m)),
-        }
-        if args.profile:
-            store = work / "store_profile.duckdb"
-            store.unlink(missing_ok=True)
-            row["stages_s"] = {k: round(v, 2) for k, v in profile(path, store).items()}
-            store.unlink(missing_ok=True)
-        results.append(row)
+    for label, (stem, gen, enc) in kinds.items():
+        for n in sizes:
+            path, update_path = work / f"{stem}_{n}.csv", work / f"{stem}_{n}_update.csv"
+            for target, update in ((path, False), (update_path, True)):
+                if not target.exists():
+                    t = time.perf_counter()
+                    gen(target, n, update=update)
+                    print(
+                        f"generated {target.name}: {target.stat().st_size / 1e6:.0f} MB "
+                        f"in {time.perf_counter() - t:.1f}s",
+                        file=sys.stderr,
+                    )
+            row = {"file": label, "rows": n, "mb": round(path.stat().st_size / 1e6, 1)}
+            row.update(bench_file(path, update_path, enc, work, args.runs))
+            if args.profile:
+                store = work / "store_profile.duckdb"
+                store.unlink(missing_ok=True)
+                row["stages_s"] = {k: round(v, 2) for k, v in profile(path, store).items()}
+                store.unlink(missing_ok=True)
+            results.append(row)
+            print(json.dumps(row, ensure_ascii=False), file=sys.stderr)
     print(
-        f"{'file':28} {'rows':>9} {'MB':>6} {'pyarrow s':>10} {'redcat s':>9} {'ratio':>6} {'pa MiB':>7} {'redcat MiB':>10}"
+        f"{'file':26} {'rows':>9} {'MB':>5} {'pyarrow':>8} {'fresh':>6} {'×bare':>6} "
+        f"{'dup':>6} {'×fresh':>6} {'update':>6} {'×fresh':>6} {'peak MiB pa/fresh/dup/upd':>26}"
     )
     for r in results:
+        pk = r["peak_mib"]
         print(
-            f"{r['file']:28} {r['rows']:>9,} {r['mb']:>6} {r['pyarrow_parse_s']:>10} {r['redcat_ingest_s']:>9} "
-            f"{r['ratio']:>5}x {r['pyarrow_peak_mib']:>7} {r['redcat_peak_mib']:>10}"
+            f"{r['file']:26} {r['rows']:>9,} {r['mb']:>5.0f} {r['bare']:>7.2f}s {r['fresh']:>5.2f}s "
+            f"{r['fresh_ratio']:>5.2f}× {r['dup']:>5.2f}s {r['dup_ratio']:>5.2f}× "
+            f"{r['update']:>5.2f}s {r['update_ratio']:>5.2f}× "
+            f"{pk['bare']:>7}/{pk['fresh']}/{pk['dup']}/{pk['update']}"
         )
         if "stages_s" in r:
             print("   stages (s): " + ", ".join(f"{k} {v}" for k, v in r["stages_s"].items()))
-    print(json.dumps(results, ensure_ascii=False), file=sys.stderr)
+    if len(sizes) > 1:
+        lo, hi = min(sizes), max(sizes)
+        print(f"growth from {lo:,} to {hi:,} rows (linear: {hi / lo:.1f}×):")
+        for label in kinds:
+            a = next(r for r in results if r["file"] == label and r["rows"] == lo)
+            b = next(r for r in results if r["file"] == label and r["rows"] == hi)
+            print(
+                f"  {label:26} bare {b['bare'] / a['bare']:.2f}×, fresh {b['fresh'] / a['fresh']:.2f}×, "
+                f"dup {b['dup'] / a['dup']:.2f}×, update {b['update'] / a['update']:.2f}×"
+            )
 
 
 if __name__ == "__main__":
