@@ -356,7 +356,8 @@ def _calendar_cast(text: Any, fast: Any, ftype: str, target: Any) -> tuple[Any, 
     fmt = _CALENDAR[ftype]
     stamps = pc.strptime(text, format=fmt, unit="us", error_is_null=True)
     same = pc.fill_null(pc.equal(pc.strftime(stamps, format=fmt), text), False)
-    kept = pc.and_(pc.and_(fast, same), pc.invert(pc.starts_with(text, "0000")))  # no year 0
+    year_0 = pc.fill_null(pc.starts_with(text, "0000"), False)  # null where not fast
+    kept = pc.and_(pc.and_(fast, same), pc.invert(year_0))  # no year 0
     values = pc.if_else(kept, stamps, pa.scalar(None, stamps.type))
     return pc.cast(values, target), kept
 
