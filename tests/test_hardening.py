@@ -562,7 +562,10 @@ def test_hostile_header_and_file_name_reach_no_terminal(run, store: Path, tmp_pa
 # --- 6. faults of the machine ----------------------------------------------------------------
 
 
-def test_interrupt_exits_130_and_commits_nothing(store: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
+def test_interrupt_exits_130_and_commits_nothing(
+    store: Path, tmp_path: Path, signal_name: str
+) -> None:
     ingest(store, [str(DATA / "juguang_notes.csv")])
     before = dump(store)
     script = textwrap.dedent(
@@ -572,7 +575,7 @@ def test_interrupt_exits_130_and_commits_nothing(store: Path, tmp_path: Path) ->
         real = mod._upsert
         def interrupted(*a, **k):
             real(*a, **k)
-            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signal.{signal_name})
         mod._upsert = interrupted
         from redcat_cli.cli import main
         main(["ingest", "--store", {str(store)!r}, {str(DATA / "xinghe_v1.csv")!r}])
@@ -913,3 +916,24 @@ def test_contract_fields_reach_no_terminal_raw(run, tmp_path: Path) -> None:
     res = run("contract", "check", str(p))
     assert res.exit_code == 0, res.stderr
     assert not _raw_controls(res.stdout) and "\\x1b]52" in res.stdout
+
+
+def test_an_interrupt_after_the_commit_says_so(store: Path) -> None:
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        import redcat_cli.cli.render as render
+        def interrupted(*a, **k):
+            os.kill(os.getpid(), signal.SIGINT)
+        render.emit_tables = interrupted
+        from redcat_cli.cli import main
+        main(["ingest", "--store", {str(store)!r}, {str(DATA / "juguang_notes.csv")!r}])
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 130, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f"Interrupted after the ingest into {store} was committed; "
+        "see `redcat status` for what it holds."
+    )
+    assert rows(store, "SELECT count(*) FROM juguang") == [(3,)]

@@ -111,7 +111,6 @@ class LazyGroup(click.Group):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         argv = list(sys.argv[1:] if args is None else args)
-        _stop_on_sigterm()
         try:
             rv = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
             code = rv if isinstance(rv, int) else 0
@@ -332,5 +331,7 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: turns every failure into one clean line (or JSON object) and an exit code."""
+    """Entry point: turns every failure into one clean line (or JSON object) and an exit code.
+    As the program (not when embedded), SIGTERM rolls back like Ctrl-C."""
+    _stop_on_sigterm()
     cli.main(args=argv, prog_name="redcat")
