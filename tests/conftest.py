@@ -81,3 +81,27 @@ def dump(store_path: Path) -> dict[str, list[tuple]]:
 
 
 os.environ.setdefault("REDCAT_LOCK_TIMEOUT", "2")
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session for the whole run (starting one costs 10–15 s). Skipped
+    when PySpark or Java is missing, unless REDCAT_REQUIRE_SPARK=1 (CI) makes that a failure."""
+    import shutil
+
+    required = os.environ.get("REDCAT_REQUIRE_SPARK") == "1"
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        if required:
+            raise
+        pytest.skip("PySpark is not installed (pip install '.[spark]')")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        if required:
+            raise RuntimeError("REDCAT_REQUIRE_SPARK=1 but there is no Java")
+        pytest.skip("no Java for Spark")
+    from redcat_cli.engines import spark_session
+
+    session = spark_session("local[2]")
+    yield session
+    session.stop()

@@ -49,6 +49,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Print the JSON Schema of a JSON output (ingest, status, attribute, settle, …).",
     ),
     "report": ("redcat_cli.cli.report", "report", "Write a one-page HTML report of the campaign."),
+    "export": (
+        "redcat_cli.cli.export",
+        "export",
+        "Write the store as a Parquet warehouse (for Spark and other readers).",
+    ),
     "demo": ("redcat_cli.cli.demo", "demo", "Run the whole job on the bundled example exports."),
 }
 

@@ -14,6 +14,7 @@ from redcat_cli.cli.options import (
     PERIOD,
     READ_MERCHANT,
     date_range_options,
+    engine_options,
     format_options,
     resolve_format,
     slice_options,
@@ -240,6 +241,7 @@ def _csv_rows(res: Any) -> tuple[list[str], list[list[Any]]]:
 )
 @READ_MERCHANT
 @store_option
+@engine_options
 @date_range_options
 @click.option(
     "--note",
@@ -343,6 +345,9 @@ def _csv_rows(res: Any) -> tuple[list[str], list[list[Any]]]:
 def attribute(
     merchant: str | None,
     store: str | None,
+    engine: str,
+    warehouse: str | None,
+    spark_master: str | None,
     date_from: Any,
     date_to: Any,
     notes: tuple[str, ...],
@@ -384,9 +389,9 @@ def attribute(
     from redcat_cli.attribute import Request, to_document, write_plot
     from redcat_cli.attribute import attribute as run
     from redcat_cli.cli import render
+    from redcat_cli.engines import open_source
     from redcat_cli.merchants import for_reading
     from redcat_cli.queries import merchant_scope
-    from redcat_cli.store import open_store
 
     out = resolve_format(fmt, as_json)
     if out == "table" and top is None:
@@ -411,7 +416,9 @@ def attribute(
         top=top,
     )
     with (
-        open_store(store_path(store), read_only=True) as st,
+        open_source(
+            store_path(store), engine=engine, warehouse=warehouse, master=spark_master
+        ) as st,
         merchant_scope(for_reading(st.con, merchant)),
     ):
         res = run(st.con, req)

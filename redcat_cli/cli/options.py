@@ -42,6 +42,32 @@ def _remember_bom(ctx: click.Context, param: click.Parameter, value: bool) -> bo
     return value
 
 
+def engine_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--engine``, ``--warehouse``, ``--spark-master``: where the SQL runs."""
+    f = click.option(
+        "--spark-master",
+        "spark_master",
+        default=None,
+        metavar="URL",
+        help="Spark master [default: $REDCAT_SPARK_MASTER, spark-submit's, else local[*]].",
+    )(f)
+    f = click.option(
+        "--warehouse",
+        default=None,
+        metavar="DIR",
+        help="Read this Parquet warehouse (from `redcat export`; a local folder, or any path "
+        "Spark reads, e.g. hdfs://…) instead of the store.",
+    )(f)
+    f = click.option(
+        "--engine",
+        type=click.Choice(["duckdb", "spark"]),
+        default="duckdb",
+        show_default=True,
+        help="Run the queries on DuckDB, or on Spark over --warehouse.",
+    )(f)
+    return f
+
+
 def format_options(f: Callable[..., Any]) -> Callable[..., Any]:
     f = click.option(
         "--bom",

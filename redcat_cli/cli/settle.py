@@ -11,6 +11,7 @@ import click
 
 from redcat_cli.cli.options import (
     DATE,
+    engine_options,
     format_options,
     merchant_option,
     resolve_format,
@@ -20,12 +21,14 @@ from redcat_cli.cli.options import (
 
 
 @contextlib.contextmanager
-def open_read_only(path: str) -> Iterator[Any]:
-    """A read-only connection to the store."""
-    from redcat_cli.store import open_store
+def open_read_only(
+    path: str, engine: str = "duckdb", warehouse: str | None = None, master: str | None = None
+) -> Iterator[Any]:
+    """A read-only connection to the store (or to a warehouse, on the chosen engine)."""
+    from redcat_cli.engines import open_source
 
-    with open_store(path, read_only=True) as store:
-        yield store.con
+    with open_source(path, engine=engine, warehouse=warehouse, master=master) as source:
+        yield source.con
 
 
 def run_settlements(
@@ -34,6 +37,7 @@ def run_settlements(
     as_of: dt.date,
     as_of_ingest: int | None = None,
     merchant: str | None = None,
+    engine: dict[str, Any] | None = None,
 ) -> list[Any]:
     """Load every contract (all problems at once), then settle each one on the store."""
     from redcat_cli.contract import load_contracts
@@ -41,7 +45,7 @@ def run_settlements(
 
     contracts = load_contracts(contract_paths)
     unique_ids(contracts)
-    with open_read_only(store) as con:
+    with open_read_only(store, **(engine or {})) as con:
         return settle_on_store(con, contracts, as_of, as_of_ingest, merchant)
 
 
@@ -100,7 +104,7 @@ def summary_table(statements: Sequence[Any]) -> Any:
             st.totals.gmv,
             st.totals.roi_guarantee_payout,
             st.totals.matched_investment,
-            "final" if st.final else "provisional",
+            "yes" if st.final else "no",
         ]
         for st in statements
     ]
@@ -442,6 +446,7 @@ def statement_csv_rows(statements: Sequence[Any]) -> tuple[list[str], list[list[
     default=False,
     help="Tables: also each cycle's working, line by line (JSON and CSV always carry it).",
 )
+@engine_options
 @format_options
 def settle(
     contracts: tuple[str, ...],
@@ -453,6 +458,9 @@ def settle(
     merchant: str | None,
     store: str | None,
     working: bool,
+    engine: str,
+    warehouse: str | None,
+    spark_master: str | None,
     fmt: str,
     as_json: bool,
 ) -> None:
@@ -479,7 +487,14 @@ def settle(
     fmt = resolve_format(fmt, as_json)
     when = as_of or dt.date.today()
     paths = contract_files(contracts, folders)
-    statements = run_settlements(paths, store_path(store), when, as_of_ingest, merchant)
+    statements = run_settlements(
+        paths,
+        store_path(store),
+        when,
+        as_of_ingest,
+        merchant,
+        {"engine": engine, "warehouse": warehouse, "master": spark_master},
+    )
     dicts = [s.to_dict() for s in statements]
 
     if out:

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from redcat_cli.cli.options import (
+    engine_options,
     format_options,
     merchant_option,
     resolve_format,
@@ -18,8 +19,17 @@ from redcat_cli.cli.options import (
 @click.command()
 @merchant_option("Show this merchant's rows only [default: every merchant].")
 @store_option
+@engine_options
 @format_options
-def status(merchant: str | None, store: str | None, fmt: str, as_json: bool) -> None:
+def status(
+    merchant: str | None,
+    store: str | None,
+    engine: str,
+    warehouse: str | None,
+    spark_master: str | None,
+    fmt: str,
+    as_json: bool,
+) -> None:
     """Show what the store holds per export kind: rows, dates, notes, spend, GMV, last ingest,
     the newest export date and the dates whose outcomes are still maturing; and rows per
     merchant when it holds several.
@@ -33,14 +43,16 @@ def status(merchant: str | None, store: str | None, fmt: str, as_json: bool) -> 
       redcat status --json | jq '.sources[] | {source, rows}'
     """
     from redcat_cli.cli.render import Table, emit_csv, emit_json, emit_jsonl, emit_tables
+    from redcat_cli.engines import open_source
     from redcat_cli.merchants import for_reading
     from redcat_cli.queries import merchant_scope
     from redcat_cli.queries.status import store_status
     from redcat_cli.settle import days_text as date_ranges
-    from redcat_cli.store import open_store
 
     fmt = resolve_format(fmt, as_json)
-    with open_store(store_path(store), read_only=True) as st:
+    with open_source(
+        store_path(store), engine=engine, warehouse=warehouse, master=spark_master
+    ) as st:
         with merchant_scope(for_reading(st.con, merchant) if merchant is not None else None):
             data = store_status(st)
     if fmt == "json":

@@ -192,12 +192,12 @@ def _conditions(
                 sub.append("p.date <= $date_to")
             cond.append(
                 f"{table}.note_id IN (SELECT note_id FROM ("
-                "SELECT note_id, first(plan_id ORDER BY s DESC NULLS LAST, plan_id) AS plan_id, "
-                "first(plan_name ORDER BY s DESC NULLS LAST, plan_id) AS plan_name FROM ("
-                "SELECT p.note_id, p.plan_id, max(p.plan_name) AS plan_name, SUM(p.spend) AS s "
+                "SELECT p.note_id, p.plan_id, max(p.plan_name) AS plan_name, "
+                "row_number() OVER (PARTITION BY p.note_id "
+                "ORDER BY SUM(p.spend) DESC NULLS LAST, p.plan_id) AS rn "
                 f"FROM {relation('juguang')} AS p {_where(sub)} GROUP BY p.note_id, p.plan_id"
-                ") GROUP BY note_id"
-                ") WHERE list_contains($plans, plan_id) OR list_contains($plans, plan_name))"
+                ") AS ranked WHERE rn = 1 "
+                "AND (list_contains($plans, plan_id) OR list_contains($plans, plan_name)))"
             )
         else:
             cond.append(
@@ -259,8 +259,11 @@ def funnel_sql(by: str, scope: Scope) -> tuple[str, dict[str, Any]]:
             SELECT j.note_id, j.plan_id, SUM(j.spend) AS s
             FROM {jrel} AS j {_where(jcond)} GROUP BY ALL
         ), prim AS (
-            SELECT note_id, first(plan_id ORDER BY s DESC NULLS LAST, plan_id) AS plan_id
-            FROM jp GROUP BY note_id
+            SELECT note_id, plan_id FROM (
+                SELECT note_id, plan_id, row_number() OVER (
+                    PARTITION BY note_id ORDER BY s DESC NULLS LAST, plan_id) AS rn
+                FROM jp
+            ) AS ranked WHERE rn = 1
         ), jj AS (
             SELECT j.plan_id AS k, max(j.plan_name) AS label, TRUE AS present, {jsums}
             FROM {jrel} AS j {_where(jcond)} GROUP BY j.plan_id
