@@ -89,6 +89,7 @@ class Request:
     seed: int = 0
     n_boot: int = 2000
     resample: str = "days"
+    calendar: str | None = None
     sort: str | None = None
     top: int | None = None
 
@@ -382,6 +383,13 @@ def uplift(con: Any, scope: q.Scope, req: Request) -> tuple[dict[str, Any], list
             "compare_buyers": rc[1],
             "compare_repeat_buyers": rc[0],
         }
+    from redcat_cli import calendar_events
+
+    events, ev_warn = calendar_events.overlapping(
+        {"baseline": req.baseline, "compare": req.compare}, req.calendar
+    )
+    out["events"] = events
+    warnings.extend(ev_warn)
     # conversions keep flowing back for up to the window: recent days are not final
     if scope.window_days:
         _, last = q.date_span(con)

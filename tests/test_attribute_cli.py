@@ -342,3 +342,29 @@ def test_plot_into_a_new_folder_follows_the_umask(store: str, tmp_path: Path) ->
     assert r.exit_code == 0, r.stderr
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert out.stat().st_mode & 0o777 == 0o644
+
+
+def test_uplift_periods_overlapping_618_are_named(store: str, tmp_path: Path) -> None:
+    r = run(
+        "attribute", "--store", store, "--by", "day", "--json", "--bootstrap", "200",
+        "--baseline", "2025-06-01..2025-06-06", "--compare", "2025-06-07..2025-06-12",
+    )
+    doc = json.loads(r.stdout)
+    names = {(e["name"], e["stage"]) for e in doc["uplift"]["events"]}
+    assert ("618", "main") in names  # 2025-05-13..06-18 holds both periods
+    assert ("Dragon Boat Festival", "holiday") in names  # 2025-05-31..06-02
+    assert any(w.startswith("The baseline period 2025-06-01..2025-06-06 overlaps 618 2025") for w in doc["warnings"])
+    # a brand's own calendar replaces the bundled 618 of that year
+    own = tmp_path / "cal.yaml"
+    own.write_text(
+        "events:\n  - name: '618'\n    year: 2025\n    source: our own plan\n"
+        "    windows: [{stage: main, from: 2025-06-10, to: 2025-06-18}]\n",
+        encoding="utf-8",
+    )
+    r = run(
+        "attribute", "--store", store, "--by", "day", "--json", "--bootstrap", "200",
+        "--baseline", "2025-06-01..2025-06-06", "--compare", "2025-06-07..2025-06-12",
+        "--calendar", str(own),
+    )
+    doc = json.loads(r.stdout)
+    assert [e["periods"] for e in doc["uplift"]["events"] if e["name"] == "618"] == [["compare"]]

@@ -116,9 +116,9 @@ def test_help_imports_nothing_heavy() -> None:
         "import sys\n"
         "from redcat_cli.cli import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-        "for name in ['ingest', 'status', 'sources', 'attribute', 'settle', 'contract', 'schema', 'report', 'demo']:\n"
+        "for name in ['ingest', 'status', 'sources', 'attribute', 'lift', 'settle', 'contract', 'schema', 'report', 'demo']:\n"
         "    try:\n        main([name, '--help'])\n    except SystemExit:\n        pass\n"
-        "heavy = [m for m in ('pandas', 'scipy', 'duckdb', 'pyarrow', 'numpy', 'matplotlib', 'openpyxl', 'pydantic') if m in sys.modules]\n"
+        "heavy = [m for m in ('pandas', 'scipy', 'duckdb', 'pyarrow', 'numpy', 'matplotlib', 'openpyxl', 'pydantic', 'statsmodels', 'chinese_calendar') if m in sys.modules]\n"
         "print('HEAVY', heavy, file=sys.stderr)\n"
     )
     out = subprocess.run(

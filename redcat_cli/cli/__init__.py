@@ -33,6 +33,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "attribute",
         "Join note engagement to Taobao outcomes: funnel, correlation, ROI uplift.",
     ),
+    "lift": (
+        "redcat_cli.cli.lift",
+        "lift",
+        "What the seeding added to sales: difference-in-differences against control products.",
+    ),
     "settle": (
         "redcat_cli.cli.settle",
         "settle",

@@ -13,6 +13,7 @@ import click
 from redcat_cli.cli.options import (
     PERIOD,
     READ_MERCHANT,
+    calendar_option,
     date_range_options,
     engine_options,
     format_options,
@@ -341,6 +342,7 @@ def _csv_rows(res: Any) -> tuple[list[str], list[list[Any]]]:
 @click.option(
     "--ids", is_flag=True, default=False, help="Show each note's (plan's) id beside its title."
 )
+@calendar_option
 @format_options
 def attribute(
     merchant: str | None,
@@ -367,6 +369,7 @@ def attribute(
     top: int | None,
     plot: str | None,
     ids: bool,
+    calendar_file: str | None,
     fmt: str,
     as_json: bool,
 ) -> None:
@@ -412,6 +415,7 @@ def attribute(
         seed=seed,
         n_boot=n_boot,
         resample=resample,
+        calendar=calendar_file,
         sort=sort,
         top=top,
     )

@@ -166,3 +166,14 @@ def slice_options(f: Callable[..., Any]) -> Callable[..., Any]:
         "--flow-type", default=None, metavar="TYPE", help="种草星河 flow type [default: 全部流量]."
     )(f)
     return f
+
+
+def calendar_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--calendar",
+        "calendar_file",
+        type=click.Path(dir_okay=False, exists=True),
+        default=None,
+        metavar="FILE.yaml",
+        help="Promotion events to add to or override the bundled calendar [default: $REDCAT_CALENDAR].",
+    )(f)
