@@ -215,6 +215,12 @@ def test_cli_json_shape(run, lift_store: Path) -> None:
     )
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
+    jsonschema = pytest.importorskip("jsonschema")
+    from redcat_cli import schemas
+
+    jsonschema.Draft202012Validator(
+        schemas.load("lift"), format_checker=jsonschema.FormatChecker()
+    ).validate(doc)
     for key in (
         "outcome",
         "method",
