@@ -12,6 +12,7 @@ import click
 from redcat_cli.cli.options import (
     DATE,
     PERIOD,
+    READ_MERCHANT,
     calendar_option,
     format_options,
     resolve_format,
@@ -93,6 +94,7 @@ def _tables(doc: dict[str, Any]) -> list[Any]:
 
 
 @click.command("lift", context_settings={"help_option_names": ["-h", "--help"]})
+@READ_MERCHANT
 @store_option
 @click.option(
     "--treated",
@@ -159,6 +161,7 @@ def _tables(doc: dict[str, Any]) -> list[Any]:
 @calendar_option
 @format_options
 def lift(
+    merchant: str | None,
     store: str | None,
     treated: tuple[str, ...],
     treated_file: str | None,
@@ -190,6 +193,8 @@ def lift(
     from redcat_cli.cli import render
     from redcat_cli.cli.attribute import _split
     from redcat_cli.errors import UsageError
+    from redcat_cli.merchants import for_reading
+    from redcat_cli.queries import merchant_scope
     from redcat_cli.store import open_store
 
     ids = list(_split(treated))
@@ -211,7 +216,10 @@ def lift(
         comparison=core.read_comparison(comparison) if comparison else None,
         calendar=calendar_file,
     )
-    with open_store(store_path(store), read_only=True) as st:
+    with (
+        open_store(store_path(store), read_only=True) as st,
+        merchant_scope(for_reading(st.con, merchant)),
+    ):
         res = core.lift(st.con, req)
     for w in res.warnings:
         render.notice(f"warning: {w}")
