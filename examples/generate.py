@@ -470,10 +470,54 @@ def qianniu_orders(world: dict, rng: random.Random, orders_path: Path, items_pat
     write_csv(items_path, items, encoding="gbk", quote_all=True)
 
 
+# 生意参谋: the shop's whole range, so that `redcat lift` has controls and a pre period. The
+# seeded products are PRODUCTS (the notes link to them); the others are never seeded.
+SYCM_FIRST = dt.date(2025, 4, 20)
+SYCM_SEED = SEED + 9
+SYCM_LIFT = 1.18  # what the seeding adds to the seeded products' sales from START
+OTHER_PRODUCTS = [
+    ("718923450021", "哑光粉底液 30ml", Decimal("219.00")),
+    ("718923450022", "气垫BB霜 替换装", Decimal("99.00")),
+    ("718923450023", "眼影盘 九色", Decimal("189.00")),
+    ("718923450024", "睫毛膏 纤长款", Decimal("89.00")),
+    ("718923450025", "卸妆油 200ml", Decimal("139.00")),
+    ("718923450026", "散粉 定妆", Decimal("119.00")),
+    ("718923450027", "眉笔 双头", Decimal("49.00")),
+    ("718923450028", "腮红 蜜桃色", Decimal("79.00")),
+    ("718923450029", "化妆刷 套装", Decimal("159.00")),
+    ("718923450030", "隔离霜 50ml", Decimal("169.00")),
+    ("718923450031", "遮瑕液 自然色", Decimal("109.00")),
+    ("718923450032", "唇线笔 豆沙色", Decimal("39.00")),
+]
+
+
+def festival(day: dt.date) -> float:
+    """618 2025 for every product: warm-up, the sale, the last three days, the hangover."""
+    if dt.date(2025, 5, 13) <= day <= dt.date(2025, 5, 19):
+        return 1.3
+    if dt.date(2025, 5, 20) <= day <= dt.date(2025, 6, 15):
+        return 2.0
+    if dt.date(2025, 6, 16) <= day <= dt.date(2025, 6, 18):
+        return 3.0
+    if dt.date(2025, 6, 19) <= day <= dt.date(2025, 6, 25):
+        return 0.8
+    return 1.0
+
+
 def sycm_report(world: dict, rng: random.Random, path: Path) -> None:
+    # the shared generator advances as it always did, so every later file stays the same
+    for _ in range(len(world["days"]) * len(PRODUCTS)):
+        visitors = rng.randint(300, 2600)
+        buyers = int(visitors * rng.uniform(0.02, 0.06))
+        rng.randint(0, buyers // 3 + 1)
+        rng.random()
+    srng = random.Random(SYCM_SEED)
+    last = world["days"][-1]
+    days = [SYCM_FIRST + dt.timedelta(days=i) for i in range((last - SYCM_FIRST).days + 1)]
+    weekly = [1.0, 0.95, 0.92, 0.95, 1.05, 1.2, 1.12]
     title = [
         ["生意参谋 商品排行 日报"],
-        [f"统计日期：{START.isoformat()}~{world['days'][-1].isoformat()}"],
+        [f"统计日期：{SYCM_FIRST.isoformat()}~{last.isoformat()}"],
         ["店铺：某某美妆旗舰店"],
         [],
     ]
@@ -496,11 +540,19 @@ def sycm_report(world: dict, rng: random.Random, path: Path) -> None:
         "成功退款金额",
     ]
     body = []
-    for day in world["days"]:
-        for pid, name, price in PRODUCTS:
-            visitors = rng.randint(300, 2600)
-            buyers = int(visitors * rng.uniform(0.02, 0.06))
-            items = buyers + rng.randint(0, buyers // 3 + 1)
+    seeded = {pid for pid, _, _ in PRODUCTS}
+    for pid, name, price in PRODUCTS + OTHER_PRODUCTS:
+        base = 1400 * math.exp(srng.gauss(0, 0.6))  # products differ in size
+        conv = srng.uniform(0.025, 0.05)
+        noise = 0.0
+        for day in days:
+            noise = 0.5 * noise + math.sqrt(1 - 0.25) * srng.gauss(0, 0.12)
+            mult = weekly[day.weekday()] * festival(day) * math.exp(noise)
+            if pid in seeded and day >= START:
+                mult *= SYCM_LIFT
+            visitors = max(1, int(base * mult))
+            buyers = max(0, int(visitors * conv * srng.uniform(0.9, 1.1)))
+            items = buyers + buyers // 8
             body.append(
                 [
                     day.isoformat(),
@@ -518,9 +570,10 @@ def sycm_report(world: dict, rng: random.Random, path: Path) -> None:
                     items,
                     f"{price * items:,}",
                     pct(buyers, visitors),
-                    "-" if rng.random() < 0.7 else f"{price}",
+                    "-" if srng.random() < 0.7 else f"{price}",
                 ]
             )
+    body.sort(key=lambda r: (r[0], r[1]))  # the export lists each day's products together
     write_csv(path, [*title, header, *body], encoding="gb18030")
 
 

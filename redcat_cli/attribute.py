@@ -89,6 +89,7 @@ class Request:
     seed: int = 0
     n_boot: int = 2000
     resample: str = "days"
+    block_days: int = 7
     calendar: str | None = None
     sort: str | None = None
     top: int | None = None
@@ -213,7 +214,9 @@ def _num(v: Any) -> float | None:
     return None if v is None else float(v)
 
 
-def _corr_dict(x: str, y: str, by: str, lag: int, c: stats.Correlation) -> dict[str, Any]:
+def _corr_dict(
+    x: str, y: str, by: str, lag: int, c: stats.Correlation, partial: dict[str, Any] | None
+) -> dict[str, Any]:
     return {
         "x": x,
         "y": y,
@@ -225,7 +228,44 @@ def _corr_dict(x: str, y: str, by: str, lag: int, c: stats.Correlation) -> dict[
         "ci_low": c.ci_low,
         "ci_high": c.ci_high,
         "n": c.n,
+        "partial": partial,
     }
+
+
+PARTIAL_CONTROL = "spend"
+
+
+def _partial(
+    req: Request, method: str, xs: list[Any], ys: list[Any], zs: list[Any]
+) -> dict[str, Any] | None:
+    """The correlation controlling for spend, or None (Kendall, spend as x or y, or when it
+    cannot be computed)."""
+    if method == "kendall" or PARTIAL_CONTROL in (req.x, req.y):
+        return None
+    c = stats.partial_correlation(xs, ys, zs, method)
+    if c.r is None:
+        return None
+    return {
+        "control": PARTIAL_CONTROL,
+        "r": c.r,
+        "ci_low": c.ci_low,
+        "ci_high": c.ci_high,
+        "p_value": c.p_value,
+        "n": c.n,
+    }
+
+
+def _stories_differ(c: dict[str, Any]) -> bool:
+    """The correlation and its partial tell different stories: one interval excludes 0 and
+    the other holds it, or both exclude 0 with opposite signs."""
+    pa = c["partial"]
+    if pa is None or c["ci_low"] is None or pa["ci_low"] is None:
+        return False
+
+    def sign(lo: float, hi: float) -> int:
+        return 1 if lo > 0 else -1 if hi < 0 else 0
+
+    return sign(c["ci_low"], c["ci_high"]) != sign(pa["ci_low"], pa["ci_high"])
 
 
 def correlations(
@@ -238,20 +278,29 @@ def correlations(
     if req.by != "day":
         xs = [_num(r[req.x]) for r in rows]
         ys = [_num(r[req.y]) for r in rows]
-        out = [_corr_dict(req.x, req.y, req.by, 0, c) for c in stats.correlate(xs, ys)]
+        zs = [_num(r[PARTIAL_CONTROL]) for r in rows]
+        out = [
+            _corr_dict(req.x, req.y, req.by, 0, c, _partial(req, c.method, xs, ys, zs))
+            for c in stats.correlate(xs, ys)
+        ]
         pts = [(a, b) for a, b in zip(xs, ys, strict=True) if a is not None and b is not None]
         scan = None
     else:
         xd = {r["date"]: float(r[req.x]) for r in rows if r[req.x] is not None}
         yd = {r["date"]: float(r[req.y]) for r in rows if r[req.y] is not None}
+        zd = {r["date"]: _num(r[PARTIAL_CONTROL]) for r in rows}
         one_day = dt.timedelta(days=1)
         result = stats.lag_scan(xd, yd, req.max_lag, one_day)
         out = []
         for lag, cs in result.by_lag:
             xs_l, ys_l = stats.lagged_pairs(xd, yd, lag, one_day)
+            # spend on the day of the engagement, beside each pair
+            zs_l = [zd.get(t) for t in xd if t + one_day * lag in yd]
             n_eff = stats.effective_n(np.array(xs_l), np.array(ys_l)) if len(xs_l) >= 3 else None
             for c in cs:
-                d = _corr_dict(req.x, req.y, "day", lag, c)
+                d = _corr_dict(
+                    req.x, req.y, "day", lag, c, _partial(req, c.method, xs_l, ys_l, zs_l)
+                )
                 d["n_effective"] = n_eff
                 # the t-test of r again, with n_eff pairs (Pearson and Spearman only)
                 d["p_value_effective"] = (
@@ -285,6 +334,20 @@ def correlations(
             f"Only {n} {req.by}s have both {req.x} and {req.y}: with n < {MIN_N} a correlation "
             "says little; read the confidence interval."
         )
+    for c in out:
+        if c["lag_days"] == 0 and c["method"] == "pearson" and _stories_differ(c):
+            pa = c["partial"]
+            raw_only = c["ci_low"] > 0 or c["ci_high"] < 0
+            warnings.append(
+                f"{req.x} and {req.y} across {req.by}s: Pearson r {c['r']:.3f} (95% CI "
+                f"{c['ci_low']:.2f} to {c['ci_high']:.2f}), but controlling for spend the partial "
+                f"correlation is {pa['r']:.2f} (95% CI {pa['ci_low']:.2f} to {pa['ci_high']:.2f}): "
+                + (
+                    f"much of the association is size — bigger {req.by}s get more of everything."
+                    if raw_only and pa["ci_low"] <= 0 <= pa["ci_high"]
+                    else "net of spend the association tells a different story."
+                )
+            )
     return out, scan, warnings, ([p[0] for p in pts], [p[1] for p in pts])
 
 
@@ -293,7 +356,8 @@ def correlations(
 
 def _period_block(
     con: Any, scope: q.Scope, period: tuple[dt.date, dt.date], unit: str
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+) -> tuple[dict[str, Any], dict[Any, dict[str, Any]]]:
+    """The period's totals with rates, and its units (days in date order, or notes) by key."""
     pscope = q.Scope(
         flow_type=scope.flow_type,
         window_days=scope.window_days,
@@ -302,9 +366,16 @@ def _period_block(
         notes=scope.notes,
         plans=scope.plans,
     )
-    raw = q.funnel_sums(con, "day" if unit == "days" else "note", pscope)
-    units = [{n: r[n] for n in SUM_FIELDS} for r in raw]
-    return with_rates(add_sums(units)), units
+    by = "day" if unit == "days" else "note"
+    raw = q.funnel_sums(con, by, pscope)
+    key = "date" if by == "day" else "note_id"
+    units = {r[key]: {n: r[n] for n in SUM_FIELDS} for r in raw}
+    return with_rates(add_sums(list(units.values()))), units
+
+
+def _block_used(block: int, n_base: int, n_comp: int) -> list[int]:
+    """The block length each period was resampled with (capped at half its days)."""
+    return [min(block, max(1, n // 2)) for n in (n_base, n_comp)]
 
 
 def uplift(con: Any, scope: q.Scope, req: Request) -> tuple[dict[str, Any], list[str]]:
@@ -312,8 +383,19 @@ def uplift(con: Any, scope: q.Scope, req: Request) -> tuple[dict[str, Any], list
 
     assert req.baseline is not None and req.compare is not None
     warnings: list[str] = []
-    base_t, base_u = _period_block(con, scope, req.baseline, req.resample)
-    comp_t, comp_u = _period_block(con, scope, req.compare, req.resample)
+    base_t, base_by = _period_block(con, scope, req.baseline, req.resample)
+    comp_t, comp_by = _period_block(con, scope, req.compare, req.resample)
+    paired = req.resample == "notes"
+    if paired:
+        # the same notes in both periods, row for row: a note absent from one period is a
+        # row of zeros there, so that one draw of notes serves both periods
+        keys = sorted(set(base_by) | set(comp_by))
+        empty = dict.fromkeys(SUM_FIELDS)
+        base_u = [base_by.get(k, empty) for k in keys]
+        comp_u = [comp_by.get(k, empty) for k in keys]
+    else:
+        base_u = [base_by[k] for k in sorted(base_by)]
+        comp_u = [comp_by[k] for k in sorted(comp_by)]
 
     def matrix(units: list[dict[str, Any]], part: int) -> Any:
         """Units × metrics: each metric's numerator (part 0) or denominator (part 1)."""
@@ -328,14 +410,24 @@ def uplift(con: Any, scope: q.Scope, req: Request) -> tuple[dict[str, Any], list
         matrix(comp_u, 1),
         n_boot=req.n_boot,
         seed=req.seed,
+        block=1 if paired else req.block_days,
+        paired=paired,
     )
     metrics = []
-    for name, (lo, hi, used) in zip(UPLIFT_METRICS, intervals, strict=True):
+    for name, iv in zip(UPLIFT_METRICS, intervals, strict=True):
         b, c = base_t[name], comp_t[name]
         up = (c / b - 1.0) if (b is not None and c is not None and b != 0) else None
+        lo, hi, used, undefined, unbounded = iv.low, iv.high, iv.used, iv.undefined, iv.unbounded
         if up is None:
             lo = hi = None
-            used = 0
+            used, undefined, unbounded = 0, 0, ()
+        elif undefined > stats.MAX_UNDEFINED_SHARE * req.n_boot:
+            side = " and ".join(unbounded) if unbounded else None
+            warnings.append(
+                f"{undefined} of {req.n_boot} resamples of the {name} uplift are undefined "
+                "(a zero denominator): the interval is widened to hold them"
+                + (f", and is unbounded on the {side} side." if side else ".")
+            )
         metrics.append(
             {
                 "metric": name,
@@ -345,6 +437,8 @@ def uplift(con: Any, scope: q.Scope, req: Request) -> tuple[dict[str, Any], list
                 "ci_low": lo,
                 "ci_high": hi,
                 "resamples_used": used,
+                "resamples_undefined": undefined,
+                "unbounded": list(unbounded),
             }
         )
 
@@ -361,11 +455,13 @@ def uplift(con: Any, scope: q.Scope, req: Request) -> tuple[dict[str, Any], list
 
     out: dict[str, Any] = {
         "resampled": req.resample,
+        "block_days": None if paired else _block_used(req.block_days, len(base_u), len(comp_u)),
+        "paired": paired,
         "bootstrap": req.n_boot,
         "seed": req.seed,
         "level": 0.95,
-        "baseline": period(req.baseline, base_t, base_u),
-        "compare": period(req.compare, comp_t, comp_u),
+        "baseline": period(req.baseline, base_t, list(base_by)),
+        "compare": period(req.compare, comp_t, list(comp_by)),
         "metrics": metrics,
         "repurchase": None,
     }
@@ -424,6 +520,8 @@ def validate(req: Request) -> None:
         raise UsageError(f"--resample must be one of {', '.join(RESAMPLE_CHOICES)}")
     if req.n_boot < 100:
         raise UsageError("--bootstrap needs at least 100 resamples")
+    if req.block_days < 1:
+        raise UsageError("--block-days must be 1 or more")
     if req.top is not None and req.top < 1:
         raise UsageError("--top must be 1 or more")
     if req.sort is not None and req.sort not in SORT_CHOICES:

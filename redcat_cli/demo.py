@@ -23,6 +23,12 @@ EXAMPLE_ORDER = [
 ]
 
 
+# The products the example notes seeded (the other products in the 生意参谋 export are
+# controls), and the day the seeding began.
+EXAMPLE_SEEDED = ("718923450011", "718923450012", "718923450013", "718923450014")
+EXAMPLE_START = "2025-06-01"
+
+
 def example_files() -> list[Path]:
     folder = examples_dir()
     files = [folder / name for name in EXAMPLE_ORDER]

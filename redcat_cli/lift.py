@@ -546,13 +546,15 @@ def verdict(doc: dict[str, Any], names: dict[str, str | None] | None = None) -> 
                 if ev["kind"] == "event" and ev["stage"] != "presale" and "post" in ev["periods"]
             }
         )
-        if abs(gap) >= max(0.05, abs(rel)):
-            cause = " and ".join(festivals) if festivals else "what moved every product"
-            tail += (
-                f" is mostly {cause}" if gap > 0 else f" hides a fall in every product ({cause})"
-            )
-        else:
+        cause = " and ".join(festivals) if festivals else "what moved every product"
+        if abs(gap) < max(0.03, 0.25 * abs(rel)):
             tail += " is close to it"
+        elif gap > abs(rel):
+            tail += f" is mostly {cause}"
+        elif gap > 0:
+            tail += f" overstates it: {cause} lifted every product"
+        else:
+            tail += " understates it: every product sold less than before the start"
     return "; ".join(x for x in (head, plc, tail) if x) + "."
 
 

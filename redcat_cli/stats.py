@@ -271,6 +271,40 @@ def correlate(x: Sequence[Any], y: Sequence[Any]) -> list[Correlation]:
     return [pearson(x, y), spearman(x, y), kendall(x, y)]
 
 
+def partial_correlation(
+    x: Sequence[Any], y: Sequence[Any], z: Sequence[Any], method: str = "pearson"
+) -> Correlation:
+    """The correlation of x and y controlling for z, on the triples where all are known.
+
+    r = (r_xy − r_xz r_yz) / sqrt((1 − r_xz²)(1 − r_yz²)) from the Pearson correlations of the
+    values (``pearson``) or of their average ranks (``spearman``). Its p is the t-test with
+    n − 3 degrees of freedom; its 95% CI Fisher's z with the standard error of n − 1 pairs,
+    1/sqrt(n − 4) (Pearson; Bonett–Wright's sqrt((1 + r²/2)/(n − 4)) for Spearman).
+    r is None when z explains x or y entirely or either is constant.
+    """
+    xa = np.array([math.nan if v is None else float(v) for v in x], dtype=float)
+    ya = np.array([math.nan if v is None else float(v) for v in y], dtype=float)
+    za = np.array([math.nan if v is None else float(v) for v in z], dtype=float)
+    keep = ~(np.isnan(xa) | np.isnan(ya) | np.isnan(za))
+    xa, ya, za = xa[keep], ya[keep], za[keep]
+    n = int(xa.size)
+    if n < 4:
+        return Correlation(method, None, None, None, None, n)
+    if method == "spearman":
+        xa, ya, za = rankdata(xa), rankdata(ya), rankdata(za)
+    rxy, rxz, ryz = _pearson_r(xa, ya), _pearson_r(xa, za), _pearson_r(ya, za)
+    if rxy is None or rxz is None or ryz is None or abs(rxz) >= 1.0 or abs(ryz) >= 1.0:
+        return Correlation(method, None, None, None, None, n)
+    r = (rxy - rxz * ryz) / math.sqrt((1.0 - rxz * rxz) * (1.0 - ryz * ryz))
+    r = max(-1.0, min(1.0, r))
+    p = t_two_sided_p_from_r(r, n - 1)  # t with (n − 1) − 2 = n − 3 df
+    lo, hi = (None, None)
+    if n > 4:
+        var = (1.0 + r * r / 2.0) if method == "spearman" else 1.0
+        lo, hi = _fisher_ci(r, math.sqrt(var / (n - 4)))
+    return Correlation(method, r, p, lo, hi, n)
+
+
 # --- daily series -------------------------------------------------------------------------
 
 
@@ -355,23 +389,94 @@ def lag_scan(
 # --- bootstrap ----------------------------------------------------------------------------
 
 
-def _resampled_sums(
-    rng: np.random.Generator, values: np.ndarray, n_boot: int, chunk: int
-) -> np.ndarray:
-    """Column sums of ``n_boot`` resamples (rows drawn with replacement) of ``values``.
+def block_indices(rng: np.random.Generator, n: int, m: int, block: int) -> np.ndarray:
+    """``m`` resamples of ``n`` positions: circular blocks of ``block`` consecutive positions
+    (Politis and Romano's circular block bootstrap), as many as cover ``n``, cut to ``n``.
+    ``block`` 1 is the ordinary bootstrap."""
+    if block <= 1:
+        return rng.integers(0, n, size=(m, n))
+    k = -(-n // block)
+    starts = rng.integers(0, n, size=(m, k))
+    idx = (starts[:, :, None] + np.arange(block)[None, None, :]) % n
+    return idx.reshape(m, k * block)[:, :n]
 
-    Each resample is drawn as row indices, turned into how often each row was drawn, and
-    multiplied with the values: memory stays at ``chunk`` × rows whatever ``n_boot`` is.
+
+def _sums(idx: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Column sums of ``values`` over each row of drawn indices (counts × values, in BLAS)."""
+    m, n = idx.shape[0], values.shape[0]
+    flat = (idx + (np.arange(m)[:, None] * n)).ravel()
+    counts = np.bincount(flat, minlength=m * n).reshape(m, n).astype(np.float64)
+    return counts @ values
+
+
+@dataclass(frozen=True)
+class UpliftInterval:
+    """A percentile interval of an uplift; ``None`` on a side that is unbounded."""
+
+    low: float | None
+    high: float | None
+    used: int  # resamples with a finite uplift
+    undefined: int  # resamples whose uplift is not a finite number
+    unbounded: tuple[str, ...] = ()  # "high" when the interval has no upper end
+
+
+MAX_UNDEFINED_SHARE = 0.01
+
+
+def _interval(up: np.ndarray, alpha: float) -> UpliftInterval:
+    """The percentile interval of resampled uplifts, some of them NaN (0/0, a zero
+    denominator) or +inf (a baseline ratio of 0).
+
+    Up to 1% of them are dropped (and counted). Beyond that, dropping would cut off a tail:
+    each undefined resample is placed where it hurts each bound most — at −100% (the lowest
+    an uplift of non-negative ratios can be) for the lower bound, at +∞ for the upper — and
+    an upper bound at +∞ is reported as unbounded (``None``).
     """
-    n = values.shape[0]
-    out = np.empty((n_boot, values.shape[1]))
-    for start in range(0, n_boot, chunk):
-        m = min(chunk, n_boot - start)
-        idx = rng.integers(0, n, size=(m, n))
-        flat = (idx + (np.arange(m)[:, None] * n)).ravel()
-        counts = np.bincount(flat, minlength=m * n).reshape(m, n).astype(np.float64)
-        out[start : start + m] = counts @ values  # float: the BLAS product
-    return out
+    finite = np.isfinite(up)
+    n_undef = int((~finite).sum())
+    ok = up[finite]
+    if ok.size == 0:
+        return UpliftInterval(None, None, 0, n_undef, ("low", "high") if n_undef else ())
+    if n_undef <= MAX_UNDEFINED_SHARE * up.size:
+        lo, hi = np.quantile(ok, [alpha, 1.0 - alpha])
+        return UpliftInterval(float(lo), float(hi), int(ok.size), n_undef)
+    low_side = np.where(finite, up, -1.0)
+    lo = float(np.quantile(low_side, alpha))
+    # the upper quantile without interpolating into +inf: an order statistic
+    hi_val = np.quantile(np.where(finite, up, np.inf), 1.0 - alpha, method="inverted_cdf")
+    hi = None if np.isinf(hi_val) else float(hi_val)
+    return UpliftInterval(lo, hi, int(ok.size), n_undef, ("high",) if hi is None else ())
+
+
+def _point(bn: np.ndarray, bd: np.ndarray, cn: np.ndarray, cd: np.ndarray) -> float | None:
+    b_den, c_den = float(bd.sum()), float(cd.sum())
+    if b_den == 0 or c_den == 0 or float(bn.sum()) == 0:
+        return None
+    return (float(cn.sum()) / c_den) / (float(bn.sum()) / b_den) - 1.0
+
+
+def _student(
+    iv: UpliftInterval, up: np.ndarray, point: float | None, level: float, df: int
+) -> UpliftInterval | None:
+    """The interval on the log scale: log(1 + uplift) ± t(df) × the bootstrap standard error.
+
+    A percentile interval from few independent units (4 weeks of days in blocks, a dozen
+    notes that carry most of the spend) is too narrow: the bootstrap's spread is itself
+    estimated from little. Student's t with the number of independent units less 2 (blocks
+    of both periods) or less 1 (paired notes: Kish's effective number of notes, weighted by
+    their denominators) widens it as a t-test would. None when the
+    log scale does not apply (an uplift of −100%)."""
+    from scipy.stats import t as student_t
+
+    ok = up[np.isfinite(up)]
+    if point is None or point <= -1.0 or (ok <= -1.0).any() or ok.size < 2:
+        return None
+    se = float(np.std(np.log1p(ok), ddof=1))
+    q = float(student_t.ppf(0.5 + level / 2.0, df))
+    centre = math.log1p(point)
+    return UpliftInterval(
+        math.expm1(centre - q * se), math.expm1(centre + q * se), iv.used, iv.undefined
+    )
 
 
 def bootstrap_ratio_uplifts(
@@ -384,36 +489,69 @@ def bootstrap_ratio_uplifts(
     seed: int,
     level: float = 0.95,
     chunk: int = 256,
-) -> list[tuple[float | None, float | None, int]]:
+    block: int = 1,
+    paired: bool = False,
+    student: bool = True,
+) -> list[UpliftInterval]:
     """Percentile intervals of (Σnum_c/Σden_c) / (Σnum_b/Σden_b) − 1 for k ratios at once.
 
     Inputs are (units × k) arrays: one row per unit (day or note) of a period, one column per
-    ratio. Units of each period are resampled with replacement, independently per period,
-    with ``numpy.random.default_rng(seed)``; every ratio sees the same resampled units.
-    Resamples whose ratio is undefined (a zero denominator) are dropped; for each ratio the
-    result is (low, high, resamples used).
+    ratio, with ``numpy.random.default_rng(seed)``; every ratio sees the same resampled units.
+
+    - Days: each period's days are resampled in circular blocks of ``block`` consecutive
+      days (capped at half the period's length), independently per period, so that
+      day-to-day correlation stays inside a resample.
+    - ``paired``: the two periods hold the same units in the same rows (notes): one draw of
+      units serves both periods.
+
+    Undefined resamples are counted, and handled as ``_interval`` says.
     """
     bn, bd = np.atleast_2d(np.asarray(base_num, float)), np.atleast_2d(np.asarray(base_den, float))
     cn, cd = np.atleast_2d(np.asarray(comp_num, float)), np.atleast_2d(np.asarray(comp_den, float))
     k = bn.shape[1]
-    if bn.shape[0] == 0 or cn.shape[0] == 0:
-        return [(None, None, 0)] * k
+    nb, nc = bn.shape[0], cn.shape[0]
+    if nb == 0 or nc == 0:
+        return [UpliftInterval(None, None, 0, 0)] * k
+    if paired and nb != nc:
+        raise ValueError("paired resampling needs the same units in both periods")
     rng = np.random.default_rng(seed)
-    sb = _resampled_sums(rng, np.hstack([bn, bd]), n_boot, chunk)
-    sc = _resampled_sums(rng, np.hstack([cn, cd]), n_boot, chunk)
+    vb, vc = np.hstack([bn, bd]), np.hstack([cn, cd])
+    sb = np.empty((n_boot, 2 * k))
+    sc = np.empty((n_boot, 2 * k))
+    # all of the baseline's draws, then the compare period's: the same numbers whatever chunk
+    for start in range(0, n_boot, chunk):
+        m = min(chunk, n_boot - start)
+        ib = block_indices(rng, nb, m, min(block, max(1, nb // 2)))
+        sb[start : start + m] = _sums(ib, vb)
+        if paired:
+            sc[start : start + m] = _sums(ib, vc)
+    if not paired:
+        for start in range(0, n_boot, chunk):
+            m = min(chunk, n_boot - start)
+            ic = block_indices(rng, nc, m, min(block, max(1, nc // 2)))
+            sc[start : start + m] = _sums(ic, vc)
     alpha = (1.0 - level) / 2.0
-    out: list[tuple[float | None, float | None, int]] = []
+    if paired:
+        # notes weigh by their denominators: Kish's effective number, (Σw)² / Σw², less 1
+        w = bd.sum(axis=1) + cd.sum(axis=1)
+        n_eff = float(w.sum() ** 2 / (w * w).sum()) if (w * w).sum() > 0 else float(nb)
+        df = max(1, int(n_eff) - 1)
+    else:
+        bb, bc = min(block, max(1, nb // 2)), min(block, max(1, nc // 2))
+        df = max(1, nb // bb + nc // bc - 2)
+    out = []
     with np.errstate(divide="ignore", invalid="ignore"):
         for j in range(k):
             rb = sb[:, j] / sb[:, k + j]
             rc = sc[:, j] / sc[:, k + j]
-            ok = np.isfinite(rb) & np.isfinite(rc) & (rb != 0)
-            up = rc[ok] / rb[ok] - 1.0
-            if up.size == 0:
-                out.append((None, None, 0))
-                continue
-            lo, hi = np.quantile(up, [alpha, 1.0 - alpha])
-            out.append((float(lo), float(hi), int(up.size)))
+            up = rc / rb - 1.0  # +inf where only the baseline ratio is 0
+            up[~(np.isfinite(rb) & np.isfinite(rc))] = np.nan  # a zero denominator
+            up[(rb == 0) & (rc == 0)] = np.nan
+            iv = _interval(up, alpha)
+            if student and iv.low is not None and iv.high is not None:
+                point = _point(bn[:, j], bd[:, j], cn[:, j], cd[:, j])
+                iv = _student(iv, up, point, level, df) or iv
+            out.append(iv)
     return out
 
 
@@ -427,12 +565,12 @@ def bootstrap_ratio_uplift(
     seed: int,
     level: float = 0.95,
 ) -> tuple[float | None, float | None, int]:
-    """One ratio's interval: ``bootstrap_ratio_uplifts`` on 1-D arrays."""
+    """One ratio's interval: ``bootstrap_ratio_uplifts`` on 1-D arrays, (low, high, used)."""
 
     def col(a: np.ndarray) -> np.ndarray:
         return np.asarray(a, float).reshape(-1, 1)
 
-    return bootstrap_ratio_uplifts(
+    iv = bootstrap_ratio_uplifts(
         col(base_num),
         col(base_den),
         col(comp_num),
@@ -441,3 +579,4 @@ def bootstrap_ratio_uplift(
         seed=seed,
         level=level,
     )[0]
+    return iv.low, iv.high, iv.used

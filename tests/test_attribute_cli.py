@@ -346,14 +346,27 @@ def test_plot_into_a_new_folder_follows_the_umask(store: str, tmp_path: Path) ->
 
 def test_uplift_periods_overlapping_618_are_named(store: str, tmp_path: Path) -> None:
     r = run(
-        "attribute", "--store", store, "--by", "day", "--json", "--bootstrap", "200",
-        "--baseline", "2025-06-01..2025-06-06", "--compare", "2025-06-07..2025-06-12",
+        "attribute",
+        "--store",
+        store,
+        "--by",
+        "day",
+        "--json",
+        "--bootstrap",
+        "200",
+        "--baseline",
+        "2025-06-01..2025-06-06",
+        "--compare",
+        "2025-06-07..2025-06-12",
     )
     doc = json.loads(r.stdout)
     names = {(e["name"], e["stage"]) for e in doc["uplift"]["events"]}
     assert ("618", "main") in names  # 2025-05-13..06-18 holds both periods
     assert ("Dragon Boat Festival", "holiday") in names  # 2025-05-31..06-02
-    assert any(w.startswith("The baseline period 2025-06-01..2025-06-06 overlaps 618 2025") for w in doc["warnings"])
+    assert any(
+        w.startswith("The baseline period 2025-06-01..2025-06-06 overlaps 618 2025")
+        for w in doc["warnings"]
+    )
     # a brand's own calendar replaces the bundled 618 of that year
     own = tmp_path / "cal.yaml"
     own.write_text(
@@ -362,9 +375,35 @@ def test_uplift_periods_overlapping_618_are_named(store: str, tmp_path: Path) ->
         encoding="utf-8",
     )
     r = run(
-        "attribute", "--store", store, "--by", "day", "--json", "--bootstrap", "200",
-        "--baseline", "2025-06-01..2025-06-06", "--compare", "2025-06-07..2025-06-12",
-        "--calendar", str(own),
+        "attribute",
+        "--store",
+        store,
+        "--by",
+        "day",
+        "--json",
+        "--bootstrap",
+        "200",
+        "--baseline",
+        "2025-06-01..2025-06-06",
+        "--compare",
+        "2025-06-07..2025-06-12",
+        "--calendar",
+        str(own),
     )
     doc = json.loads(r.stdout)
     assert [e["periods"] for e in doc["uplift"]["events"] if e["name"] == "618"] == [["compare"]]
+
+
+def test_every_pearson_and_spearman_row_has_its_partial_on_spend(store: str) -> None:
+    doc = json.loads(run("attribute", "--store", store, "--json").stdout)
+    for c in doc["correlations"]:
+        if c["method"] == "kendall":
+            assert c["partial"] is None
+        else:
+            pa = c["partial"]
+            assert pa is None or (
+                set(pa) == {"control", "r", "ci_low", "ci_high", "p_value", "n"}
+                and pa["control"] == "spend"
+            )
+    doc = json.loads(run("attribute", "--store", store, "--json", "--x", "spend").stdout)
+    assert all(c["partial"] is None for c in doc["correlations"])

@@ -446,3 +446,47 @@ def test_a_store_without_outcomes_still_reports(tmp_path):
         "chart-scatter",
         "chart-lag",
     ]
+
+
+def test_lift_section_is_lifts_result(store, tmp_path):
+    """With the seeded products and the start, the page carries lift's verdict and figures;
+    without them it has no lift section."""
+    from redcat_cli import lift
+    from redcat_cli.demo import EXAMPLE_SEEDED, EXAMPLE_START
+    from redcat_cli.store import open_store
+
+    out = tmp_path / "r.html"
+    args = ["--treated", ",".join(EXAMPLE_SEEDED), "--start", EXAMPLE_START]
+    r = run("report", "--store", str(store), "--as-of", AS_OF, "--out", str(out), *args)
+    assert r.exit_code == 0, r.stderr
+    pg = Page(out.read_text(encoding="utf-8"))
+    with open_store(store, read_only=True) as s:
+        doc = lift.lift(
+            s.con,
+            lift.Request(treated=EXAMPLE_SEEDED, start=dt.date.fromisoformat(EXAMPLE_START)),
+        ).doc
+    assert pg.attr("id", "lift")
+    assert doc["verdict"] in pg.plain
+    shown = pg.attr("data-lift", "effect")
+    assert shown
+    assert f"{doc['effect']['relative'] * 100:+.1f}%" in pg.plain
+    assert 0 < doc["effect"]["relative_ci_low"]  # the bundled 生意参谋 has a +18% effect
+    assert doc["effect"]["relative_ci_low"] <= 0.18 <= doc["effect"]["relative_ci_high"]
+    plain = run(
+        "report", "--store", str(store), "--as-of", AS_OF, "--out", str(tmp_path / "p.html")
+    )
+    assert plain.exit_code == 0
+    assert 'id="lift"' not in (tmp_path / "p.html").read_text(encoding="utf-8")
+
+
+def test_lift_section_needs_a_start(store, tmp_path):
+    r = run(
+        "report",
+        "--store",
+        str(store),
+        "--treated",
+        "718923450011",
+        "--out",
+        str(tmp_path / "x.html"),
+    )
+    assert r.exit_code == 2 and "--start" in r.stderr

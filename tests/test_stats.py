@@ -182,17 +182,68 @@ def test_bootstrap_same_seed_same_interval_other_seed_other_interval() -> None:
     assert lo < point < hi
 
 
-def test_bootstrap_drops_undefined_resamples() -> None:
-    lo, hi, used = stats.bootstrap_ratio_uplift(
-        np.array([1.0, 2.0]),
-        np.array([0.0, 1.0]),
-        np.array([3.0]),
-        np.array([1.0]),
-        n_boot=200,
+def test_bootstrap_counts_undefined_resamples_and_widens_past_1_percent() -> None:
+    """Baseline days (1 / 0) and (2 / 1), compare (3 / 1). A resample of both days draws
+    {0,1} or {1,0} (ratio 3, uplift 0; p 1/2), {1,1} (ratio 2, uplift 0.5; p 1/4) or {0,0}
+    (zero denominator: undefined; p 1/4). A quarter undefined is far beyond 1%: they count
+    as −100% for the lower bound and +∞ for the upper, which is then unbounded."""
+    (iv,) = stats.bootstrap_ratio_uplifts(
+        np.array([[1.0], [2.0]]),
+        np.array([[0.0], [1.0]]),
+        np.array([[3.0]]),
+        np.array([[1.0]]),
+        n_boot=2000,
         seed=1,
     )
-    assert 0 < used < 200  # resamples drawing only the zero-denominator day are dropped
-    assert lo is not None and hi is not None
+    assert 400 < iv.undefined < 600 and iv.used == 2000 - iv.undefined
+    assert iv.low == -1.0 and iv.high is None and iv.unbounded == ("high",)
+
+
+def test_interval_drops_up_to_1_percent_undefined() -> None:
+    from redcat_cli.stats import _interval
+
+    up = np.linspace(0.0, 1.0, 1000)
+    few = up.copy()
+    few[:10] = np.nan  # 1%: dropped
+    iv = _interval(few, 0.025)
+    kept = up[10:]
+    assert (iv.low, iv.high) == (
+        pytest.approx(np.quantile(kept, 0.025)),
+        pytest.approx(np.quantile(kept, 0.975)),
+    )
+    assert iv.undefined == 10 and iv.used == 990 and iv.unbounded == ()
+    more = up.copy()
+    more[:20] = np.nan  # 2%: widened, not dropped
+    iv = _interval(more, 0.025)
+    # upper: the 975th of 1000 sorted values, the 20 undefined on top as +inf
+    assert iv.high == pytest.approx(up[20:][974])
+    # lower: the 20 undefined at −1 below everything; the 2.5% quantile of that
+    filled = np.r_[np.full(20, -1.0), up[20:]]
+    assert iv.low == pytest.approx(np.quantile(filled, 0.025))
+    more[:30] = np.nan  # 3% > 2.5%: no upper end
+    assert _interval(more, 0.025).high is None
+
+
+def test_block_indices_are_runs_of_consecutive_days() -> None:
+    idx = stats.block_indices(np.random.default_rng(0), 10, 50, 4)
+    assert idx.shape == (50, 10)
+    for row in idx:
+        for b in range(0, 10, 4):  # each block of 4 runs on circularly
+            run = row[b : b + 4]
+            assert all((run[i + 1] - run[i]) % 10 == 1 for i in range(len(run) - 1))
+
+
+def test_paired_notes_draw_the_same_notes_in_both_periods() -> None:
+    """Every note's ratio doubles: with paired draws every resample's uplift is exactly 1,
+    whatever notes it draws; drawn independently it would scatter."""
+    rng = np.random.default_rng(2)
+    num, den = rng.gamma(2, 50, size=(20, 1)), rng.gamma(2, 20, size=(20, 1))
+    (paired,) = stats.bootstrap_ratio_uplifts(
+        num, den, 2 * num, den, n_boot=500, seed=3, paired=True
+    )
+    assert paired.low == pytest.approx(1.0) and paired.high == pytest.approx(1.0)
+    (indep,) = stats.bootstrap_ratio_uplifts(num, den, 2 * num, den, n_boot=500, seed=3)
+    assert indep.high - indep.low > 0.3
 
 
 def test_bootstrap_of_one_unit_per_period_is_the_point_uplift() -> None:
@@ -211,7 +262,8 @@ def test_bootstrap_many_ratios_at_once_equals_one_at_a_time() -> None:
         alone = stats.bootstrap_ratio_uplift(
             bn[:, j], bd[:, j], cn[:, j], cd[:, j], n_boot=700, seed=5
         )
-        assert together[j] == pytest.approx(alone)
+        iv = together[j]
+        assert (iv.low, iv.high, iv.used) == pytest.approx(alone)
 
 
 def test_kendall_exact_p_for_many_points_does_not_overflow() -> None:
@@ -225,3 +277,57 @@ def test_kendall_exact_p_for_many_points_does_not_overflow() -> None:
     y = list(range(200))
     y[3], y[4] = y[4], y[3]  # one discordant pair of 19,900: tau = 1 - 2/19900
     assert st.kendall(x, y).r == pytest.approx(1 - 2 / 19900, abs=1e-15)
+
+
+@pytest.mark.parametrize("method", ["pearson", "spearman"])
+def test_partial_correlation_equals_the_correlation_of_residuals(method: str) -> None:
+    """Independent route: regress x and y on z (on ranks for Spearman) by least squares,
+    correlate the residuals (scipy), test with t on n − 3 df and build Fisher's interval."""
+    scipy_stats = pytest.importorskip("scipy.stats")
+    rng = np.random.default_rng(9)
+    z = rng.gamma(2, 100, 30)
+    x = 3 * z + rng.normal(0, 60, 30)
+    y = 0.02 * z + 0.001 * x + rng.normal(0, 1.5, 30)
+    c = stats.partial_correlation(list(x), list(y), list(z), method)
+    if method == "spearman":
+        x, y, z = (scipy_stats.rankdata(v) for v in (x, y, z))
+    Z = np.column_stack([np.ones(30), z])
+    rx = x - Z @ np.linalg.lstsq(Z, x, rcond=None)[0]
+    ry = y - Z @ np.linalg.lstsq(Z, y, rcond=None)[0]
+    r = scipy_stats.pearsonr(rx, ry)[0]
+    t = r * np.sqrt(27 / (1 - r * r))
+    p = 2 * scipy_stats.t.sf(abs(t), 27)
+    var = (1 + r * r / 2) if method == "spearman" else 1.0
+    half = 1.959963984540054 * np.sqrt(var / 26)
+    assert c.n == 30
+    assert c.r == pytest.approx(r, abs=1e-12)
+    assert c.p_value == pytest.approx(p, rel=1e-9)
+    assert c.ci_low == pytest.approx(np.tanh(np.arctanh(r) - half), abs=1e-12)
+    assert c.ci_high == pytest.approx(np.tanh(np.arctanh(r) + half), abs=1e-12)
+
+
+def test_partial_correlation_undefined_cases() -> None:
+    # z explains x entirely: no partial correlation
+    assert stats.partial_correlation([1, 2, 3, 4, 5], [2, 1, 4, 3, 5], [2, 4, 6, 8, 10]).r is None
+    # too few complete triples (None drops a row)
+    c = stats.partial_correlation([1, 2, 3, None], [1, 3, 2, 4], [1, 1, 2, 2])
+    assert c.r is None and c.n == 3
+
+
+def test_block_intervals_cover_autocorrelated_days_in_a_small_simulation() -> None:
+    """A small version of bench/coverage_attribute.py (docs/attribute.md has the large one):
+    30 + 30 days with AR(1) φ = 0.3 and a true ROI uplift of +20%. Weekly blocks with the
+    t interval cover about 95%; single days with the percentile interval (the old way)
+    fall far short."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "coverage_attribute.py"
+    spec = importlib.util.spec_from_file_location("coverage_attribute", path)
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    new, _ = bench.coverage_days(runs=200, boot=400, days=30, phi=0.3, block=7)
+    old, _ = bench.coverage_days(runs=200, boot=400, days=30, phi=0.3, block=1)
+    assert new >= 0.91
+    assert old <= 0.88

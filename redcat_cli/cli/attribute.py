@@ -162,13 +162,26 @@ def _tables(res: Any, ids: bool = False) -> list[Any]:
             if c["ci_low"] is not None:
                 part += f" [{c['ci_low']:.3f}, {c['ci_high']:.3f}]"
             part += f" p {_p(c['p_value']) or '–'} n {c['n']}"
+            pa = c.get("partial")
+            if pa is not None:
+                part += f"; partial on spend {_num(pa['r'])}"
+                if pa["ci_low"] is not None:
+                    part += f" [{pa['ci_low']:.3f}, {pa['ci_high']:.3f}]"
+                part += f" p {_p(pa['p_value'])}"
             if req.by == "day" and c.get("n_effective") is not None:
                 p_eff = _p(c.get("p_value_effective"))
                 part += f" (n eff. {c['n_effective']:.1f}" + (f", p {p_eff})" if p_eff else ")")
             parts.append(part)
         lines.append(
-            f"Correlation of {req.x} with {req.y} across {req.by}s (95% CI): " + "; ".join(parts)
+            f"Correlation of {req.x} with {req.y} across {req.by}s (95% CI): " + " · ".join(parts)
         )
+        from redcat_cli.attribute import _stories_differ
+
+        if any(c["method"] == "pearson" and _stories_differ(c) for c in same_day):
+            lines.append(
+                "Note: the correlation and the partial correlation controlling for spend tell "
+                "different stories (see the warning)."
+            )
     lagged = [c for c in res.correlations if c.get("lag_days") and c["method"] == "pearson"]
     if lagged:
         lines.append(
@@ -188,7 +201,10 @@ def _tables(res: Any, ids: bool = False) -> list[Any]:
         parts = []
         for m in u["metrics"]:
             fmt = _num if m["metric"] == "roi" else _pct
-            ci = f" [{_pct(m['ci_low'])}, {_pct(m['ci_high'])}]" if m["ci_low"] is not None else ""
+            ci = ""
+            if m["ci_low"] is not None:
+                high = "unbounded" if "high" in m.get("unbounded", ()) else _pct(m["ci_high"])
+                ci = f" [{_pct(m['ci_low'])}, {high}]"
             parts.append(
                 f"{m['metric']} {fmt(m['baseline']) or '–'} → {fmt(m['compare']) or '–'} "
                 f"{_pct(m['uplift']) or '–'}{ci}"
@@ -199,8 +215,14 @@ def _tables(res: Any, ids: bool = False) -> list[Any]:
                 f"repurchase {_pct(rp['baseline'])} → {_pct(rp['compare'])} {_pct(rp['uplift'])}"
             )
         lines.append(
-            f"Uplift {b['from']}..{b['to']} → {c['from']}..{c['to']} (95% bootstrap CI, "
-            f"{u['bootstrap']} resamples of {u['resampled']}, seed {u['seed']}; spend "
+            f"Uplift {b['from']}..{b['to']} → {c['from']}..{c['to']} (95% CI: "
+            f"{u['bootstrap']} resamples of "
+            + (
+                "notes, paired across the periods"
+                if u.get("paired")
+                else f"days in blocks of {'/'.join(map(str, u['block_days'] or []))}"
+            )
+            + f", seed {u['seed']}, t on the log scale; spend "
             f"{money(b['spend'])} → {money(c['spend'])}): " + "; ".join(parts)
         )
     un = res.unmatched
@@ -301,7 +323,15 @@ def _csv_rows(res: Any) -> tuple[list[str], list[list[Any]]]:
     type=click.Choice(("days", "notes")),
     default="days",
     show_default=True,
-    help="Bootstrap unit for the uplift intervals.",
+    help="Bootstrap unit for the uplift intervals: days (in blocks), or notes (paired).",
+)
+@click.option(
+    "--block-days",
+    type=click.IntRange(min=1),
+    default=7,
+    show_default=True,
+    metavar="N",
+    help="With --resample days: resample runs of N consecutive days (1 = single days).",
 )
 @click.option(
     "--bootstrap",
@@ -363,6 +393,7 @@ def attribute(
     baseline: Any,
     compare: Any,
     resample: str,
+    block_days: int,
     n_boot: int,
     seed: int,
     sort: str | None,
@@ -415,6 +446,7 @@ def attribute(
         seed=seed,
         n_boot=n_boot,
         resample=resample,
+        block_days=block_days,
         calendar=calendar_file,
         sort=sort,
         top=top,

@@ -11,8 +11,9 @@ def demo(directory: str | None) -> None:
     """Run the whole job on the bundled examples in a fresh folder (DIRECTORY, default ./redcat-demo).
 
     A June-2025 campaign's exports of every kind are ingested into a new store, then: status,
-    attribute (funnel, correlation, ROI uplift between the two halves of the month), settle
-    the example contract, and the HTML report. Finally it prints the commands to run on your
+    attribute (funnel, correlation, ROI uplift between the two halves of the month), lift
+    (the seeded products against the shop's others in 生意参谋), settle the example contract,
+    and the HTML report. Finally it prints the commands to run on your
     own exports.
 
     \b
@@ -24,7 +25,14 @@ def demo(directory: str | None) -> None:
     import shutil
 
     from redcat_cli.cli.render import notice
-    from redcat_cli.demo import example_contract, example_files, fresh_folder, halves
+    from redcat_cli.demo import (
+        EXAMPLE_SEEDED,
+        EXAMPLE_START,
+        example_contract,
+        example_files,
+        fresh_folder,
+        halves,
+    )
     from redcat_cli.errors import UsageError
 
     try:
@@ -62,6 +70,9 @@ def demo(directory: str | None) -> None:
         ]
     )
     step(["attribute", "--store", store, "--by", "day", "--max-lag", "7", "--top", "3"])
+    seeded = ",".join(EXAMPLE_SEEDED)
+    lift_args = ["--treated", seeded, "--start", EXAMPLE_START, "--inference", "permutation"]
+    step(["lift", "--store", store, *lift_args])
     step(["settle", "--store", store, "--contract", str(contract)])
     report = folder / "report.html"
     if importlib.util.find_spec("redcat_cli.cli.report") is not None:
@@ -78,6 +89,7 @@ def demo(directory: str | None) -> None:
                 f"{first[0]}..{first[1]}",
                 "--compare",
                 f"{second[0]}..{second[1]}",
+                *lift_args,
             ]
         )
     notice(

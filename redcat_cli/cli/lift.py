@@ -127,7 +127,7 @@ def _tables(doc: dict[str, Any]) -> list[Any]:
     type=click.Choice(("sycm", "qianniu")),
     default="sycm",
     show_default=True,
-    help="sycm: 支付金额 per product (生意参谋); qianniu: the store's paid GMV against --comparison.",
+    help="sycm: each product's daily 支付金额; qianniu: the store's paid GMV against --comparison.",
 )
 @click.option(
     "--comparison",
@@ -179,15 +179,18 @@ def lift(
 ) -> None:
     """What the seeding added to Taobao sales, against products the notes did not touch.
 
-    Difference-in-differences on 生意参谋 支付金额 per product and day, with day effects (a
-    festival that lifts every product is not credited to the campaign), a placebo start
-    inside the pre period, a pre-trend check, and the naive before/after beside it.
+    Difference-in-differences on each product's daily sales (生意参谋),
+    with day effects (a festival that lifts every product is not credited to
+    the campaign), a placebo start inside the pre period, a pre-trend check,
+    and the naive before/after beside it.
 
     \b
     Examples:
       redcat lift --treated 718923450011,718923450012 --start 2025-06-01
-      redcat lift --treated-file seeded.txt --start 2025-06-01 --inference permutation
-      redcat lift --outcome qianniu --comparison category.csv --start 2025-06-01 --json
+      redcat lift --treated-file seeded.txt --start 2025-06-01 \\
+                  --inference permutation
+      redcat lift --outcome qianniu --comparison category.csv \\
+                  --start 2025-06-01 --json
     """
     from redcat_cli import lift as core
     from redcat_cli.cli import render
