@@ -110,6 +110,7 @@ class Result:
     warnings: list[str] = field(default_factory=list)
     points: tuple[list[float], list[float]] = ((), ())  # type: ignore[assignment]
     findings: list[str] = field(default_factory=list)  # what it found, in plain sentences
+    store_level: dict[str, Any] | None = None  # the kinds read when 种草星河 is missing
 
     @property
     def sort(self) -> str:
@@ -558,14 +559,35 @@ def attribute(con: Any, req: Request) -> Result:
             "The store holds no 种草星河 rows: outcomes (visits, orders, GMV) are empty."
         )
 
+    if req.by == "day" and flow_type is None:
+        level = store_level(con, req)
+        if level is not None:
+            return level
     raw = q.funnel_sums(con, req.by, scope)
     if not raw and not any(
         con.execute(f"SELECT count(*) > 0 FROM {q.relation(k)}").fetchall()[0][0]
         for k in ("juguang", "xinghe")
     ):
+        spend, sales = q.store_sources(con)
+        have = [k for k in (spend, sales) if k]
         raise QueryError(
             "The store holds no 聚光 note report and no 种草星河 content export.",
-            hint="ingest them first: redcat ingest 聚光笔记日报.csv 种草星河明细.csv (see `redcat status`)",
+            hint=(
+                f"you have {' and '.join(_KIND_NAMES[k] for k in have)}: "
+                + (
+                    "`redcat attribute --by day` compares daily spend with daily sales at the "
+                    "store level"
+                    if spend and sales
+                    else "ingest the other side too (see `redcat status`)"
+                )
+                + (
+                    "; `redcat lift` measures the seeded products against the others"
+                    if sales == "sycm" or q_has(con, "sycm")
+                    else ""
+                )
+                if have
+                else "ingest them first: redcat ingest 聚光笔记日报.csv 种草星河明细.csv (see `redcat status`)"
+            ),
         )
     if not raw:
         raise QueryError(
@@ -617,6 +639,100 @@ def attribute(con: Any, req: Request) -> Result:
         warnings=warnings,
         points=points,
         findings=found,
+    )
+
+
+# --- the store level --------------------------------------------------------------------
+
+_KIND_NAMES = {**q.STORE_SPEND_SOURCES, **q.STORE_SALES_SOURCES}
+
+
+def q_has(con: Any, kind: str) -> bool:
+    from redcat_cli.queries.lift import has_rows
+
+    return has_rows(con, kind)
+
+
+def store_level(con: Any, req: Request) -> Result | None:
+    """``--by day`` without 种草星河: the store's daily XHS spend (聚光 note rows, else the
+    account report) against its daily Taobao sales (千牛 paid GMV, else 生意参谋), with the
+    lag scan and calendar warnings. None when the store lacks either side."""
+    from redcat_cli import calendar_events
+
+    spend_kind, sales_kind = q.store_sources(con)
+    if spend_kind is None or sales_kind is None:
+        return None
+    if req.baseline is not None:
+        raise UsageError(
+            "--baseline/--compare compare notes' 种草星河 outcomes, and the store holds no 种草星河",
+            hint="`redcat lift` measures what the seeding added against unseeded products",
+        )
+    if req.notes or req.plans:
+        raise UsageError(
+            "--note and --plan need 种草星河 per note; the store level sums the whole store"
+        )
+    daily = q.store_daily(con, spend_kind, sales_kind, req.date_from, req.date_to)
+    if not daily:
+        raise QueryError(
+            "No days of 聚光 spend or Taobao sales match these dates.",
+            hint="Check --from/--to against `redcat status`.",
+        )
+    rows = []
+    for d in daily:
+        row: dict[str, Any] = {"date": d["date"], **dict.fromkeys(SUM_FIELDS)}
+        for f in ("spend", "impressions", "clicks", "interactions", "gmv", "orders"):
+            row[f] = d[f]
+        for name, (num, den) in (
+            ("ctr", ("clicks", "impressions")),
+            ("cpc", ("spend", "clicks")),
+            ("cpe", ("spend", "interactions")),
+        ):
+            both = row[num] is not None and row[den] is not None
+            row[f"_{name}_num"] = row[num] if both else None
+            row[f"_{name}_den"] = row[den] if both else None
+        row["in_juguang"] = bool(d["has_spend"])
+        row["in_xinghe"] = False
+        rows.append(row)
+    warnings = [
+        f"The store holds no 种草星河: days compare the store's 聚光 spend "
+        f"({_KIND_NAMES[spend_kind]}) with its Taobao sales ({_KIND_NAMES[sales_kind]}), "
+        "not what each note's readers bought; every sale of the shop counts, seeded or not."
+    ]
+    x, y = req.x, req.y
+    if not any(r[x] is not None for r in rows) or not any(r[y] is not None for r in rows):
+        warnings.append(
+            f"The store level has no daily {x if not any(r[x] is not None for r in rows) else y}: "
+            "correlating spend with gmv instead."
+        )
+        x, y = "spend", "gmv"
+    sreq = Request(**{**req.__dict__, "x": x, "y": y})
+    tot = totals(rows)
+    corrs, scan, cwarn, points = correlations(rows, sreq)
+    warnings.extend(cwarn)
+    first, last = rows[0]["date"], rows[-1]["date"]
+    _, ev_warn = calendar_events.overlapping({"daily": (first, last)}, req.calendar)
+    warnings.extend(ev_warn)
+    ordered = [finish_row("day", r) for r in sort_rows(rows, "day", default_sort(sreq))]
+    shown = ordered[: req.top] if req.top else ordered
+    return Result(
+        request=sreq,
+        flow_type=None,
+        window_days=None,
+        rows=shown,
+        n_rows=len(rows),
+        totals=tot,
+        correlations=corrs,
+        lag_scan=scan,
+        unmatched={
+            "matched": 0,
+            "juguang_only": {"count": 0, "note_ids": []},
+            "xinghe_only": {"count": 0, "note_ids": []},
+        },
+        uplift=None,
+        warnings=warnings,
+        points=points,
+        findings=findings(sreq, ordered, tot, corrs, scan, None),
+        store_level={"spend": spend_kind, "sales": sales_kind},
     )
 
 
@@ -790,6 +906,7 @@ def to_document(res: Result) -> dict[str, Any]:
         "uplift": res.uplift,
         "warnings": res.warnings,
         "findings": res.findings,
+        "store_level": res.store_level,
     }
     if rows_key != "notes":
         doc["notes"] = None

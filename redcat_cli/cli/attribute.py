@@ -149,9 +149,20 @@ def _tables(res: Any, ids: bool = False) -> list[Any]:
         _roi_cell(res.totals[f]) if f == "roi" else _cell(f, res.totals[f])
         for f, _, _ in FUNNEL_COLUMNS
     ]
-    lines = [
+    sources = (
         "spend, interact., impr., CTR, CPE, clicks, CPC: 聚光; GMV, orders (成交UV), visits, "
-        "conv., read UV, cart: 种草星河. Rates are sums over sums; – where the denominator is "
+        "conv., read UV, cart: 种草星河."
+    )
+    if res.store_level is not None:
+        from redcat_cli.attribute import _KIND_NAMES
+
+        lv = res.store_level
+        sources = (
+            f"Store level (no 种草星河): spend and engagement from {_KIND_NAMES[lv['spend']]}, "
+            f"GMV and orders from {_KIND_NAMES[lv['sales']]}."
+        )
+    lines = [
+        f"{sources} Rates are sums over sums; – where the denominator is "
         f"0 or unknown. Totals cover every row, shown or not{more}."
     ]
     same_day = [c for c in res.correlations if not c.get("lag_days")]
@@ -234,9 +245,10 @@ def _tables(res: Any, ids: bool = False) -> list[Any]:
     optional = [h for _, h, _ in FUNNEL_COLUMNS[CORE:]][::-1]
     if ids and req.by != "day":
         optional.append("id")
-    title = (
-        f"By {req.by} ({shown}, sorted by {res.sort}) · "
-        f"{slice_label(res.flow_type, res.window_days)}"
+    title = f"By {req.by} ({shown}, sorted by {res.sort}) · " + (
+        "the whole store"
+        if res.store_level is not None
+        else slice_label(res.flow_type, res.window_days)
     )
     table = Table(
         title=title,

@@ -125,6 +125,19 @@ def status(
             "holds it; until then its GMV and orders keep growing",
         )
     )
+    tables.append(
+        Table(
+            "What each export feeds",
+            ["source", "commands"],
+            [
+                [
+                    s["source"],
+                    ", ".join(s.get("feeds") or []) or "none yet (kept for your own queries)",
+                ]
+                for s in data["sources"]
+            ],
+        )
+    )
     if len(data["merchants"]) > 1:
         kinds = [s["source"] for s in data["sources"]]
         tables.append(

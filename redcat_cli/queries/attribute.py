@@ -345,3 +345,56 @@ def date_span(con: Any) -> tuple[dt.date | None, dt.date | None]:
     lows = [d for d in (a[0], b[0]) if d is not None]
     highs = [d for d in (a[1], b[1]) if d is not None]
     return (min(lows) if lows else None), (max(highs) if highs else None)
+
+
+# --- the store level: daily spend against daily sales, without 种草星河 ------------------
+
+STORE_SPEND_SOURCES = {"juguang": "聚光 笔记日报", "juguang_account": "聚光 账户日报"}
+STORE_SALES_SOURCES = {
+    "qianniu": "千牛 订单报表 (paid GMV)",
+    "sycm": "生意参谋 商品日报 (支付金额)",
+}
+
+
+def store_sources(con: Any) -> tuple[str | None, str | None]:
+    """The kinds the store level reads: 聚光 note rows, else account rows; 千牛 paid GMV,
+    else 生意参谋."""
+    from redcat_cli.queries.lift import has_rows
+
+    spend = next((k for k in STORE_SPEND_SOURCES if has_rows(con, k)), None)
+    sales = next((k for k in STORE_SALES_SOURCES if has_rows(con, k)), None)
+    return spend, sales
+
+
+def store_daily(
+    con: Any, spend_kind: str, sales_kind: str, date_from: dt.date | None, date_to: dt.date | None
+) -> list[dict[str, Any]]:
+    """One row per day: 聚光 spend, impressions, clicks, interactions summed over the day,
+    and Taobao GMV and orders (千牛: orders paid that day and their 买家实际支付金额; 生意参谋:
+    支付金额 and 支付买家数 over the products)."""
+    spend_rel, sales_rel = relation(spend_kind), relation(sales_kind)
+    if sales_kind == "qianniu":
+        sales_sql = (
+            f"SELECT CAST(paid_at AS DATE) AS d, SUM(paid_amount) AS gmv, COUNT(*) AS orders "
+            f"FROM {sales_rel} WHERE paid_at IS NOT NULL GROUP BY 1"
+        )
+    else:
+        sales_sql = (
+            f"SELECT date AS d, SUM(paid_amount) AS gmv, SUM(paid_buyers) AS orders "
+            f"FROM {sales_rel} WHERE date IS NOT NULL GROUP BY 1"
+        )
+    sql = f"""
+        WITH a AS (
+            SELECT date AS d, SUM(spend) AS spend, SUM(impressions) AS impressions,
+                   SUM(clicks) AS clicks, SUM({_JUGUANG_INTERACTIONS}) AS interactions
+            FROM {spend_rel} WHERE date IS NOT NULL GROUP BY 1
+        ), b AS ({sales_sql})
+        SELECT coalesce(a.d, b.d) AS date, a.spend, a.impressions, a.clicks, a.interactions,
+               b.gmv, b.orders, a.d IS NOT NULL AS has_spend, b.d IS NOT NULL AS has_sales
+        FROM a FULL OUTER JOIN b ON a.d = b.d
+        WHERE ($f IS NULL OR coalesce(a.d, b.d) >= $f) AND ($t IS NULL OR coalesce(a.d, b.d) <= $t)
+        ORDER BY 1
+    """
+    cur = con.execute(sql, {"f": date_from, "t": date_to})
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]

@@ -43,6 +43,24 @@ def _maturity(con: Any, kind: Kind, table: str, date_col: str | None) -> dict[st
     return out
 
 
+# which commands read each export kind (status tells the user what their exports are good for)
+FEEDS: dict[str, tuple[str, ...]] = {
+    "juguang": ("attribute", "settle", "report", "attribute --by day (store level)"),
+    "juguang_account": ("attribute --by day (store level, without 聚光 note rows)",),
+    "xinghe": ("attribute", "settle", "report"),
+    "qianniu": (
+        "attribute (repurchase)",
+        "attribute --by day (store level)",
+        "lift --outcome qianniu",
+        "report",
+    ),
+    "qianniu_items": (),
+    "sycm": ("lift", "attribute --by day (store level, without 千牛 orders)"),
+    "alimama": (),
+    "note_data": (),
+}
+
+
 def store_status(store: Store) -> dict[str, Any]:
     con = store.con
     kinds = load_kinds()
@@ -57,6 +75,7 @@ def store_status(store: Store) -> dict[str, Any]:
             continue
         summ = kind.summary
         entry: dict[str, Any] = {"source": kind.name, "title": kind.title, "rows": rows}
+        entry["feeds"] = list(FEEDS.get(kind.name, ()))
         date_col = summ.get("date")
         if date_col:
             dmin, dmax = con.execute(

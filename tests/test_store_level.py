@@ -1,0 +1,80 @@
+"""attribute --by day at the store level (聚光 account report, 千牛 orders, 生意参谋, no
+种草星河), status's feeds, and errors that name the export the user has."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from redcat_cli.cli import cli
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("level") / "s.duckdb"
+    files = ["聚光_账户日报_202506.csv", "千牛_订单报表_202506.csv", "生意参谋_商品日报_202506.csv"]
+    r = run("ingest", "-q", "--store", str(path), *(str(EXAMPLES / f) for f in files))
+    assert r.exit_code == 0, r.output
+    return str(path)
+
+
+def test_by_day_compares_account_spend_with_paid_gmv(store: str) -> None:
+    import duckdb
+    from scipy import stats as sps
+
+    r = run("attribute", "--store", store, "--by", "day", "--x", "spend", "--y", "gmv", "--json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["store_level"] == {"spend": "juguang_account", "sales": "qianniu"}
+    con = duckdb.connect(store, read_only=True)
+    spend = dict(con.execute("SELECT date, sum(spend) FROM juguang_account GROUP BY 1").fetchall())
+    gmv = dict(
+        con.execute(
+            "SELECT CAST(paid_at AS DATE), sum(paid_amount) FROM qianniu "
+            "WHERE paid_at IS NOT NULL GROUP BY 1"
+        ).fetchall()
+    )
+    con.close()
+    days = sorted(set(spend) & set(gmv))
+    assert doc["totals"]["spend"] == f"{sum(spend.values()):.2f}"
+    assert doc["totals"]["gmv"] == f"{sum(gmv.values()):.2f}"
+    pearson = next(c for c in doc["correlations"] if c["method"] == "pearson")
+    expected = sps.pearsonr([float(spend[d]) for d in days], [float(gmv[d]) for d in days])[0]
+    assert pearson["n"] == len(days) and pearson["r"] == pytest.approx(expected, abs=1e-9)
+    assert pearson["partial"] is None  # spend is x
+    assert any("overlaps 618 2025" in w for w in doc["warnings"])
+    assert any("holds no 种草星河" in w for w in doc["warnings"])
+
+
+def test_store_level_refuses_an_uplift_and_names_lift(store: str) -> None:
+    r = run(
+        "attribute", "--store", store, "--by", "day",
+        "--baseline", "2025-06-01..2025-06-10", "--compare", "2025-06-11..2025-06-20",
+    )
+    assert r.exit_code == 2 and "redcat lift" in r.stderr
+
+
+def test_by_note_names_the_exports_the_user_has(store: str) -> None:
+    r = run("attribute", "--store", store)
+    assert r.exit_code == 1
+    assert "you have 聚光 账户日报 and 千牛 订单报表" in r.stderr
+    assert "--by day" in r.stderr and "redcat lift" in r.stderr
+
+
+def test_status_says_what_each_export_feeds(store: str) -> None:
+    doc = json.loads(run("status", "--store", store, "--json").stdout)
+    feeds = {s["source"]: s["feeds"] for s in doc["sources"]}
+    assert "lift" in feeds["sycm"]
+    assert any(f.startswith("attribute --by day") for f in feeds["juguang_account"])
+    assert "lift --outcome qianniu" in feeds["qianniu"]
+    table = run("status", "--store", store).stdout
+    assert "What each export feeds" in table
