@@ -542,7 +542,7 @@ def sycm_report(world: dict, rng: random.Random, path: Path) -> None:
     body = []
     seeded = {pid for pid, _, _ in PRODUCTS}
     for pid, name, price in PRODUCTS + OTHER_PRODUCTS:
-        base = 1400 * math.exp(srng.gauss(0, 0.6))  # products differ in size
+        base = 400 * math.exp(srng.gauss(0, 0.6))  # products differ in size
         conv = srng.uniform(0.025, 0.05)
         noise = 0.0
         for day in days:

@@ -10,12 +10,13 @@ from typing import Any
 import click
 
 from redcat_cli.cli.options import (
-    DATE,
     PERIOD,
     READ_MERCHANT,
     calendar_option,
     format_options,
     resolve_format,
+    seeded_ids,
+    seeded_options,
     store_option,
     store_path,
 )
@@ -96,20 +97,7 @@ def _tables(doc: dict[str, Any]) -> list[Any]:
 @click.command("lift", context_settings={"help_option_names": ["-h", "--help"]})
 @READ_MERCHANT
 @store_option
-@click.option(
-    "--treated",
-    multiple=True,
-    metavar="ID",
-    help="Seeded products (商品ID; repeat, or comma-separated). Every other product is a control.",
-)
-@click.option(
-    "--treated-file",
-    type=click.Path(dir_okay=False, exists=True),
-    default=None,
-    metavar="FILE",
-    help="Seeded products, one 商品ID a line.",
-)
-@click.option("--start", type=DATE, required=True, help="The day the seeding began.")
+@seeded_options(required_start=True)
 @click.option(
     "--pre",
     type=PERIOD,
@@ -137,13 +125,6 @@ def _tables(doc: dict[str, Any]) -> list[Any]:
     help="With --outcome qianniu: a daily comparison series, CSV of date,amount.",
 )
 @click.option(
-    "--inference",
-    type=click.Choice(("cluster", "permutation")),
-    default="cluster",
-    show_default=True,
-    help="Interval: cluster-robust by product, or placebo sets of controls.",
-)
-@click.option(
     "--permutations",
     type=click.IntRange(min=99),
     default=500,
@@ -165,12 +146,12 @@ def lift(
     store: str | None,
     treated: tuple[str, ...],
     treated_file: str | None,
-    start: Any,
+    lift_start: Any,
+    inference: str,
     pre: Any,
     post: Any,
     outcome: str,
     comparison: str | None,
-    inference: str,
     permutations: int,
     seed: int,
     calendar_file: str | None,
@@ -194,22 +175,19 @@ def lift(
     """
     from redcat_cli import lift as core
     from redcat_cli.cli import render
-    from redcat_cli.cli.attribute import _split
     from redcat_cli.errors import UsageError
     from redcat_cli.merchants import for_reading
     from redcat_cli.queries import merchant_scope
     from redcat_cli.store import open_store
 
-    ids = list(_split(treated))
-    if treated_file:
-        ids += core.read_ids(treated_file)
+    ids = seeded_ids(treated, treated_file)
     if outcome == "qianniu" and ids:
         raise UsageError("--treated names products; --outcome qianniu compares the whole store")
     if comparison and outcome != "qianniu":
         raise UsageError("--comparison goes with --outcome qianniu")
     req = core.Request(
         treated=tuple(ids),
-        start=start,
+        start=lift_start,
         pre=pre,
         post=post,
         outcome=outcome,

@@ -177,3 +177,49 @@ def calendar_option(f: Callable[..., Any]) -> Callable[..., Any]:
         metavar="FILE.yaml",
         help="Promotion events to add to or override the bundled calendar [default: $REDCAT_CALENDAR].",
     )(f)
+
+
+def seeded_options(required_start: bool, section: str = "") -> Callable[..., Any]:
+    """--treated, --treated-file, --start and --inference: what `lift` (or the report's lift
+    section) compares."""
+
+    def deco(f: Callable[..., Any]) -> Callable[..., Any]:
+        f = click.option(
+            "--inference",
+            type=click.Choice(("cluster", "permutation")),
+            default="cluster",
+            show_default=True,
+            metavar="METHOD",
+            help=f"{section}Interval: cluster (robust, by product) or permutation (placebo sets).",
+        )(f)
+        f = click.option(
+            "--start",
+            "lift_start",
+            type=DATE,
+            required=required_start,
+            default=None,
+            help=f"{section}The day the seeding began.",
+        )(f)
+        f = click.option(
+            "--treated-file",
+            type=click.Path(dir_okay=False, exists=True),
+            default=None,
+            metavar="FILE",
+            help="Seeded products, one 商品ID a line.",
+        )(f)
+        return click.option(
+            "--treated",
+            multiple=True,
+            metavar="ID",
+            help="Seeded products (商品ID; repeat, or comma-separated).",
+        )(f)
+
+    return deco
+
+
+def seeded_ids(treated: tuple[str, ...], treated_file: str | None) -> list[str]:
+    """The ids of --treated (comma-separated or repeated) and of --treated-file."""
+    from redcat_cli.lift import read_ids
+
+    ids = [p.strip() for v in treated for p in v.split(",") if p.strip()]
+    return ids + (read_ids(treated_file) if treated_file else [])

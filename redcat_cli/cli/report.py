@@ -11,6 +11,8 @@ from redcat_cli.cli.options import (
     PERIOD,
     READ_MERCHANT,
     date_range_options,
+    seeded_ids,
+    seeded_options,
     slice_options,
     store_option,
     store_path,
@@ -63,34 +65,7 @@ from redcat_cli.cli.options import (
     default=None,
     help="Date of the report and of the settlement [default: today].",
 )
-@click.option(
-    "--treated",
-    multiple=True,
-    metavar="ID",
-    help="Seeded products (商品ID): adds the lift section.",
-)
-@click.option(
-    "--treated-file",
-    type=click.Path(dir_okay=False, exists=True),
-    default=None,
-    metavar="FILE",
-    help="Seeded products, one 商品ID a line.",
-)
-@click.option(
-    "--start",
-    "lift_start",
-    type=DATE,
-    default=None,
-    help="The day the seeding began (lift section).",
-)
-@click.option(
-    "--inference",
-    type=click.Choice(("cluster", "permutation")),
-    default="cluster",
-    show_default=True,
-    metavar="METHOD",
-    help="The lift section's interval: cluster (robust) or permutation.",
-)
+@seeded_options(required_start=False, section="Lift section: ")
 @READ_MERCHANT
 @store_option
 def report(
@@ -142,11 +117,10 @@ def report(
     lift_req = None
     if treated or treated_file or lift_start:
         from redcat_cli import lift
-        from redcat_cli.cli.attribute import _split
 
         if lift_start is None:
             raise UsageError("the lift section needs --start", hint="the day the seeding began")
-        ids = list(_split(treated)) + (lift.read_ids(treated_file) if treated_file else [])
+        ids = seeded_ids(treated, treated_file)
         lift_req = lift.Request(treated=tuple(ids), start=lift_start, inference=inference)
     req = ReportRequest(
         store=store_path(store),
