@@ -335,13 +335,13 @@ def correlations(
             f"Only {n} {req.by}s have both {req.x} and {req.y}: with n < {MIN_N} a correlation "
             "says little; read the confidence interval."
         )
-    for c in out:
-        if c["lag_days"] == 0 and c["method"] == "pearson" and _stories_differ(c):
-            pa = c["partial"]
-            raw_only = c["ci_low"] > 0 or c["ci_high"] < 0
+    for row in out:
+        if row["lag_days"] == 0 and row["method"] == "pearson" and _stories_differ(row):
+            pa = row["partial"]
+            raw_only = row["ci_low"] > 0 or row["ci_high"] < 0
             warnings.append(
-                f"{req.x} and {req.y} across {req.by}s: Pearson r {c['r']:.3f} (95% CI "
-                f"{c['ci_low']:.2f} to {c['ci_high']:.2f}), but controlling for spend the partial "
+                f"{req.x} and {req.y} across {req.by}s: Pearson r {row['r']:.3f} (95% CI "
+                f"{row['ci_low']:.2f} to {row['ci_high']:.2f}), but controlling for spend the partial "
                 f"correlation is {pa['r']:.2f} (95% CI {pa['ci_low']:.2f} to {pa['ci_high']:.2f}): "
                 + (
                     f"much of the association is size — bigger {req.by}s get more of everything."

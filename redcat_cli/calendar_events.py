@@ -191,7 +191,7 @@ def overlapping(
         windows += [w for w in holidays(lo, hi) if w.stage == "holiday"]
     except CalendarError as e:
         warnings.append(f"Public holidays not checked: {e.message}.")
-    entries = []
+    entries: list[dict[str, Any]] = []
     for w in sorted(windows, key=lambda w: (w.start, w.name)):
         hit = [label for label, (s, e) in periods.items() if w.overlaps(s, e)]
         if not hit:
@@ -208,11 +208,10 @@ def overlapping(
                 "periods": hit,
             }
         )
-    for label in periods:
-        names = _names(e for e in entries if label in e["periods"] and e["kind"] == "event")
+    for label, (start, end) in periods.items():
+        names = _names(x for x in entries if label in list(x["periods"]) and x["kind"] == "event")
         if names:
-            s, e = periods[label]
-            warnings.append(f"The {label} period {s}..{e} overlaps {names}.")
+            warnings.append(f"The {label} period {start}..{end} overlaps {names}.")
     return entries, warnings
 
 
