@@ -315,3 +315,45 @@ def test_read_comparison_reports_the_line(tmp_path: Path) -> None:
     with pytest.raises(IngestError, match="line 3"):
         lift.read_comparison(str(f))
     assert product_id(3) == "710000000003"
+
+
+def test_cli_store_against_a_comparison_series(run, tmp_path: Path) -> None:
+    """千牛 paid GMV per day against a comparison that is the same series ×2 with a wobble:
+    no effect, the interval holds 0; the store's daily sales are the 千牛 file's, by hand."""
+    import duckdb
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    store = tmp_path / "s.duckdb"
+    r = run("ingest", "-q", "--store", str(store), str(examples / "千牛_订单报表_202506.csv"))
+    assert r.exit_code == 0, r.output
+    con = duckdb.connect(str(store), read_only=True)
+    daily = con.execute(
+        "SELECT CAST(paid_at AS DATE), sum(paid_amount) FROM qianniu "
+        "WHERE paid_at IS NOT NULL GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    con.close()
+    comp = tmp_path / "category.csv"
+    lines = ["date,amount"]
+    for i, (day, amount) in enumerate(daily):
+        lines.append(f"{day},{amount * 2 * Decimal(repr(1 + 0.05 * math.sin(i))):.2f}")
+    comp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    r = run(
+        "lift",
+        "--store",
+        str(store),
+        "--outcome",
+        "qianniu",
+        "--comparison",
+        str(comp),
+        "--start",
+        "2025-06-15",
+        "--json",
+    )
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["treated"] == ["store"] and doc["controls"] == 1
+    assert doc["pre"] == {"from": "2025-06-01", "to": "2025-06-14"}
+    e = doc["effect"]
+    assert e["relative_ci_low"] <= 0 <= e["relative_ci_high"]
+    post = sum((a for d, a in daily if str(d) >= "2025-06-15"), Decimal(0))
+    assert doc["actual"] == f"{post:.2f}"
