@@ -698,6 +698,19 @@ def store_level(con: Any, req: Request) -> Result | None:
         f"({_KIND_NAMES[spend_kind]}) with its Taobao sales ({_KIND_NAMES[sales_kind]}), "
         "not what each note's readers bought; every sale of the shop counts, seeded or not."
     ]
+    both = [d for d in daily if d["has_spend"] and d["has_sales"]]
+    if not both:
+        spans = {
+            side: [d["date"] for d in daily if d[flag]]
+            for side, flag in (("spend", "has_spend"), ("sales", "has_sales"))
+        }
+        warnings.append(
+            f"No day has both 聚光 spend ({spans['spend'][0]}..{spans['spend'][-1]}) and Taobao "
+            f"sales ({spans['sales'][0]}..{spans['sales'][-1]}) in the store: export the same "
+            "dates from both."
+            if spans["spend"] and spans["sales"]
+            else "No day has both 聚光 spend and Taobao sales in these dates."
+        )
     x, y = req.x, req.y
     if not any(r[x] is not None for r in rows) or not any(r[y] is not None for r in rows):
         warnings.append(
@@ -709,9 +722,10 @@ def store_level(con: Any, req: Request) -> Result | None:
     tot = totals(rows)
     corrs, scan, cwarn, points = correlations(rows, sreq)
     warnings.extend(cwarn)
-    first, last = rows[0]["date"], rows[-1]["date"]
-    _, ev_warn = calendar_events.overlapping({"daily": (first, last)}, req.calendar)
-    warnings.extend(ev_warn)
+    if both:  # the days compared: where both sides are held
+        span = (both[0]["date"], both[-1]["date"])
+        _, ev_warn = calendar_events.overlapping({"daily": span}, req.calendar)
+        warnings.extend(ev_warn)
     ordered = [finish_row("day", r) for r in sort_rows(rows, "day", default_sort(sreq))]
     shown = ordered[: req.top] if req.top else ordered
     return Result(
