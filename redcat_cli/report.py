@@ -744,6 +744,8 @@ def _headline(rep: Report) -> str:
         )
     verdicts = "".join(f"<li>{e(v)}</li>" for v in rep.by_note.findings)
     verdicts += "".join(f"<li>{e(v)}</li>" for v in settlement_verdicts(rep))
+    if rep.lift is not None:  # the lift's verdict here; its table in the appendix
+        verdicts += f"<li>{e(rep.lift['verdict'])} (lift: table in the appendix)</li>"
     found = f'<ul class="verdicts">{verdicts}</ul>' if verdicts else ""
     return f'<div class="figures">{"".join(cells)}</div>{note}{found}'
 
@@ -1196,12 +1198,6 @@ def render_html(rep: Report, charts: Sequence[Chart]) -> str:
         _uplift(rep),
         "</section>",
     ]
-    if rep.lift is not None:
-        parts += [
-            '<section id="lift"><h2>What the seeding added (against unseeded products)</h2>',
-            _lift(rep.lift),
-            "</section>",
-        ]
     statements = [_statement(st) for st in rep.statements]
     if statements:
         parts.append('<section id="settlement"><h2>Settlement</h2>')
@@ -1215,8 +1211,9 @@ def render_html(rep: Report, charts: Sequence[Chart]) -> str:
     # in print
     parts += [
         '<input type="checkbox" id="appendix-toggle">',
-        '<label class="appendix" for="appendix-toggle">Appendix: the funnel by note, each '
-        "cycle's working, how it was made</label>",
+        '<label class="appendix" for="appendix-toggle">Appendix: the funnel by note, '
+        + ("the lift, " if rep.lift is not None else "")
+        + "each cycle's working, how it was made</label>",
         '<div class="appendix-body" id="appendix">',
         "<h2>Appendix</h2>",
         '<section id="funnel"><h2>Funnel by note</h2>',
@@ -1226,6 +1223,12 @@ def render_html(rep: Report, charts: Sequence[Chart]) -> str:
         f"{e(unmatched['xinghe_only']['count'])} only in 种草星河.</p>",
         "</section>",
     ]
+    if rep.lift is not None:
+        parts += [
+            '<section id="lift"><h2>What the seeding added (against unseeded products)</h2>',
+            _lift(rep.lift),
+            "</section>",
+        ]
     if statements:
         parts.append('<section id="working"><h2>Settlement working</h2>')
         parts.extend(working for _, working in statements)
