@@ -324,7 +324,9 @@ def test_cli_store_against_a_comparison_series(run, tmp_path: Path) -> None:
 
     examples = Path(__file__).resolve().parents[1] / "examples"
     store = tmp_path / "s.duckdb"
-    r = run("ingest", "-q", "--store", str(store), str(examples / "千牛_订单报表_202506.csv"))
+    r = run(
+        "ingest", "-q", "--store", str(store), str(examples / "千牛_订单报表_202506_导出0701.csv")
+    )
     assert r.exit_code == 0, r.output
     con = duckdb.connect(str(store), read_only=True)
     daily = con.execute(

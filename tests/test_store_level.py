@@ -21,7 +21,11 @@ def run(*args: str):
 @pytest.fixture(scope="module")
 def store(tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("level") / "s.duckdb"
-    files = ["聚光_账户日报_202506.csv", "千牛_订单报表_202506.csv", "生意参谋_商品日报_202506.csv"]
+    files = [
+        "聚光_账户日报_202506_导出0701.csv",
+        "千牛_订单报表_202506_导出0701.csv",
+        "生意参谋_商品日报_202506_导出0701.csv",
+    ]
     r = run("ingest", "-q", "--store", str(path), *(str(EXAMPLES / f) for f in files))
     assert r.exit_code == 0, r.output
     return str(path)
@@ -57,8 +61,15 @@ def test_by_day_compares_account_spend_with_paid_gmv(store: str) -> None:
 
 def test_store_level_refuses_an_uplift_and_names_lift(store: str) -> None:
     r = run(
-        "attribute", "--store", store, "--by", "day",
-        "--baseline", "2025-06-01..2025-06-10", "--compare", "2025-06-11..2025-06-20",
+        "attribute",
+        "--store",
+        store,
+        "--by",
+        "day",
+        "--baseline",
+        "2025-06-01..2025-06-10",
+        "--compare",
+        "2025-06-11..2025-06-20",
     )
     assert r.exit_code == 2 and "redcat lift" in r.stderr
 

@@ -65,6 +65,12 @@ def _tables(doc: dict[str, Any]) -> list[Any]:
         "Assumes treated and controls would have moved in parallel without the seeding; "
         "the placebo and the pre-trend test it."
     )
+    if doc["events"]:
+        caption += "\nCalendar: " + "; ".join(
+            f"{ev['name']} {ev['stage']} {ev['from']:%m-%d}..{ev['to']:%m-%d} "
+            f"({', '.join(ev['periods'])}{', provisional' if ev['provisional'] else ''})"
+            for ev in doc["events"]
+        )
     tables = [
         Table(
             title=f"Lift on {doc['outcome']}",
@@ -73,24 +79,6 @@ def _tables(doc: dict[str, Any]) -> list[Any]:
             caption=caption,
         )
     ]
-    if doc["events"]:
-        tables.append(
-            Table(
-                title="Calendar events in the pre and post periods",
-                columns=["event", "stage", "from", "to", "periods", "provisional"],
-                rows=[
-                    [
-                        ev["name"],
-                        ev["stage"],
-                        ev["from"],
-                        ev["to"],
-                        ", ".join(ev["periods"]),
-                        ev["provisional"],
-                    ]
-                    for ev in doc["events"]
-                ],
-            )
-        )
     return tables
 
 
