@@ -97,8 +97,15 @@ def test_colour_means_something_and_is_off_when_asked(demo_store: str) -> None:
 def test_status_keeps_numbers_whole_at_80_columns(demo_store: str) -> None:
     res = run("status", "--store", demo_store)
     assert max(cell_len(x) for x in res.stdout.splitlines()) <= 80
-    for whole in ("927 orders", "545 buyers", "4,320", "6,456,020.00", "141,289.97"):
+    for whole in ("4,320", "1,152", "6,456,020.00", "141,289.97", "2025-04-20..06-30"):
         assert whole in res.stdout
+    # what the store holds does not fit beside them: it is left out whole and said so, never cut
+    assert "Not shown at this width: holds" in res.stdout
+    assert "927 ord" not in res.stdout and "16 prod" not in res.stdout
+    wide = run("status", "--store", demo_store, env={"COLUMNS": "100"})
+    assert max(cell_len(x) for x in wide.stdout.splitlines()) <= 100
+    for whole in ("927 orders", "545 buyers", "16 products", "6,456,020.00"):
+        assert whole in wide.stdout
 
 
 def test_demo_steps_fit_a_screen_and_end_with_the_report(tmp_path) -> None:
