@@ -7,13 +7,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal as D
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
 from redcat_cli.contract import parse_contract
 from redcat_cli.ingest import ingest
-from redcat_cli.projection import MIN_KEYS, AgePoint, Curve, learn_curve, project_days
+from redcat_cli.projection import (
+    MIN_KEYS,
+    AgePoint,
+    Curve,
+    learn_curve,
+    mature_ratio,
+    project_days,
+)
 from redcat_cli.queries.settle import settle_on_store
 from redcat_cli.settle import DayFacts, settle
 from redcat_cli.store import open_store
@@ -197,3 +205,36 @@ def test_as_of_ingest_reproduces_the_projection_made_then(
         p is not None and p["keys_learned_from"] < now["totals"]["projected"]["keys_learned_from"]
     )
     assert before["totals"]["gmv"] != now["totals"]["gmv"]  # the earlier export's values
+
+
+def test_days_with_spend_but_no_gmv_by_hand() -> None:
+    """A day with spend and no GMV yet takes the scope's mature GMV/spend of its weekday (all
+    weekdays when its weekday has none); its band is the 10th–90th percentile of the per-day
+    ratios weighted by spend."""
+    out = dt.date(2025, 8, 1)  # exported 30+ days after every history day: all mature
+    history = [
+        DayFacts(dt.date(2025, 6, 2), D("100"), D("300"), 3, out),  # Monday, 3.0 per yuan
+        DayFacts(dt.date(2025, 6, 9), D("100"), D("500"), 5, out),  # Monday, 5.0
+        DayFacts(dt.date(2025, 6, 3), D("200"), D("400"), 4, out),  # Tuesday, 2.0
+        DayFacts(dt.date(2025, 6, 10), D("50"), D("900"), 9, dt.date(2025, 6, 20)),  # immature
+    ]
+    ratio = mature_ratio(history, 30)
+    assert ratio is not None and ratio.days == 3
+    # Mondays (300 + 500) / 200 = 4; all days 1,200 / 400 = 3; orders 8/200 and 12/400
+    assert ratio.by_weekday[0] == (Fraction(4), Fraction(1, 25))
+    assert ratio.overall == (Fraction(3), Fraction(3, 100))
+    # per-day ratios 2 (weight 200), 3 (100), 5 (100): 10% of 400 is reached at 2, 90% at 5
+    assert (ratio.low, ratio.high) == (Fraction(2), Fraction(5))
+    monday = DayFacts(dt.date(2025, 6, 30), D("50"), None, None, None)
+    wednesday = DayFacts(dt.date(2025, 7, 2), D("10"), None, None, None)
+    idle = DayFacts(dt.date(2025, 7, 3), None, None, None, None)  # no spend: nothing to project
+    curve = Curve(30, (AgePoint(5, 0.5, 0.4, 0.8, 50),), 50)
+    p = project_days([monday, wednesday, idle], curve, ratio, out)
+    assert [d.gmv for d in p.central] == [D("200"), D("30")]  # 50 × 4; 10 × 3 (no Wednesdays)
+    assert [d.gmv for d in p.low] == [D("100"), D("20")]  # × 2
+    assert [d.gmv for d in p.high] == [D("250"), D("50")]  # × 5
+    assert [d.orders for d in p.central] == [2, 0]  # 50 × 0.04; 10 × 0.03 = 0.3 → 0
+    assert all(d.exported_on == out for d in p.central) and p.left_out == []
+    # with no mature history there is nothing to project from: the day is left out, said so
+    none = project_days([monday], curve, mature_ratio(history[3:], 30), out)
+    assert none.left_out == [monday.date] and none.central == [monday]
