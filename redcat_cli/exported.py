@@ -7,7 +7,9 @@ in this order:
 1. the date given with ``redcat ingest --exported-on DATE`` (``"option"``);
 2. a date in the file's name (``"file name"``): ``20250715``, ``2025-07-15``, ``2025.07.15``,
    ``2025年7月15日``, or ``0715`` / ``7月15日`` read in the year of the file's last data date,
-   or the next year when that would put it before the file's first data date. A name's date
+   or the next year when that would put it before the file's first data date (a file with
+   no data dates, such as an order-detail export, reads no month-day: its year would be a
+   guess). A name's date
    counts only when it falls after the file's last data date, since names often carry the
    data's own range (``0601-0620``); of several that do, the latest;
 3. the file's modification time, as a local date (``"modified time"``); standard input has
@@ -62,7 +64,9 @@ def dates_in_name(name: str, first: dt.date | None, last: dt.date | None) -> lis
         if d:
             out.append(d)
         rest = rest.replace(m.group(0), " " * len(m.group(0)), 1)
-    year = (last or dt.date.today()).year
+    if last is None:
+        return out  # no data dates to read a month-day against: its year would be a guess
+    year = last.year
     for m in _SHORT.finditer(rest):
         mm, dd = (m.group("m"), m.group("d")) if m.group("m") else (m.group("m2"), m.group("d2"))
         d = _date(year, int(mm), int(dd))

@@ -137,3 +137,13 @@ def test_a_schema_1_store_gains_export_dates(tmp_path: Path) -> None:
         rows = st.con.execute("SELECT id, exported_on FROM ingest_log ORDER BY id").fetchall()
     assert int(v) == SCHEMA_VERSION
     assert rows == [(1, None), (2, D(2025, 8, 1))]  # kept without loss; unknown stays unknown
+
+
+def test_a_month_day_needs_the_data_year() -> None:
+    # a file without data dates (千牛 order detail): 0701 could be any year, so the name gives
+    # nothing and the modified time decides; a full date still counts
+    assert date_from_name(["千牛_订单明细_202506_导出0701.csv"], None, None) is None
+    assert date_from_name(["千牛_订单明细_导出20250701.csv"], None, None) == D(2025, 7, 1)
+    mtime = dt.datetime(2025, 7, 3, 12).timestamp()
+    found = find_export_date("千牛_订单明细_202506_导出0701.csv", None, None, mtime=mtime)
+    assert (found.date, found.found_from) == (D(2025, 7, 3), "modified time")
