@@ -18,6 +18,7 @@ from redcat_cli.cli.options import (
     engine_options,
     format_options,
     resolve_format,
+    seed_option,
     slice_options,
     store_option,
     store_path,
@@ -354,13 +355,7 @@ def _csv_rows(res: Any) -> tuple[list[str], list[list[Any]]]:
     metavar="N",
     help="Bootstrap resamples.",
 )
-@click.option(
-    "--seed",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Seed of the bootstrap: the same seed gives the same intervals.",
-)
+@seed_option("Seed of the bootstrap: the same seed gives the same intervals.")
 @click.option(
     "--sort",
     type=click.Choice(SORT_CHOICES),

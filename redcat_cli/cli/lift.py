@@ -15,6 +15,7 @@ from redcat_cli.cli.options import (
     calendar_option,
     format_options,
     resolve_format,
+    seed_option,
     seeded_ids,
     seeded_options,
     store_option,
@@ -120,13 +121,7 @@ def _tables(doc: dict[str, Any]) -> list[Any]:
     metavar="N",
     help="Placebo sets drawn with --inference permutation.",
 )
-@click.option(
-    "--seed",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Seed of the permutations.",
-)
+@seed_option("Seed of the permutations.")
 @calendar_option
 @format_options
 def lift(

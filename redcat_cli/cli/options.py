@@ -37,6 +37,13 @@ READ_MERCHANT = merchant_option(
 )
 
 
+def seed_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--seed N``: the seed of a random procedure (the same seed, the same answer)."""
+    return click.option(
+        "--seed", type=click.IntRange(min=0), default=0, show_default=True, help=help_text
+    )
+
+
 def _remember_bom(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
     ctx.meta["redcat_bom"] = value
     return value
