@@ -83,7 +83,7 @@ SELECT * FROM j FULL OUTER JOIN x ON j.date = x.date ORDER BY 1
 
 def build(path: Path, notes: int = NOTES) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from redcat_cli.store import open_store
+    from redcat_cli.store.db import open_store
 
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():

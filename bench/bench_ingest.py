@@ -140,7 +140,7 @@ def ingest_cmd(path: Path, store: Path) -> list[str]:
 def profile(path: Path, store: Path) -> dict[str, float]:
     """Seconds per stage of one in-process ingest."""
     sys.path.insert(0, str(HERE.parent))
-    from redcat_cli.ingest import ingest
+    from redcat_cli.ingest.load import ingest
 
     marks: list[tuple[str, float]] = []
     t0 = time.perf_counter()

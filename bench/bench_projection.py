@@ -22,11 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from redcat_cli.contract import parse_contract  # noqa: E402
-from redcat_cli.ingest import ingest  # noqa: E402
+from redcat_cli.ingest.load import ingest  # noqa: E402
 from redcat_cli.queries.settle import settle_on_store  # noqa: E402
-from redcat_cli.settle import settle  # noqa: E402
-from redcat_cli.store import open_store  # noqa: E402
+from redcat_cli.settle.contract import parse_contract  # noqa: E402
+from redcat_cli.settle.engine import settle  # noqa: E402
+from redcat_cli.store.db import open_store  # noqa: E402
 from tests import projection_world as W  # noqa: E402
 
 

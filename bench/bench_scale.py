@@ -77,7 +77,7 @@ rounding: half_up
 def build(store: Path, merchants: int, notes: int, days: int) -> None:
     import duckdb
 
-    from redcat_cli.store import open_store
+    from redcat_cli.store.db import open_store
 
     with open_store(store, read_only=False):
         pass  # the schema, as redcat makes it

@@ -47,7 +47,7 @@ def day_period(rng, n: int, roi: float, phi: float):
 def coverage_days(runs: int, boot: int, days: int, phi: float, block: int) -> tuple[float, float]:
     import numpy as np
 
-    from redcat_cli import stats
+    from redcat_cli.analysis import stats
 
     rng = np.random.default_rng(100 + int(phi * 10))
     hits, widths = 0, []
@@ -65,7 +65,7 @@ def coverage_days(runs: int, boot: int, days: int, phi: float, block: int) -> tu
 def coverage_notes(runs: int, boot: int, notes: int, paired: bool) -> tuple[float, float]:
     import numpy as np
 
-    from redcat_cli import stats
+    from redcat_cli.analysis import stats
 
     rng = np.random.default_rng(7)
     hits, widths = 0, []

@@ -25,7 +25,7 @@ def main() -> None:
     import numpy as np
     from lift_panel import START, TREATED, panel_rows
 
-    from redcat_cli import lift
+    from redcat_cli.analysis import lift
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=200)

@@ -63,7 +63,7 @@ def halves(store: str) -> tuple[tuple[str, str], tuple[str, str]]:
     """The first and second half of the 聚光 dates in the store, as ISO strings."""
     import datetime as dt
 
-    from redcat_cli.store import open_store
+    from redcat_cli.store.db import open_store
 
     with open_store(store, read_only=True) as st:
         lo, hi = st.con.execute("SELECT min(date), max(date) FROM juguang").fetchall()[0]

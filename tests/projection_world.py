@@ -17,7 +17,7 @@ import random
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from redcat_cli.settle import DayFacts
+from redcat_cli.settle.engine import DayFacts
 
 HISTORY_START = dt.date(2025, 5, 1)
 PERIOD_START, PERIOD_END = dt.date(2025, 7, 7), dt.date(2025, 7, 27)

@@ -12,7 +12,7 @@ import datetime as dt
 import random
 from pathlib import Path
 
-from redcat_cli.ingest import ingest
+from redcat_cli.ingest.load import ingest
 
 MERCHANTS = ["某某美妆旗舰店", "店 B/1%=x", "Acme Beauty"]
 NOTES = [f"64f1a2b3000000001e03c0{i:02x}" for i in range(5)]

@@ -1,4 +1,4 @@
-"""redcat_cli.attribute on small stores whose every total is worked out by hand."""
+"""redcat_cli.analysis.attribute on small stores whose every total is worked out by hand."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from redcat_cli import attribute as A
+from redcat_cli.analysis import attribute as A
 from redcat_cli.errors import QueryError, UsageError
-from redcat_cli.store import open_store
+from redcat_cli.store.db import open_store
 
 D = Decimal
 N1 = "622941fa000000000102924f"

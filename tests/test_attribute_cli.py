@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from redcat_cli.cli import main
-from redcat_cli.store import open_store
+from redcat_cli.store.db import open_store
 
 D = Decimal
 N1 = "5f1a2b3c000000000102924f"
@@ -301,7 +301,7 @@ def test_help_has_examples() -> None:
 
 
 def test_choices_match_the_library() -> None:
-    from redcat_cli import attribute as lib
+    from redcat_cli.analysis import attribute as lib
     from redcat_cli.cli import attribute as cmd
 
     assert cmd.X_CHOICES == lib.X_CHOICES

@@ -35,7 +35,7 @@ def check(page: Path, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> Path:
     from redcat_cli.demo import example_files
-    from redcat_cli.ingest import ingest
+    from redcat_cli.ingest.load import ingest
 
     folder = tmp_path_factory.mktemp("browser")
     store = folder / "s.duckdb"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from redcat_cli import calendar_events as cal
+from redcat_cli.analysis import calendar as cal
 
 D = dt.date
 

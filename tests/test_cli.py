@@ -162,7 +162,7 @@ def test_written_files_follow_the_umask(tmp_path: Path) -> None:
 
 def test_bootstrap_over_notes_is_reproducible(run, tmp_path: Path) -> None:
     from redcat_cli.demo import example_files
-    from redcat_cli.ingest import ingest
+    from redcat_cli.ingest.load import ingest
 
     store = tmp_path / "s.duckdb"
     ingest(store, [str(p) for p in example_files()])

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from redcat_cli.contract import KEYS, json_schema, load_contract, parse_contract
 from redcat_cli.errors import ContractError
+from redcat_cli.settle.contract import KEYS, json_schema, load_contract, parse_contract
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACTS = sorted((ROOT / "configs" / "contracts").glob("*.yaml"))

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from redcat_cli.errors import IngestError
-from redcat_cli.exported import date_from_name, find_export_date, name_parts
-from redcat_cli.ingest import ingest
+from redcat_cli.ingest.exported import date_from_name, find_export_date, name_parts
+from redcat_cli.ingest.load import ingest
 
 D = dt.date
 JUNE = (D(2025, 6, 1), D(2025, 6, 30))
@@ -116,7 +116,7 @@ def test_status_lists_maturing_dates(run, tmp_path: Path) -> None:
 def test_a_schema_1_store_gains_export_dates(tmp_path: Path) -> None:
     import duckdb
 
-    from redcat_cli.store import SCHEMA_VERSION, open_store
+    from redcat_cli.store.db import SCHEMA_VERSION, open_store
 
     path = tmp_path / "old.duckdb"
     a = xinghe(tmp_path / "星河_导出20250703.csv", {"20250601": "10.00"})

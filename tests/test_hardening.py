@@ -17,8 +17,8 @@ import pyarrow as pa
 import pytest
 
 from redcat_cli.errors import IngestError, UsageError
-from redcat_cli.ingest import ingest
-from redcat_cli.values import parse_column, parse_datetime
+from redcat_cli.ingest.load import ingest
+from redcat_cli.ingest.values import parse_column, parse_datetime
 from tests.conftest import DATA, dump, rows, write
 
 REPO = Path(__file__).resolve().parents[1]
@@ -128,7 +128,7 @@ def test_killed_first_ingest_leaves_no_store(tmp_path: Path) -> None:
     script = textwrap.dedent(
         f"""
         import os, signal
-        import redcat_cli.ingest as mod
+        import redcat_cli.ingest.load as mod
         real = mod._upsert
         def killing(*a, **k):
             real(*a, **k)
@@ -326,7 +326,7 @@ def test_a_field_over_the_size_limit_rejects_its_row(
 ) -> None:
     import csv
 
-    import redcat_cli.reader as reader
+    import redcat_cli.ingest.reader as reader
 
     old = csv.field_size_limit(4096)
     monkeypatch.setattr(reader, "FIELD_LIMIT", 4096)
@@ -571,7 +571,7 @@ def test_interrupt_exits_130_and_commits_nothing(
     script = textwrap.dedent(
         f"""
         import os, signal
-        import redcat_cli.ingest as mod
+        import redcat_cli.ingest.load as mod
         real = mod._upsert
         def interrupted(*a, **k):
             real(*a, **k)
@@ -736,7 +736,7 @@ def test_archive_budget_is_checked_while_unpacking(
 ) -> None:
     import zipfile
 
-    import redcat_cli.reader as reader
+    import redcat_cli.ingest.reader as reader
 
     body = QIANNIU_HEAD + "".join(
         f'="{9000 + i}",1.00,交易成功,2025-06-01 10:00:00,,0\n' for i in range(2000)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from redcat_cli.errors import IngestError, StoreError
-from redcat_cli.ingest import ingest
+from redcat_cli.ingest.load import ingest
 from tests.conftest import ALL_KINDS, DATA, SAMPLES, dump, rows, write
 
 NOTE1 = "64f1a2b3000000001e03c0d1"
@@ -203,7 +203,7 @@ def test_failure_half_way_leaves_store_unchanged(
 ) -> None:
     ingest(store, [str(DATA / "juguang_notes.csv")])
     before = dump(store)
-    import redcat_cli.ingest as mod
+    import redcat_cli.ingest.load as mod
 
     real = mod._upsert
     calls = {"n": 0}
@@ -226,7 +226,7 @@ def test_kill_half_way_leaves_store_unchanged(store: Path) -> None:
     script = textwrap.dedent(
         f"""
         import os, signal
-        import redcat_cli.ingest as mod
+        import redcat_cli.ingest.load as mod
         real = mod._upsert
         n = [0]
         def killing(*a, **k):
@@ -255,7 +255,7 @@ def test_second_writer_gets_store_in_use(store: Path) -> None:
     )
     try:
         assert holder.stdout.readline().strip() == b"ok"
-        from redcat_cli import store as store_mod
+        from redcat_cli.store import db as store_mod
 
         with pytest.raises(StoreError, match="in use"):
             with store_mod.open_store(store, read_only=False, lock_timeout=0.3):
@@ -507,7 +507,7 @@ def rows_of(store: Path) -> list[tuple]:
 
 
 def test_a_tie_between_kinds_asks_for_source(tmp_path: Path) -> None:
-    from redcat_cli.kinds import detect, load_kinds
+    from redcat_cli.ingest.kinds import detect, load_kinds
 
     folder = tmp_path / "kinds"
     folder.mkdir()

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-import redcat_cli.reader as reader
-from redcat_cli.ingest import _KeyFilter, ingest
+import redcat_cli.ingest.reader as reader
+from redcat_cli.ingest.load import _KeyFilter, ingest
 from tests.conftest import dump, rows, write
 from tests.test_ingest import counts
 

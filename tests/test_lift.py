@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from lift_panel import FIRST, START, TREATED, panel_rows, product_id
 
-from redcat_cli import lift
+from redcat_cli.analysis import lift
 
 HEADER = "统计日期,商品ID,商品名称,商品访客数,支付买家数,支付金额"
 

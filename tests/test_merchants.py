@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from redcat_cli.ingest import ingest
+from redcat_cli.ingest.load import ingest
 from tests.conftest import DATA, write
 from tests.test_json_contract import validate
 from tests.test_settle_store import CONTRACT

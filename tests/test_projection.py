@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from redcat_cli.contract import parse_contract
-from redcat_cli.ingest import ingest
-from redcat_cli.projection import (
+from redcat_cli.ingest.load import ingest
+from redcat_cli.queries.settle import settle_on_store
+from redcat_cli.settle.contract import parse_contract
+from redcat_cli.settle.engine import DayFacts, settle
+from redcat_cli.settle.projection import (
     MIN_KEYS,
     AgePoint,
     Curve,
@@ -22,9 +24,7 @@ from redcat_cli.projection import (
     mature_ratio,
     project_days,
 )
-from redcat_cli.queries.settle import settle_on_store
-from redcat_cli.settle import DayFacts, settle
-from redcat_cli.store import open_store
+from redcat_cli.store.db import open_store
 from tests import projection_world as W
 
 

@@ -66,7 +66,7 @@ class Page(HTMLParser):
 @pytest.fixture(scope="module")
 def store(tmp_path_factory) -> Path:
     from redcat_cli.demo import example_files
-    from redcat_cli.ingest import ingest
+    from redcat_cli.ingest.load import ingest
 
     path = tmp_path_factory.mktemp("store") / "s.duckdb"
     ingest(path, [str(p) for p in example_files()])
@@ -100,8 +100,8 @@ def page(made) -> Page:
 
 
 def attribute_result(store: Path, **kw):
-    from redcat_cli.attribute import Request, attribute
-    from redcat_cli.store import open_store
+    from redcat_cli.analysis.attribute import Request, attribute
+    from redcat_cli.store.db import open_store
 
     with open_store(store, read_only=True) as s:
         return attribute(s.con, Request(**kw))
@@ -180,7 +180,7 @@ def test_headline_figures_are_attributes_totals(store, page):
 
 def test_headline_changes_compare_the_two_halves(store, page):
     from redcat_cli.queries.attribute import date_span
-    from redcat_cli.store import open_store
+    from redcat_cli.store.db import open_store
 
     with open_store(store, read_only=True) as s:
         first, last = date_span(s.con)
@@ -335,7 +335,7 @@ def test_from_to_filters_the_headline(store, tmp_path):
 
 
 def test_text_is_escaped(store):
-    from redcat_cli.report import ReportRequest, figures, gather, render_html
+    from redcat_cli.report.page import ReportRequest, figures, gather, render_html
 
     rep = gather(ReportRequest(store=str(store), as_of=dt.date(2025, 8, 15)))
     rep.by_note.rows[0]["note_title"] = '<img src=x onerror="alert(1)">&'
@@ -412,7 +412,7 @@ def test_same_data_in_another_order_gives_the_same_page(store):
     """The store returns notes in no fixed order; the page must not depend on it."""
     import random
 
-    from redcat_cli.report import ReportRequest, figures, gather, render_html
+    from redcat_cli.report.page import ReportRequest, figures, gather, render_html
 
     rep = gather(ReportRequest(store=str(store), as_of=dt.date(2025, 8, 15)))
     before = render_html(rep, figures(rep))
@@ -427,7 +427,7 @@ def test_same_data_in_another_order_gives_the_same_page(store):
 def test_a_store_without_outcomes_still_reports(tmp_path):
     """聚光 only: spend is known, GMV, ROI and orders are not (shown as –, never 0)."""
     from redcat_cli.demo import example_files
-    from redcat_cli.ingest import ingest
+    from redcat_cli.ingest.load import ingest
 
     juguang = next(p for p in example_files() if p.name.startswith("聚光_笔记投放日报"))
     store = tmp_path / "j.duckdb"
@@ -451,9 +451,9 @@ def test_a_store_without_outcomes_still_reports(tmp_path):
 def test_lift_section_is_lifts_result(store, tmp_path):
     """With the seeded products and the start, the page carries lift's verdict and figures;
     without them it has no lift section."""
-    from redcat_cli import lift
+    from redcat_cli.analysis import lift
     from redcat_cli.demo import EXAMPLE_SEEDED, EXAMPLE_START
-    from redcat_cli.store import open_store
+    from redcat_cli.store.db import open_store
 
     out = tmp_path / "r.html"
     args = ["--treated", ",".join(EXAMPLE_SEEDED), "--start", EXAMPLE_START]

@@ -32,7 +32,7 @@ TIERED = str(ROOT / "configs" / "contracts" / "tiered.yaml")
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory) -> str:
-    from redcat_cli.store import open_store
+    from redcat_cli.store.db import open_store
 
     path = tmp_path_factory.mktemp("store") / "redcat.duckdb"
     with open_store(path, read_only=False) as s:

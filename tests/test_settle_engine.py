@@ -8,8 +8,8 @@ from fractions import Fraction
 
 import pytest
 
-from redcat_cli.contract import parse_contract
-from redcat_cli.settle import DayFacts, InputFile, cycles, round_fen, settle
+from redcat_cli.settle.contract import parse_contract
+from redcat_cli.settle.engine import DayFacts, InputFile, cycles, round_fen, settle
 
 D = Decimal
 JUNE_1 = dt.date(2025, 6, 1)
@@ -582,7 +582,7 @@ def test_to_dict_is_the_documented_contract():
         "roi_guarantee_payout": "3000.00",
         "matched_investment": "10000.00",
         "net_ad_cost": "7000.00",
-        "projected": None,  # the engine alone projects nothing (redcat_cli.projection does)
+        "projected": None,  # the engine alone projects nothing (redcat_cli.settle.projection does)
     }
     assert d["audit"]["inputs"] == [
         {"path": "a.csv", "sha256": "aa"},

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from redcat_cli.ingest import ingest
-from redcat_cli.settle import DayFacts, settle
+from redcat_cli.ingest.load import ingest
+from redcat_cli.settle.engine import DayFacts, settle
 from tests.settle_mature_data import CONTRACT, write_exports
 from tests.test_settle_engine import contract, guarantee
 

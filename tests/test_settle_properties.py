@@ -11,8 +11,8 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from redcat_cli.contract import parse_contract
-from redcat_cli.settle import DayFacts, round_fen, settle
+from redcat_cli.settle.contract import parse_contract
+from redcat_cli.settle.engine import DayFacts, round_fen, settle
 
 START = dt.date(2025, 6, 1)
 END = dt.date(2025, 7, 14)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from redcat_cli.ingest import ingest
+from redcat_cli.ingest.load import ingest
 from tests.conftest import DATA
 from tests.settle_mature_data import CONTRACT, write_exports
 

@@ -96,7 +96,7 @@ def test_report_has_no_none_with_one_platform_only(run, juguang_only: str, tmp_p
 def test_demo_contract_has_whole_weeks() -> None:
     import datetime as dt
 
-    from redcat_cli.contract import load_contract
+    from redcat_cli.settle.contract import load_contract
 
     c = load_contract(str(example_contract()))
     assert c.cycle == "week"

@@ -18,7 +18,7 @@ from tests.scale_fixture import MERCHANTS, build, contracts
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, spark) -> tuple[Path, Path, list[Path]]:
-    from redcat_cli.warehouse import export_store
+    from redcat_cli.store.warehouse import export_store
 
     folder = tmp_path_factory.mktemp("parity")
     store = build(folder)

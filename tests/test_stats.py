@@ -1,4 +1,4 @@
-"""redcat_cli.stats: checked against published values, by-hand formulas and scipy."""
+"""redcat_cli.analysis.stats: checked against published values, by-hand formulas and scipy."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from redcat_cli import stats
+from redcat_cli.analysis import stats
 
 # Anscombe, F. J. (1973). "Graphs in Statistical Analysis". The American Statistician
 # 27 (1): 17–21. All four sets have the same Pearson correlation, 0.816 (to 3 places).
@@ -200,7 +200,7 @@ def test_bootstrap_counts_undefined_resamples_and_widens_past_1_percent() -> Non
 
 
 def test_interval_drops_up_to_1_percent_undefined() -> None:
-    from redcat_cli.stats import _interval
+    from redcat_cli.analysis.stats import _interval
 
     up = np.linspace(0.0, 1.0, 1000)
     few = up.copy()
@@ -269,7 +269,7 @@ def test_bootstrap_many_ratios_at_once_equals_one_at_a_time() -> None:
 def test_kendall_exact_p_for_many_points_does_not_overflow() -> None:
     # n = 200 with at most one discordant pair takes the exact path; 200! overflows a float.
     # Perfect agreement: tau = 1 and the one-sided exact p is 2/200!, which is 0 as a float.
-    from redcat_cli import stats as st
+    from redcat_cli.analysis import stats as st
 
     x = list(range(200))
     c = st.kendall(x, [2 * v for v in x])

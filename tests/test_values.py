@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from redcat_cli.values import (
+from redcat_cli.ingest.values import (
     MISSING,
     decide_date_order,
     parse_column,

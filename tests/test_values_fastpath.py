@@ -15,7 +15,7 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from redcat_cli.values import (
+from redcat_cli.ingest.values import (
     MISSING,
     parse_column,
     parse_datetime,

@@ -14,7 +14,7 @@ from tests.scale_fixture import MERCHANTS, build, contracts
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> tuple[Path, Path, list[Path]]:
-    from redcat_cli.warehouse import export_store
+    from redcat_cli.store.warehouse import export_store
 
     folder = tmp_path_factory.mktemp("scale")
     store = build(folder)
@@ -31,7 +31,7 @@ def _count(store: Path, sql: str) -> int:
 def test_manifest_accounts_for_every_row_and_file(built) -> None:
     import pyarrow.parquet as pq
 
-    from redcat_cli.warehouse import merchant_key
+    from redcat_cli.store.warehouse import merchant_key
 
     store, wh, _ = built
     manifest = json.loads((wh / "manifest.json").read_text(encoding="utf-8"))

@@ -87,7 +87,7 @@ class LazyGroup(click.Group):
         return getattr(importlib.import_module(module), attr)
 
     def invoke(self, ctx: click.Context) -> Any:
-        from redcat_cli import store
+        from redcat_cli.store import db as store
 
         if store.wait_reporter is None:
             store.wait_reporter = _report_wait

@@ -1,4 +1,4 @@
-"""``redcat attribute``: parse options, call ``redcat_cli.attribute``, render the result.
+"""``redcat attribute``: parse options, call ``redcat_cli.analysis.attribute``, render the result.
 
 Nothing heavy is imported at module level: pandas, numpy, duckdb and matplotlib load only
 when the command runs.
@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from redcat_cli.analysis.metrics import SORT_CHOICES, X_CHOICES, Y_CHOICES  # noqa: E402,F401
 from redcat_cli.cli.options import (
     PERIOD,
     READ_MERCHANT,
@@ -23,7 +24,6 @@ from redcat_cli.cli.options import (
     store_option,
     store_path,
 )
-from redcat_cli.metrics import SORT_CHOICES, X_CHOICES, Y_CHOICES  # noqa: E402,F401
 
 # the funnel for people, in one table: (field, header, side). Core columns first; the others
 # are left out, last first, when the terminal is too narrow (never cut).
@@ -117,7 +117,7 @@ def _titles(rows: list[dict[str, Any]]) -> dict[str, str]:
 def _tables(res: Any, ids: bool = False) -> list[Any]:
     """One table: a row per note (day, plan) with the 聚光 and Taobao columns side by side,
     then the correlations and the uplift as lines under it."""
-    from redcat_cli.attribute import slice_label
+    from redcat_cli.analysis.attribute import slice_label
     from redcat_cli.cli.render import Table, money
 
     req = res.request
@@ -155,7 +155,7 @@ def _tables(res: Any, ids: bool = False) -> list[Any]:
         "conv., read UV, cart: 种草星河."
     )
     if res.store_level is not None:
-        from redcat_cli.attribute import _KIND_NAMES
+        from redcat_cli.analysis.attribute import _KIND_NAMES
 
         lv = res.store_level
         sources = (
@@ -187,7 +187,7 @@ def _tables(res: Any, ids: bool = False) -> list[Any]:
         lines.append(
             f"Correlation of {req.x} with {req.y} across {req.by}s (95% CI): " + " · ".join(parts)
         )
-        from redcat_cli.attribute import _stories_differ
+        from redcat_cli.analysis.attribute import _stories_differ
 
         if any(c["method"] == "pearson" and _stories_differ(c) for c in same_day):
             lines.append(
@@ -264,7 +264,7 @@ def _tables(res: Any, ids: bool = False) -> list[Any]:
 
 
 def _csv_rows(res: Any) -> tuple[list[str], list[list[Any]]]:
-    from redcat_cli.attribute import ROW_FIELDS
+    from redcat_cli.analysis.attribute import ROW_FIELDS
 
     keys = [f for f, _ in _key_columns(res.request.by)]
     cols = keys + list(ROW_FIELDS) + ["in_juguang", "in_xinghe"]
@@ -427,12 +427,12 @@ def attribute(
       redcat attribute --format csv > funnel.csv
       redcat attribute --plot scatter.png
     """
-    from redcat_cli.attribute import Request, to_document, write_plot
-    from redcat_cli.attribute import attribute as run
+    from redcat_cli.analysis.attribute import Request, to_document, write_plot
+    from redcat_cli.analysis.attribute import attribute as run
     from redcat_cli.cli import render
     from redcat_cli.engines import open_source
-    from redcat_cli.merchants import for_reading
     from redcat_cli.queries import merchant_scope
+    from redcat_cli.store.merchants import for_reading
 
     out = resolve_format(fmt, as_json)
     if out == "table" and top is None:

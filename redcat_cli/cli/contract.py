@@ -40,8 +40,8 @@ def check(files: tuple[str, ...], store: str | None) -> None:
       redcat contract check deal.yaml
       redcat contract check configs/contracts/*.yaml --store redcat.duckdb
     """
-    from redcat_cli.contract import load_contract
     from redcat_cli.errors import ContractError
+    from redcat_cli.settle.contract import load_contract
 
     problems: list[str] = []
     loaded = []
@@ -83,6 +83,6 @@ def schema() -> None:
     """
     import json
 
-    from redcat_cli.contract import json_schema
+    from redcat_cli.settle.contract import json_schema
 
     click.echo(json.dumps(json_schema(), ensure_ascii=False, indent=2))

@@ -36,7 +36,7 @@ def export(
       redcat status --engine spark --warehouse warehouse/
     """
     from redcat_cli.cli.render import Table, emit_csv, emit_json, emit_jsonl, emit_tables
-    from redcat_cli.warehouse import export_store
+    from redcat_cli.store.warehouse import export_store
 
     fmt = resolve_format(fmt, as_json)
     manifest = export_store(store_path(store), folder, list(merchants) or None)

@@ -94,7 +94,7 @@ def ingest(
       cat export.csv | redcat ingest -
     """
     from redcat_cli.cli.render import Table, emit_csv, emit_json, emit_jsonl, emit_tables, notice
-    from redcat_cli.ingest import ingest as run_ingest
+    from redcat_cli.ingest.load import ingest as run_ingest
 
     fmt = resolve_format(fmt, as_json)
     path = store_path(store)

@@ -1,4 +1,4 @@
-"""``redcat lift``: parse options, call ``redcat_cli.lift``, render the result.
+"""``redcat lift``: parse options, call ``redcat_cli.analysis.lift``, render the result.
 
 statsmodels, numpy and duckdb load only when the command runs.
 """
@@ -156,12 +156,12 @@ def lift(
       redcat lift --outcome qianniu --comparison category.csv \\
                   --start 2025-06-01 --json
     """
-    from redcat_cli import lift as core
+    from redcat_cli.analysis import lift as core
     from redcat_cli.cli import render
     from redcat_cli.errors import UsageError
-    from redcat_cli.merchants import for_reading
     from redcat_cli.queries import merchant_scope
-    from redcat_cli.store import open_store
+    from redcat_cli.store.db import open_store
+    from redcat_cli.store.merchants import for_reading
 
     ids = seeded_ids(treated, treated_file)
     if outcome == "qianniu" and ids:

@@ -226,7 +226,7 @@ def seeded_options(required_start: bool, section: str = "") -> Callable[..., Any
 
 def seeded_ids(treated: tuple[str, ...], treated_file: str | None) -> list[str]:
     """The ids of --treated (comma-separated or repeated) and of --treated-file."""
-    from redcat_cli.lift import read_ids
+    from redcat_cli.analysis.lift import read_ids
 
     ids = [p.strip() for v in treated for p in v.split(",") if p.strip()]
     return ids + (read_ids(treated_file) if treated_file else [])

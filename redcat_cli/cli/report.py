@@ -105,7 +105,7 @@ def report(
     """
     from redcat_cli.cli import render
     from redcat_cli.errors import UsageError
-    from redcat_cli.report import ReportRequest, gather, write_report
+    from redcat_cli.report.page import ReportRequest, gather, write_report
 
     if (baseline is None) != (compare is None):
         raise UsageError("--baseline and --compare go together", hint="give both periods")
@@ -116,7 +116,7 @@ def report(
         )
     lift_req = None
     if treated or treated_file or lift_start:
-        from redcat_cli import lift
+        from redcat_cli.analysis import lift
 
         if lift_start is None:
             raise UsageError("the lift section needs --start", hint="the day the seeding began")

@@ -30,7 +30,7 @@ def schema(name: str | None) -> None:
             click.echo(f"{n:<10} {title}")
         return
     if name == "contract":
-        from redcat_cli.contract import json_schema
+        from redcat_cli.settle.contract import json_schema
 
         doc = json_schema()
     else:

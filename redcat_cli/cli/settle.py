@@ -40,8 +40,8 @@ def run_settlements(
     engine: dict[str, Any] | None = None,
 ) -> list[Any]:
     """Load every contract (all problems at once), then settle each one on the store."""
-    from redcat_cli.contract import load_contracts
     from redcat_cli.queries.settle import settle_on_store
+    from redcat_cli.settle.contract import load_contracts
 
     contracts = load_contracts(contract_paths)
     unique_ids(contracts)

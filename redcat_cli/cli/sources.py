@@ -23,7 +23,7 @@ def sources(kind: str | None, fmt: str, as_json: bool) -> None:
       redcat sources xinghe
     """
     from redcat_cli.cli.render import Table, emit_csv, emit_json, emit_jsonl, emit_tables
-    from redcat_cli.kinds import get_kind, load_kinds
+    from redcat_cli.ingest.kinds import get_kind, load_kinds
 
     fmt = resolve_format(fmt, as_json)
     kinds = [get_kind(kind)] if kind else list(load_kinds().values())

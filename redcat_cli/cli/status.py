@@ -44,10 +44,10 @@ def status(
     """
     from redcat_cli.cli.render import Table, emit_csv, emit_json, emit_jsonl, emit_tables
     from redcat_cli.engines import open_source
-    from redcat_cli.merchants import for_reading
     from redcat_cli.queries import merchant_scope
     from redcat_cli.queries.status import store_status
-    from redcat_cli.settle import days_text as date_ranges
+    from redcat_cli.settle.engine import days_text as date_ranges
+    from redcat_cli.store.merchants import for_reading
 
     fmt = resolve_format(fmt, as_json)
     with open_source(

@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from redcat_cli.kinds import get_kind
-from redcat_cli.store import BOOKKEEPING_COLUMNS, quote
+from redcat_cli.ingest.kinds import get_kind
+from redcat_cli.store.db import BOOKKEEPING_COLUMNS, quote
 
 _MERCHANT: ContextVar[str | None] = ContextVar("redcat_merchant", default=None)
 

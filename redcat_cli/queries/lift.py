@@ -16,7 +16,7 @@ OUTCOMES = {
 
 
 def has_rows(con: Any, kind: str) -> bool:
-    from redcat_cli.kinds import get_kind
+    from redcat_cli.ingest.kinds import get_kind
 
     tables = {
         r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()

@@ -1,5 +1,5 @@
 """What a projection learns from the store: every re-exported key's value by age, and the
-scope's mature days (see ``redcat_cli.projection`` for how they are used)."""
+scope's mature days (see ``redcat_cli.settle.projection`` for how they are used)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import datetime as dt
 from dataclasses import replace
 from typing import Any
 
-from redcat_cli.contract import Contract
-from redcat_cli.settle import DayFacts, Statement
+from redcat_cli.settle.contract import Contract
+from redcat_cli.settle.engine import DayFacts, Statement
 
 
 def _versions(contract: Contract, as_of_ingest: int | None) -> tuple[str, list[Any]]:
@@ -73,9 +73,9 @@ def curve_observations(
 
 def scope_history(con: Any, contract: Contract, as_of_ingest: int | None = None) -> list[DayFacts]:
     """Every day the store holds for the contract's scope, spend and GMV (any period)."""
-    from redcat_cli.contract import Period
     from redcat_cli.queries import current_merchant
     from redcat_cli.queries.settle import daily_facts
+    from redcat_cli.settle.contract import Period
 
     every_day = replace(contract, period=Period(dt.date(1900, 1, 1), dt.date(9999, 12, 31)))
     return daily_facts(con, [(every_day, current_merchant())], as_of_ingest)[0]
@@ -89,7 +89,7 @@ def with_projection(
     as_of_ingest: int | None = None,
 ) -> Statement:
     """The statement with its projected final payout (or the note saying why there is none)."""
-    from redcat_cli.projection import learn_curve, mature_ratio, project
+    from redcat_cli.settle.projection import learn_curve, mature_ratio, project
 
     if statement.final:
         result = project(contract, statement, days, None, None)

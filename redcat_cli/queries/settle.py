@@ -1,6 +1,6 @@
 """The sums a settlement needs, read from the store.
 
-Everything is aggregated per day in SQL; the engine (``redcat_cli.settle``) splits days into
+Everything is aggregated per day in SQL; the engine (``redcat_cli.settle.engine``) splits days into
 cycles and target segments. Money stays DECIMAL in DuckDB and arrives as Python ``Decimal``;
 nothing here passes through float.
 
@@ -19,9 +19,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from redcat_cli.contract import Contract
 from redcat_cli.errors import ContractError, QueryError, UsageError
-from redcat_cli.settle import DayFacts, InputFile, Statement, settle
+from redcat_cli.settle.contract import Contract
+from redcat_cli.settle.engine import DayFacts, InputFile, Statement, settle
 
 KINDS_FOR_SOURCE = {"xinghe": ("juguang", "xinghe"), "juguang": ("juguang",)}
 
@@ -260,8 +260,8 @@ class Holdings:
 
 def store_holdings(con: Any) -> Holdings:
     """Read once per command, whatever the number of contracts."""
-    from redcat_cli.merchants import store_merchants
     from redcat_cli.queries import merchant_scope
+    from redcat_cli.store.merchants import store_merchants
 
     tables = _tables(con)
     with merchant_scope(None):
@@ -357,7 +357,7 @@ def contract_merchant(
 ) -> tuple[bool, str | None]:
     """(True, whose rows the contract reads), or (False, None) with the reason added to
     ``problems``."""
-    from redcat_cli.merchants import for_contract
+    from redcat_cli.store.merchants import for_contract
 
     try:
         return True, for_contract(con, c.merchant, merchant, held)
@@ -399,7 +399,7 @@ def settle_on_store(
     statement paying 0.00 on missing data would look final and be wrong.
 
     Each contract reads its merchant's rows: ``merchant`` if given, else its ``merchant:``
-    (see ``redcat_cli.merchants.for_contract``). All contracts are summed in one pass
+    (see ``redcat_cli.store.merchants.for_contract``). All contracts are summed in one pass
     (``daily_facts``), whatever their number.
     """
     problems, jobs = contract_problems(con, contracts, merchant)

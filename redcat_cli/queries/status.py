@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from redcat_cli.kinds import Kind, load_kinds
+from redcat_cli.ingest.kinds import Kind, load_kinds
 from redcat_cli.queries import current_merchant, fact_relation
-from redcat_cli.store import Store, quote
+from redcat_cli.store.db import Store, quote
 
 
 def _maturity(con: Any, kind: Kind, table: str, date_col: str | None) -> dict[str, Any]:

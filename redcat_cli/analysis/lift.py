@@ -353,7 +353,7 @@ def analyse(
     """The estimate, placebo, pre-trend, naive figure, events and verdict for one panel."""
     import numpy as np
 
-    from redcat_cli import calendar_events
+    from redcat_cli.analysis import calendar as calendar_events
 
     names = names or {}
     warnings: list[str] = []

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from redcat_cli import __version__
-from redcat_cli.attribute import slice_label
+from redcat_cli.analysis.attribute import slice_label
 from redcat_cli.errors import UsageError
 
 CENT = Decimal("0.01")
@@ -102,13 +102,13 @@ def _ingest_log(con: Any) -> list[dict[str, Any]]:
 
 def gather(req: ReportRequest) -> Report:
     """Read everything the report shows: attribution by note and by day, uplift, statements."""
-    from redcat_cli import attribute as attr
-    from redcat_cli.contract import load_contracts
-    from redcat_cli.merchants import for_reading
+    from redcat_cli.analysis import attribute as attr
     from redcat_cli.queries import attribute as q
     from redcat_cli.queries import merchant_scope
     from redcat_cli.queries.settle import settle_on_store
-    from redcat_cli.store import open_store
+    from redcat_cli.settle.contract import load_contracts
+    from redcat_cli.store.db import open_store
+    from redcat_cli.store.merchants import for_reading
 
     if (req.baseline is None) != (req.compare is None):
         raise UsageError("--baseline and --compare go together", hint="give both periods")
@@ -165,7 +165,7 @@ def gather(req: ReportRequest) -> Report:
         log = _ingest_log(con)
         lift_doc = None
         if req.lift is not None:
-            from redcat_cli import lift
+            from redcat_cli.analysis import lift
 
             lift_res = lift.lift(con, req.lift)
             lift_doc = lift_res.doc
@@ -1034,7 +1034,7 @@ def _statement(st: Any) -> tuple[str, str]:
         f"not netted. Rounding {e(st.rounding.replace('_', '-'))} to 0.01, once per line; totals "
         "are sums of the lines."
     )
-    from redcat_cli.report_projection import projection_html, projection_line
+    from redcat_cli.report.projection import projection_html, projection_line
 
     summary = head + _table(cols, rows, footer=footer, caption=caption, cls="cycles")
     summary += projection_line(st)

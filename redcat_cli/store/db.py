@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from redcat_cli.errors import StoreError, UsageError, system_fault
-from redcat_cli.kinds import Kind, load_kinds
+from redcat_cli.ingest.kinds import Kind, load_kinds
 
 SCHEMA_VERSION = 3  # 2: ingest_log.exported_on, exported_on_from; 3: merchant
 DEFAULT_MERCHANT = "default"

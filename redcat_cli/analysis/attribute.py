@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from redcat_cli import stats
+from redcat_cli.analysis import stats
+from redcat_cli.analysis.metrics import RESAMPLE_CHOICES, SORT_CHOICES, X_CHOICES, Y_CHOICES  # noqa: E402,F401
 from redcat_cli.errors import QueryError, UsageError
-from redcat_cli.metrics import RESAMPLE_CHOICES, SORT_CHOICES, X_CHOICES, Y_CHOICES  # noqa: E402,F401
 from redcat_cli.queries import attribute as q
 
 SUM_FIELDS = (*q.JUGUANG_SUMS, *q.XINGHE_SUMS)
@@ -480,7 +480,7 @@ def uplift(con: Any, scope: q.Scope, req: Request) -> tuple[dict[str, Any], list
             "compare_buyers": rc[1],
             "compare_repeat_buyers": rc[0],
         }
-    from redcat_cli import calendar_events
+    from redcat_cli.analysis import calendar as calendar_events
 
     events, ev_warn = calendar_events.overlapping(
         {"baseline": req.baseline, "compare": req.compare}, req.calendar
@@ -657,7 +657,7 @@ def store_level(con: Any, req: Request) -> Result | None:
     """``--by day`` without 种草星河: the store's daily XHS spend (聚光 note rows, else the
     account report) against its daily Taobao sales (千牛 paid GMV, else 生意参谋), with the
     lag scan and calendar warnings. None when the store lacks either side."""
-    from redcat_cli import calendar_events
+    from redcat_cli.analysis import calendar as calendar_events
 
     spend_kind, sales_kind = q.store_sources(con)
     if spend_kind is None or sales_kind is None:

@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from redcat_cli.errors import RedcatError, UsageError
-from redcat_cli.store import Store, quote
+from redcat_cli.store.db import Store, quote
 
 ENGINES = ("duckdb", "spark")
 DEFAULT_MASTER = "local[*]"
@@ -198,7 +198,7 @@ class SparkConnection:
             self._view(table, info)
 
     def _schema(self, columns: list[dict[str, str]]) -> str:
-        from redcat_cli.warehouse import spark_type
+        from redcat_cli.store.warehouse import spark_type
 
         return ", ".join(f"`{c['name']}` {spark_type(c['type'])}" for c in columns)
 
@@ -291,8 +291,8 @@ def open_source(
     master: str | None = None,
 ) -> Iterator[Store]:
     """What a reading command reads: the store, or the warehouse on the chosen engine."""
-    from redcat_cli.store import open_store
-    from redcat_cli.warehouse import read_manifest
+    from redcat_cli.store.db import open_store
+    from redcat_cli.store.warehouse import read_manifest
 
     if engine not in ENGINES:
         raise UsageError(f"--engine must be one of {', '.join(ENGINES)}, not {engine!r}")

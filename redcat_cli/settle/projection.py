@@ -35,8 +35,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from redcat_cli.contract import Contract
-from redcat_cli.settle import DayFacts, Statement, settle
+from redcat_cli.settle.contract import Contract
+from redcat_cli.settle.engine import DayFacts, Statement, settle
 
 MIN_KEYS = 30
 LEVEL = "0.8"
@@ -295,7 +295,7 @@ def project(
     mature_on = max(c.end for c in statement.cycles) + dt.timedelta(days=contract.gmv.window_days)
     proj = project_days(days, curve, ratio, mature_on)
     if proj.left_out:
-        from redcat_cli.settle import days_text
+        from redcat_cli.settle.engine import days_text
 
         return Projection(
             (None,) * n,

@@ -18,7 +18,7 @@ from fractions import Fraction
 from typing import Any
 
 from redcat_cli import __version__
-from redcat_cli.contract import Contract, MatchedInvestment, RoiGuarantee, Tier
+from redcat_cli.settle.contract import Contract, MatchedInvestment, RoiGuarantee, Tier
 
 CENT = Decimal("0.01")
 ZERO = Fraction(0)
@@ -199,7 +199,7 @@ class Statement:
     redcat_version: str = __version__
     rounding: str = "half_up"
     gmv_basis: str = ""  # for people: where GMV and orders were read (not part of the JSON)
-    # the projected final payout of a provisional statement (redcat_cli.projection)
+    # the projected final payout of a provisional statement (redcat_cli.settle.projection)
     projected_cycles: tuple[dict[str, Any] | None, ...] = ()
     projected_totals: dict[str, Any] | None = None
     projection_note: str | None = None

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from redcat_cli.errors import IngestError, system_fault
-from redcat_cli.kinds import Kind, Match, best_matches, detect, normalise_header, unjoinable
+from redcat_cli.ingest.kinds import Kind, Match, best_matches, detect, normalise_header, unjoinable
 
 HEAD_ROWS = 40  # the header is looked for in the first rows
 # The budget of one archive, checked while it is unpacked (the sizes a zip declares can lie).

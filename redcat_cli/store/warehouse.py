@@ -30,8 +30,8 @@ from typing import Any
 
 from redcat_cli import __version__
 from redcat_cli.errors import StoreError, UsageError
-from redcat_cli.kinds import load_kinds
-from redcat_cli.store import quote
+from redcat_cli.ingest.kinds import load_kinds
+from redcat_cli.store.db import quote
 
 FORMAT = "redcat-warehouse"
 FORMAT_VERSION = 1
@@ -104,8 +104,8 @@ def export_store(
 ) -> dict[str, Any]:
     """Write the store (or the named merchants' part of it) as a warehouse; return the
     manifest."""
-    from redcat_cli.merchants import for_reading, store_merchants
-    from redcat_cli.store import open_store
+    from redcat_cli.store.db import open_store
+    from redcat_cli.store.merchants import for_reading, store_merchants
 
     target = Path(target_dir)
     _check_target(target)

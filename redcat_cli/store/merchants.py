@@ -15,8 +15,8 @@ import unicodedata
 from typing import Any
 
 from redcat_cli.errors import UsageError
-from redcat_cli.kinds import load_kinds
-from redcat_cli.store import DEFAULT_MERCHANT, quote
+from redcat_cli.ingest.kinds import load_kinds
+from redcat_cli.store.db import DEFAULT_MERCHANT, quote
 
 MAX_NAME = 200
 

@@ -18,9 +18,17 @@ from typing import Any
 
 from redcat_cli import __version__
 from redcat_cli.errors import IngestError, RedcatError, UsageError, system_fault
-from redcat_cli.kinds import Kind, get_kind, load_kinds
-from redcat_cli.reader import Batch, NotStreamable, RawTable, Source, open_inputs, read_source
-from redcat_cli.store import (
+from redcat_cli.ingest.kinds import Kind, get_kind, load_kinds
+from redcat_cli.ingest.reader import (
+    Batch,
+    NotStreamable,
+    RawTable,
+    Source,
+    open_inputs,
+    read_source,
+)
+from redcat_cli.ingest.values import MISSING, decide_date_order, parse_column
+from redcat_cli.store.db import (
     BOOKKEEPING_COLUMNS,
     DEFAULT_MERCHANT,
     KEY_SEP,
@@ -28,7 +36,6 @@ from redcat_cli.store import (
     open_store,
     quote,
 )
-from redcat_cli.values import MISSING, decide_date_order, parse_column
 
 TOTAL_PREFIXES = ("合计", "总计", "汇总", "总合计", "全部合计")  # total rows start with these
 _TOTAL_CHARS = ("计", "汇")  # each prefix holds one of these
@@ -138,13 +145,13 @@ def ingest(
 
     ``fixed`` gives fields a value for every row of files that lack that column, e.g.
     ``{"account": "小王"}`` to keep two 聚光 accounts' daily reports apart. ``exported_on``
-    is the date the files were exported (else found per file: :mod:`redcat_cli.exported`).
+    is the date the files were exported (else found per file: :mod:`redcat_cli.ingest.exported`).
     ``merchant`` tags every row (default: the one merchant the store holds, else ``default``).
     """
     if not paths:
         raise UsageError("no files given", hint="redcat ingest FILE… (use - for stdin)")
     if merchant is not None:
-        from redcat_cli.merchants import check_name
+        from redcat_cli.store.merchants import check_name
 
         merchant = check_name(merchant)
     if date_order not in (None, "dmy", "mdy"):
@@ -203,7 +210,7 @@ def _ingest(
     exported_on: dt.date | None = None,
     merchant: str | None = None,
 ) -> IngestReport:
-    from redcat_cli.merchants import for_ingest
+    from redcat_cli.store.merchants import for_ingest
 
     results: list[FileResult] = []
     with open_store(store_p, read_only=False) as store:
@@ -572,7 +579,7 @@ def _find_export_date(
     mtime: float | None,
 ) -> None:
     """The file's export date, from the option, its name or its modification time."""
-    from redcat_cli.exported import FROM_MTIME, find_export_date
+    from redcat_cli.ingest.exported import FROM_MTIME, find_export_date
 
     found = find_export_date(res.path, first, last, option=option, mtime=mtime)
     res.exported_on, res.exported_on_from = found.date, found.found_from

@@ -1,5 +1,5 @@
 """The report's projection of a provisional statement: payout now beside the projected final
-with its 80% interval, and the maturity curve it used (see ``redcat_cli.projection``)."""
+with its 80% interval, and the maturity curve it used (see ``redcat_cli.settle.projection``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 def projection_line(st: Any) -> str:
     """One sentence for the page's summary: the projected final payout and its interval (the
     tables are in the appendix, with the working)."""
-    from redcat_cli.report import e, money
+    from redcat_cli.report.page import e, money
 
     if st.final:
         return ""
@@ -28,7 +28,7 @@ def projection_line(st: Any) -> str:
 
 def projection_html(st: Any) -> str:
     """HTML for one statement: nothing when final, the note when there is no projection."""
-    from redcat_cli.report import _table, e, money
+    from redcat_cli.report.page import _table, e, money
 
     if st.final or st.projected_totals is None:
         return ""

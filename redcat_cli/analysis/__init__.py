@@ -1,0 +1,1 @@
+"""Attribution, correlations and their intervals, lift, the promotion calendar."""

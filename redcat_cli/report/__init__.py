@@ -1,0 +1,1 @@
+"""The one-page HTML report and its charts."""

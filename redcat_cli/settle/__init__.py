@@ -1,0 +1,1 @@
+"""Contracts, the settlement engine, maturity and the projected final payout."""
