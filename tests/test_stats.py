@@ -7,8 +7,6 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from redcat_cli.analysis import stats
 
@@ -98,25 +96,42 @@ def test_same_as_scipy(n: int, ties: bool) -> None:
         assert c.p_value == pytest.approx(p, rel=1e-9, abs=1e-15)
 
 
-def test_betainc_same_as_scipy() -> None:
-    sp = pytest.importorskip("scipy.special")
-    for a, b, x in [
-        (0.5, 0.5, 0.3),
-        (2.0, 0.5, 0.99),
-        (50.0, 0.5, 0.2),
-        (4999.0, 0.5, 0.999),
-        (1.5, 3.0, 0.7),
-    ]:
-        assert stats.betainc(a, b, x) == pytest.approx(float(sp.betainc(a, b, x)), rel=1e-10)
+def test_where_redcat_differs_from_scipy_on_purpose() -> None:
+    """Two pairs: scipy gives p 1.0, redcat no p (r is ±1 by construction). A constant side:
+    scipy warns and gives NaN, redcat None. |r| = 1: p 0 and the interval is the point."""
+    import warnings
+
+    ss = _scipy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert float(ss.pearsonr([1.0, 2.0], [2.0, 1.0])[1]) == 1.0
+        assert math.isnan(float(ss.pearsonr([3.0, 3.0, 3.0, 3.0], [1.0, 2.0, 3.0, 4.0])[0]))
+    for f in (stats.pearson, stats.spearman):
+        two = f([1, 2], [2, 1])
+        assert two.r == pytest.approx(-1.0) and two.p_value is None and two.ci_low is None
+        const = f([3, 3, 3, 3], [1, 2, 3, 4])
+        assert const.r is None and const.p_value is None
+    x = [1, 2, 3, 4, 5, 6]
+    for f in (stats.pearson, stats.spearman, stats.kendall):
+        exact = f(x, [10 * v + 1 for v in x])
+        assert exact.r == 1.0 and exact.ci_low == 1.0 and exact.ci_high == 1.0
+    assert stats.pearson(x, [-v for v in x]).p_value == 0.0
+    # n = 2 for Kendall is an exact test: both orders are equally likely, p = 1 (as scipy)
+    assert stats.kendall([1, 2], [2, 1]).p_value == 1.0
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.integers(min_value=0, max_value=6), min_size=0, max_size=40))
-def test_count_inversions_matches_brute_force(values: list[int]) -> None:
-    brute = sum(
-        1 for i in range(len(values)) for j in range(i + 1, len(values)) if values[i] > values[j]
-    )
-    assert stats.count_inversions(np.array(values)) == brute
+def test_t_p_value_at_a_fractional_n_by_hand() -> None:
+    """p at an effective n of 12.5: t = r √(10.5 / (1 − r²)) against t with 10.5 df, by
+    numerical integration of the t density (independent of scipy's routine)."""
+    r, n = 0.5, 12.5
+    df = n - 2
+    t = r * math.sqrt(df / (1 - r * r))
+    c = math.exp(math.lgamma((df + 1) / 2) - math.lgamma(df / 2)) / math.sqrt(df * math.pi)
+    grid = np.linspace(t, 200.0, 400_001)
+    dens = c * (1 + grid**2 / df) ** (-(df + 1) / 2)
+    tail = float(np.sum((dens[1:] + dens[:-1]) / 2 * np.diff(grid)))
+    assert stats.t_two_sided_p_from_r(r, n) == pytest.approx(2 * tail, rel=1e-6)
+    assert stats.t_two_sided_p_from_r(1.0, n) == 0.0
 
 
 def test_missing_pairs_are_dropped_and_degenerate_cases_are_none() -> None:

@@ -1,17 +1,24 @@
 """Correlations with their uncertainty, a lag scan and a seeded bootstrap.
 
-Pure functions over numpy arrays. No pandas and no scipy at run time: ``scipy.stats``
-costs most of a second to import, more than the whole aggregation of a year of data, so
-the few distributions we need are computed here (and checked against scipy in the tests):
+Pure functions over numpy arrays; the distributions come from ``scipy.stats``, imported
+inside the functions that need them (``redcat --help`` and the commands that compute no
+statistics never load it):
 
-- Pearson: r, two-sided p from Student's t with n - 2 degrees of freedom (the same as
-  ``scipy.stats.pearsonr``), 95% CI by Fisher's z with standard error 1/sqrt(n - 3).
-- Spearman: Pearson on average ranks, p from t with n - 2 df (as ``scipy.stats.spearmanr``),
-  CI by Fisher's z with the Bonett–Wright (2000) variance (1 + r²/2) / (n - 3).
-- Kendall: tau-b, p exact for n <= 33 without ties, otherwise the tie-corrected normal
-  approximation (as ``scipy.stats.kendalltau``); CI by Fisher's z with the
-  Fieller–Hartley–Pearson (1957) variance 0.437 / (n - 4), as recommended by Bonett and
-  Wright (2000).
+- Pearson: ``scipy.stats.pearsonr`` (two-sided p from Student's t with n - 2 degrees of
+  freedom) and its Fisher-z 95% CI, standard error 1/sqrt(n - 3).
+- Spearman: ``scipy.stats.spearmanr`` (p from t with n - 2 df); CI by Fisher's z with the
+  Bonett–Wright (2000) variance (1 + r²/2) / (n - 3), which scipy does not give.
+- Kendall: ``scipy.stats.kendalltau`` (tau-b; p exact for n <= 33 without ties, otherwise the
+  tie-corrected normal approximation); CI by Fisher's z with the Fieller–Hartley–Pearson
+  (1957) variance 0.437 / (n - 4), as recommended by Bonett and Wright (2000).
+
+Where redcat deliberately differs from scipy (each is tested):
+
+- two pairs: r is ±1 by construction, so Pearson and Spearman give no p-value (``None``;
+  scipy says 1.0) and no interval;
+- a constant x or y: r is ``None`` (scipy warns and returns NaN);
+- points on a line: r is exactly ±1 (scipy may say 0.9999999999999999), the t-test's p is 0
+  and the interval is the point (r, r), not NaN from atanh(±1).
 """
 
 from __future__ import annotations
@@ -19,12 +26,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
-Z975 = 1.959963984540054  # the 97.5% quantile of the standard normal
+LEVEL = 0.95
 
 
 @dataclass(frozen=True)
@@ -37,231 +43,129 @@ class Correlation:
     n: int
 
 
-# --- special functions ------------------------------------------------------------------
+# --- distributions (scipy) ----------------------------------------------------------------
 
 
-def _betacf(a: float, b: float, x: float) -> float:
-    """Continued fraction for the incomplete beta function (modified Lentz)."""
-    tiny = 1e-300
-    qab, qap, qam = a + b, a + 1.0, a - 1.0
-    c, d = 1.0, 1.0 - qab * x / qap
-    d = tiny if abs(d) < tiny else d
-    d = 1.0 / d
-    h = d
-    for m in range(1, 10_000):
-        m2 = 2 * m
-        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d = 1.0 + aa * d
-        d = tiny if abs(d) < tiny else d
-        c = 1.0 + aa / c
-        c = tiny if abs(c) < tiny else c
-        d = 1.0 / d
-        h *= d * c
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d = 1.0 + aa * d
-        d = tiny if abs(d) < tiny else d
-        c = 1.0 + aa / c
-        c = tiny if abs(c) < tiny else c
-        d = 1.0 / d
-        delta = d * c
-        h *= delta
-        if abs(delta - 1.0) < 1e-15:
-            break
-    return h
+def _z(level: float = LEVEL) -> float:
+    """The two-sided normal quantile of ``level`` (1.959963984540054 for 95%)."""
+    from scipy.stats import norm
 
-
-def betainc(a: float, b: float, x: float) -> float:
-    """The regularised incomplete beta function I_x(a, b)."""
-    if x <= 0.0:
-        return 0.0
-    if x >= 1.0:
-        return 1.0
-    log_front = (
-        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
-    )
-    front = math.exp(log_front)
-    if x < (a + 1.0) / (a + b + 2.0):
-        return front * _betacf(a, b, x) / a
-    return 1.0 - front * _betacf(b, a, 1.0 - x) / b
+    return float(norm.ppf(0.5 + level / 2.0))
 
 
 def t_two_sided_p_from_r(r: float, n: float) -> float:
-    """Two-sided p of H0: rho = 0 for a correlation r from n pairs (t with n - 2 df).
+    """Two-sided p of H0: rho = 0 for a correlation r from n pairs: Student's t with n - 2
+    degrees of freedom (n need not be whole: an effective sample size), t = r sqrt((n - 2) /
+    (1 - r²)). |r| = 1 gives 0."""
+    from scipy.stats import t as student_t
 
-    t = r sqrt((n - 2) / (1 - r²)) and P(|T| > t) = I_{1 - r²}((n - 2)/2, 1/2).
-    """
     df = n - 2
     x = 1.0 - r * r
     if x <= 0.0:
         return 0.0
-    return min(1.0, max(0.0, betainc(df / 2.0, 0.5, x)))
+    return min(1.0, float(2.0 * student_t.sf(abs(r) * math.sqrt(df / x), df)))
 
 
-def normal_two_sided_p(z: float) -> float:
-    return math.erfc(abs(z) / math.sqrt(2.0))
-
-
-# --- ranks and correlations -------------------------------------------------------------
-
-
-def rankdata(a: np.ndarray) -> np.ndarray:
-    """Average ranks, 1-based (ties get the mean of their positions)."""
-    a = np.asarray(a, dtype=float)
-    n = a.size
-    order = np.argsort(a, kind="mergesort")
-    s = a[order]
-    new = np.r_[True, s[1:] != s[:-1]]
-    dense = np.cumsum(new) - 1
-    starts = np.flatnonzero(new)
-    ends = np.r_[starts[1:], n]
-    avg = (starts + ends + 1) / 2.0  # mean of 1-based positions start+1 .. end
-    ranks = np.empty(n, dtype=float)
-    ranks[order] = avg[dense]
-    return ranks
+# --- correlations --------------------------------------------------------------------------
 
 
 def _fisher_ci(r: float, se: float) -> tuple[float, float]:
+    """tanh(atanh r ± z se); the point itself when |r| = 1 (atanh is infinite there)."""
     if abs(r) >= 1.0:
         return (r, r)
     z = math.atanh(r)
-    return (math.tanh(z - Z975 * se), math.tanh(z + Z975 * se))
+    q = _z()
+    return (math.tanh(z - q * se), math.tanh(z + q * se))
 
 
-def _pearson_r(x: np.ndarray, y: np.ndarray) -> float | None:
-    xm = x - x.mean()
-    ym = y - y.mean()
-    sxx = float(np.dot(xm, xm))
-    syy = float(np.dot(ym, ym))
-    if sxx == 0.0 or syy == 0.0:
-        return None
-    r = float(np.dot(xm, ym)) / math.sqrt(sxx * syy)
-    return max(-1.0, min(1.0, r))
+def _floats(v: Sequence[Any]) -> np.ndarray:
+    return np.array([math.nan if e is None else float(e) for e in v], dtype=float)
 
 
 def _clean(x: Sequence[Any], y: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
     """Pairs where both values are known (None and NaN are missing)."""
-    xa = np.array([math.nan if v is None else float(v) for v in x], dtype=float)
-    ya = np.array([math.nan if v is None else float(v) for v in y], dtype=float)
+    xa, ya = _floats(x), _floats(y)
     keep = ~(np.isnan(xa) | np.isnan(ya))
     return xa[keep], ya[keep]
 
 
+def _degenerate(xa: np.ndarray, ya: np.ndarray) -> bool:
+    """Fewer than two pairs, or a constant side: no correlation is defined."""
+    return xa.size < 2 or float(np.ptp(xa)) == 0.0 or float(np.ptp(ya)) == 0.0
+
+
+EXACT = 1e-14  # |r| this close to 1 is 1: floating-point rounding, not evidence
+
+
+def _clip(r: Any) -> float:
+    """r in [−1, 1], and exactly ±1 when it is within rounding error of it (scipy may give
+    0.9999999999999999 for points on a line)."""
+    v = max(-1.0, min(1.0, float(r)))
+    return math.copysign(1.0, v) if 1.0 - abs(v) < EXACT else v
+
+
+def _quietly(f: Any, *args: Any) -> Any:
+    """f(*args) with scipy's warnings (near-constant input: redcat answers the degenerate
+    cases itself) kept out of the user's stderr."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return f(*args)
+
+
 def pearson(x: Sequence[Any], y: Sequence[Any]) -> Correlation:
+    from scipy.stats import pearsonr
+
     xa, ya = _clean(x, y)
     n = int(xa.size)
-    r = _pearson_r(xa, ya) if n >= 2 else None
-    if r is None or n < 3:
+    if _degenerate(xa, ya):
+        return Correlation("pearson", None, None, None, None, n)
+    res = _quietly(pearsonr, xa, ya)
+    r = _clip(res.statistic)
+    if n < 3:
         return Correlation("pearson", r, None, None, None, n)
-    p = t_two_sided_p_from_r(r, n)
-    lo, hi = _fisher_ci(r, 1.0 / math.sqrt(n - 3)) if n > 3 else (None, None)
+    p = 0.0 if abs(r) >= 1.0 else float(res.pvalue)
+    lo, hi = (None, None)
+    if n > 3:
+        if abs(r) >= 1.0:
+            lo, hi = r, r
+        else:
+            ci = res.confidence_interval(confidence_level=LEVEL)  # Fisher z, se 1/sqrt(n - 3)
+            lo, hi = float(ci.low), float(ci.high)
     return Correlation("pearson", r, p, lo, hi, n)
 
 
 def spearman(x: Sequence[Any], y: Sequence[Any]) -> Correlation:
+    from scipy.stats import spearmanr
+
     xa, ya = _clean(x, y)
     n = int(xa.size)
-    r = _pearson_r(rankdata(xa), rankdata(ya)) if n >= 2 else None
-    if r is None or n < 3:
+    if _degenerate(xa, ya):
+        return Correlation("spearman", None, None, None, None, n)
+    res = _quietly(spearmanr, xa, ya)
+    r = _clip(res.statistic)
+    if n < 3:
         return Correlation("spearman", r, None, None, None, n)
-    p = t_two_sided_p_from_r(r, n)
+    p = 0.0 if abs(r) >= 1.0 else float(res.pvalue)
     lo, hi = (None, None)
     if n > 3:
         lo, hi = _fisher_ci(r, math.sqrt((1.0 + r * r / 2.0) / (n - 3)))
     return Correlation("spearman", r, p, lo, hi, n)
 
 
-def _dense(a: np.ndarray) -> np.ndarray:
-    """Dense 0-based ranks."""
-    _, inv = np.unique(a, return_inverse=True)
-    return inv.astype(np.int64)
-
-
-def count_inversions(a: np.ndarray) -> int:
-    """Pairs i < j with a[i] > a[j] (strictly), by a bottom-up merge vectorised in numpy."""
-    a = _dense(np.asarray(a))
-    n = a.size
-    if n < 2:
-        return 0
-    big = int(a.max()) + 2
-    total = 0
-    width = 1
-    pos = np.arange(n)
-    while width < n:
-        block = pos // width  # which width-block each element is in (blocks are sorted)
-        pair = block // 2
-        is_left = (block % 2) == 0
-        lkeys = pair[is_left] * big + a[is_left]  # globally sorted: pairs ascend, blocks sorted
-        rpair = pair[~is_left]
-        rvals = a[~is_left]
-        if rvals.size:
-            left_end = np.searchsorted(lkeys, rpair * big + big, side="left")
-            le = np.searchsorted(lkeys, rpair * big + rvals, side="right")
-            total += int((left_end - le).sum())
-        # merge: sort each pair of blocks
-        keys = pair * big + a
-        a = np.sort(keys) - np.sort(pair) * big
-        width *= 2
-    return total
-
-
-def _kendall_p_exact(n: int, c: int) -> float:
-    """Two-sided exact p for n untied pairs with c discordant pairs (Mahonian numbers)."""
-    tot = n * (n - 1) // 2
-    c = min(c, tot - c)
-    if 4 * c == n * (n - 1):
-        return 1.0
-    # counts[k] = number of permutations of n with k inversions, for k <= c
-    counts = [1] + [0] * c
-    for j in range(2, n + 1):
-        new = [0] * (c + 1)
-        run = 0
-        for k in range(c + 1):
-            run += counts[k]
-            if k - j >= 0:
-                run -= counts[k - j]
-            new[k] = run
-        counts = new
-    # exact rational arithmetic: n! overflows a float from n = 171 on
-    return min(1.0, float(Fraction(2 * sum(counts), math.factorial(n))))
-
-
 def kendall(x: Sequence[Any], y: Sequence[Any]) -> Correlation:
+    """tau-b and its p from ``scipy.stats.kendalltau`` (method "auto": exact for n <= 33
+    without ties, or with at most one discordant pair; else the tie-corrected normal)."""
+    from scipy.stats import kendalltau
+
     xa, ya = _clean(x, y)
     n = int(xa.size)
-    if n < 2:
+    if _degenerate(xa, ya):
         return Correlation("kendall", None, None, None, None, n)
-    order = np.lexsort((ya, xa))  # by x, then y
-    xs, ys = _dense(xa[order]), _dense(ya[order])
-    dis = count_inversions(ys)
-
-    def ties(d: np.ndarray) -> tuple[int, float, float]:
-        cnt = np.bincount(d).astype(np.int64)
-        cnt = cnt[cnt > 1]
-        return (
-            int((cnt * (cnt - 1) // 2).sum()),
-            float((cnt * (cnt - 1.0) * (cnt - 2)).sum()),
-            float((cnt * (cnt - 1.0) * (2 * cnt + 5)).sum()),
-        )
-
-    joint = np.r_[True, (xs[1:] != xs[:-1]) | (ys[1:] != ys[:-1]), True]
-    jcnt = np.diff(np.flatnonzero(joint)).astype(np.int64)
-    ntie = int((jcnt * (jcnt - 1) // 2).sum())
-    xtie, x0, x1 = ties(xs)
-    ytie, y0, y1 = ties(ys)
-    tot = n * (n - 1) // 2
-    if xtie == tot or ytie == tot:
-        return Correlation("kendall", None, None, None, None, n)
-    s = tot - xtie - ytie + ntie - 2 * dis
-    tau = s / math.sqrt(tot - xtie) / math.sqrt(tot - ytie)
-    tau = max(-1.0, min(1.0, tau))
-    if xtie == 0 and ytie == 0 and (n <= 33 or min(dis, tot - dis) <= 1):
-        p = _kendall_p_exact(n, dis)
-    else:
-        m = n * (n - 1.0)
-        var = (m * (2 * n + 5) - x1 - y1) / 18 + (2 * xtie * ytie) / m
-        if n > 2:
-            var += x0 * y0 / (9 * m * (n - 2))
-        p = normal_two_sided_p(s / math.sqrt(var))
+    res = _quietly(kendalltau, xa, ya)
+    tau = _clip(res.statistic)
+    p = min(1.0, float(res.pvalue))
     lo, hi = _fisher_ci(tau, math.sqrt(0.437 / (n - 4))) if n > 4 else (None, None)
     return Correlation("kendall", tau, p, lo, hi, n)
 
@@ -271,32 +175,39 @@ def correlate(x: Sequence[Any], y: Sequence[Any]) -> list[Correlation]:
     return [pearson(x, y), spearman(x, y), kendall(x, y)]
 
 
+def _r(x: np.ndarray, y: np.ndarray) -> float | None:
+    """Pearson's r of two vectors, None when either is constant."""
+    if float(np.ptp(x)) == 0.0 or float(np.ptp(y)) == 0.0:
+        return None
+    return _clip(np.corrcoef(x, y)[0, 1])
+
+
 def partial_correlation(
     x: Sequence[Any], y: Sequence[Any], z: Sequence[Any], method: str = "pearson"
 ) -> Correlation:
     """The correlation of x and y controlling for z, on the triples where all are known.
 
     r = (r_xy − r_xz r_yz) / sqrt((1 − r_xz²)(1 − r_yz²)) from the Pearson correlations of the
-    values (``pearson``) or of their average ranks (``spearman``). Its p is the t-test with
-    n − 3 degrees of freedom; its 95% CI Fisher's z with the standard error of n − 1 pairs,
-    1/sqrt(n − 4) (Pearson; Bonett–Wright's sqrt((1 + r²/2)/(n − 4)) for Spearman).
-    r is None when z explains x or y entirely or either is constant.
+    values (``pearson``) or of their average ranks (``spearman``, ``scipy.stats.rankdata``).
+    Its p is the t-test with n − 3 degrees of freedom; its 95% CI Fisher's z with the
+    standard error of n − 1 pairs, 1/sqrt(n − 4) (Pearson; Bonett–Wright's
+    sqrt((1 + r²/2)/(n − 4)) for Spearman). r is None when z explains x or y entirely or
+    either is constant.
     """
-    xa = np.array([math.nan if v is None else float(v) for v in x], dtype=float)
-    ya = np.array([math.nan if v is None else float(v) for v in y], dtype=float)
-    za = np.array([math.nan if v is None else float(v) for v in z], dtype=float)
+    xa, ya, za = _floats(x), _floats(y), _floats(z)
     keep = ~(np.isnan(xa) | np.isnan(ya) | np.isnan(za))
     xa, ya, za = xa[keep], ya[keep], za[keep]
     n = int(xa.size)
     if n < 4:
         return Correlation(method, None, None, None, None, n)
     if method == "spearman":
+        from scipy.stats import rankdata
+
         xa, ya, za = rankdata(xa), rankdata(ya), rankdata(za)
-    rxy, rxz, ryz = _pearson_r(xa, ya), _pearson_r(xa, za), _pearson_r(ya, za)
+    rxy, rxz, ryz = _r(xa, ya), _r(xa, za), _r(ya, za)
     if rxy is None or rxz is None or ryz is None or abs(rxz) >= 1.0 or abs(ryz) >= 1.0:
         return Correlation(method, None, None, None, None, n)
-    r = (rxy - rxz * ryz) / math.sqrt((1.0 - rxz * rxz) * (1.0 - ryz * ryz))
-    r = max(-1.0, min(1.0, r))
+    r = _clip((rxy - rxz * ryz) / math.sqrt((1.0 - rxz * rxz) * (1.0 - ryz * ryz)))
     p = t_two_sided_p_from_r(r, n - 1)  # t with (n − 1) − 2 = n − 3 df
     lo, hi = (None, None)
     if n > 4:
@@ -497,6 +408,12 @@ def bootstrap_ratio_uplifts(
 
     Inputs are (units × k) arrays: one row per unit (day or note) of a period, one column per
     ratio, with ``numpy.random.default_rng(seed)``; every ratio sees the same resampled units.
+
+    The resampling is a small loop of its own rather than ``scipy.stats.bootstrap``: scipy
+    has no block bootstrap for the days, and for the notes one draw of indices must serve
+    several ratios of two periods at once, counting (not dropping) the undefined resamples,
+    in chunks that keep memory flat for 10,000 notes (scipy materialises every resample).
+    The distributions (Student's t) are scipy's.
 
     - Days: each period's days are resampled in circular blocks of ``block`` consecutive
       days (capped at half the period's length), independently per period, so that
