@@ -171,46 +171,42 @@ def _alias_index(kind: Kind) -> dict[str, str]:
     return index
 
 
-def _kind_from_yaml(data: dict[str, Any], path: Path) -> Kind:
+def _kind_from_yaml(data: Any, path: Path) -> Kind:
+    """A kind from the data of its YAML file, validated by the kind model: an unknown key, a
+    wrong type or a missing field is an error naming the file and the key."""
+    from pydantic import ValidationError
+
+    from redcat_cli.ingest.kind_model import KindFile, problems
+
     where = str(path)
     try:
-        name = str(data["name"])
-        raw_fields = data["fields"]
-        key = tuple(data["key"])
-    except (KeyError, TypeError) as e:
-        raise IngestError(f"{where}: an export kind needs name, fields and key ({e})") from None
-    fields: dict[str, Field] = {}
-    for fname, spec in raw_fields.items():
-        ftype = spec.get("type")
-        if ftype not in TYPES:
-            raise IngestError(
-                f"{where}: field {fname} has type {ftype!r}; expected one of {', '.join(TYPES)}"
-            )
-        fields[fname] = Field(
-            name=fname,
-            type=ftype,
-            aliases=tuple(str(a) for a in spec.get("aliases", [])),
-            required=bool(spec.get("required", False)),
-            signed=bool(spec.get("signed", False)),
-        )
-    for k in key:
-        if k not in fields:
-            raise IngestError(f"{where}: key field {k} is not among the fields")
-    required_any = tuple(tuple(g) for g in data.get("required_any", []))
-    for group in required_any:
-        for k in group:
-            if k not in fields:
-                raise IngestError(f"{where}: required_any field {k} is not among the fields")
+        spec = KindFile.model_validate(data)
+    except ValidationError as e:
+        found = problems(e)
+        raise IngestError(
+            f"export kind {where} is invalid ({len(found)} problem{'s' if len(found) != 1 else ''}): "
+            + "; ".join(found),
+            hint="fix the kind file (the keys of a kind are described in docs/sources.md)",
+        ) from None
     return Kind(
-        name=name,
-        title=str(data.get("title", name)),
-        description=" ".join(str(data.get("description", "")).split()),
-        fields=fields,
-        key=key,
-        required_any=required_any,
-        missing=tuple(str(m) for m in data.get("missing", [])),
-        recognised=tuple(str(r) for r in data.get("recognised", [])),
-        summary=dict(data.get("summary", {})),
+        name=spec.name,
+        title=spec.title if spec.title is not None else spec.name,
+        description=" ".join(spec.description.split()),
+        fields={
+            name: Field(
+                name=name,
+                type=f.type,
+                aliases=tuple(f.aliases),
+                required=f.required,
+                signed=f.signed,
+            )
+            for name, f in spec.fields.items()
+        },
+        key=tuple(spec.key),
+        required_any=tuple(tuple(g) for g in spec.required_any),
+        missing=tuple(spec.missing),
+        recognised=tuple(spec.recognised),
+        summary=spec.summary.model_dump(exclude_unset=True),
         path=where,
     )
 
@@ -226,8 +222,15 @@ def load_kinds(directory: str | None = None) -> dict[str, Kind]:
     kinds: dict[str, Kind] = {}
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader when built: 7× faster
     for path in sorted(folder.glob("*.yaml")):
-        with path.open(encoding="utf-8") as fh:
-            data = yaml.load(fh, Loader=loader)  # noqa: S506 - a safe loader
+        try:
+            with path.open(encoding="utf-8") as fh:
+                data = yaml.load(fh, Loader=loader)  # noqa: S506 - a safe loader
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            line = f":{mark.line + 1}" if mark is not None else ""
+            raise IngestError(
+                f"export kind {path}{line} is not valid YAML: {getattr(e, 'problem', None) or e}"
+            ) from None
         kind = _kind_from_yaml(data, path)
         kinds[kind.name] = kind
     return kinds
