@@ -93,7 +93,6 @@ def ingest(
       redcat ingest --merchant 某某美妆旗舰店 聚光笔记日报.csv
       cat export.csv | redcat ingest -
     """
-    from redcat_cli.cli.render import Table, emit_csv, emit_json, emit_jsonl, emit_tables, notice
     from redcat_cli.ingest.load import ingest as run_ingest
 
     fmt = resolve_format(fmt, as_json)
@@ -123,21 +122,36 @@ def ingest(
     from redcat_cli.cli import COMMITTED
 
     COMMITTED.append(path)  # an interrupt from here on must not say "nothing was committed"
-    data = report.to_dict()
-    if not quiet:
-        for f in report.files:
-            if f.rows_rejected:
-                first = f.rejects[0]
-                notice(
-                    f"{f.path}: {f.rows_rejected} row(s) rejected → {f.rejects_path} "
-                    f"(first: line {first.line}: {first.reason})"
-                )
-            if f.values_lower_bound:
-                notice(f"{f.path}: {f.values_lower_bound} value(s) like 10万+ kept as lower bounds")
-            for w in f.warnings:
-                notice(f"{f.path}: {w}")
-            if verbose and f.columns_ignored:
-                notice(f"{f.path}: columns not stored: {', '.join(f.columns_ignored)}")
+    _notices(report, quiet, verbose)
+    _emit(report.to_dict(), fmt)
+
+
+def _notices(report: Any, quiet: bool, verbose: int) -> None:
+    """Per file on stderr: its rejected rows, lower bounds, warnings (and with -v the columns
+    not stored)."""
+    from redcat_cli.cli.render import notice
+
+    if quiet:
+        return
+    for f in report.files:
+        if f.rows_rejected:
+            first = f.rejects[0]
+            notice(
+                f"{f.path}: {f.rows_rejected} row(s) rejected → {f.rejects_path} "
+                f"(first: line {first.line}: {first.reason})"
+            )
+        if f.values_lower_bound:
+            notice(f"{f.path}: {f.values_lower_bound} value(s) like 10万+ kept as lower bounds")
+        for w in f.warnings:
+            notice(f"{f.path}: {w}")
+        if verbose and f.columns_ignored:
+            notice(f"{f.path}: columns not stored: {', '.join(f.columns_ignored)}")
+
+
+def _emit(data: dict[str, Any], fmt: str) -> None:
+    """The per-file counts on stdout in the chosen format (a table with totals for people)."""
+    from redcat_cli.cli.render import Table, emit_csv, emit_json, emit_jsonl, emit_tables
+
     cols = [
         "path",
         "source",

@@ -7,7 +7,6 @@ into the header's columns. ``ingest`` does the rest.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import hashlib
 import io
@@ -16,14 +15,37 @@ import sys
 import time
 import zipfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from redcat_cli.errors import IngestError, system_fault
+from redcat_cli.ingest.csvsplit import (
+    Batch,
+    Ragged,
+    _blank,
+    _fast_csv,
+    _line_offset,
+    _multiline,
+    _records,
+    _sniff_delimiter,
+    _split_line,
+    _stream_csv,
+    _swallowed_rows,
+    _trim_trailing_empty,
+)
 from redcat_cli.ingest.kinds import Kind, Match, best_matches, detect, normalise_header, unjoinable
+from redcat_cli.ingest.textcodec import (
+    DecodeFailure,
+    _decode,
+    _encoding_label,
+    _is_utf16,
+    _streamable,
+    detect_encoding,
+)
 
 HEAD_ROWS = 40  # the header is looked for in the first rows
+PIECE = 32 << 20  # bytes of CSV parsed at a time: memory stays flat however long the file
 # The budget of one archive, checked while it is unpacked (the sizes a zip declares can lie).
 ZIP_MAX_MEMBER = 1024**3  # bytes, uncompressed, of one member
 ZIP_MAX_TOTAL = 2 * 1024**3  # bytes, uncompressed, of all members
@@ -32,29 +54,6 @@ ZIP_RATIO_FLOOR = 16 * 1024**2  # a small file may compress as well as it likes
 ZIP_MAX_MEMBERS = 100_000
 ZIP_MAX_SECONDS = 300.0  # unpacking one archive
 ZIP_METHODS = {0: "stored", 8: "deflate", 12: "bzip2", 14: "lzma"}  # what zipfile unpacks
-
-
-@dataclass
-class Ragged:
-    line: int
-    fields: list[str]
-    reason: str
-
-
-@dataclass
-class Batch:
-    """Consecutive data rows of one input, as text."""
-
-    columns: Any  # pyarrow Table of strings, columns c0..cN, no nulls
-    lines: Any  # numpy int64 array: the line of each row
-    ragged: list[Ragged] = field(default_factory=list)
-    done: int = 0  # bytes of the input read so far (for progress)
-
-
-class NotStreamable(Exception):
-    """A piece of a file read in pieces needs the exact, whole-file path (a value spanning
-    lines, a row of the wrong width, bytes not in the encoding). The caller undoes what it
-    did with the earlier pieces and reads the file again with ``exact=True``."""
 
 
 @dataclass
@@ -308,80 +307,6 @@ def _zip_members(path: str, data: bytes) -> Iterator[Source]:
         )
 
 
-# --- encodings -----------------------------------------------------------------------------
-
-
-def detect_encoding(data: bytes) -> str:
-    """BOM → UTF-8 or UTF-16; UTF-16 without a BOM (every other byte zero); valid UTF-8 →
-    UTF-8; otherwise GB18030 (a superset of GBK)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
-    bare = _utf16_without_bom(data)
-    if bare:
-        return bare
-    head = data[: 1 << 20]
-    try:
-        head.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError as e:
-        if len(head) == 1 << 20 and e.start >= len(head) - 4:  # a character cut at the boundary
-            try:
-                head[: e.start].decode("utf-8")
-                return "utf-8"
-            except UnicodeDecodeError:
-                pass
-        before = head[: e.start].decode("utf-8")
-        if sum(1 for ch in before if ch >= "\u0800") >= 4:
-            # Chinese text in valid UTF-8 before the bad byte (3-byte sequences: GBK text
-            # hardly ever forms four of them): a UTF-8 file with a damaged line, not GB18030
-            return "utf-8"
-        return "gb18030"
-
-
-def _utf16_without_bom(data: bytes) -> str | None:
-    """Excel's "Unicode Text" and some tools write UTF-16 without a BOM: in text that is
-    mostly ASCII or CJK punctuation, one byte of every pair is zero."""
-    head = data[:4096]
-    if len(head) < 4 or b"\x00" not in head:
-        return None
-    even = head[0::2].count(0) / len(head[0::2])
-    odd = head[1::2].count(0) / len(head[1::2])
-    if odd > 0.3 and even < 0.05:
-        return "utf-16-le"
-    if even > 0.3 and odd < 0.05:
-        return "utf-16-be"
-    return None
-
-
-def _is_utf16(enc: str) -> bool:
-    return enc.replace("_", "-").lower().startswith(("utf-16", "utf16"))
-
-
-class DecodeFailure(IngestError):
-    """Bytes that are not text in the encoding tried; says where (line and byte) and which."""
-
-
-def _decode(data: bytes, encoding: str, name: str, *, first_line: int = 1) -> str:
-    try:
-        return data.decode(encoding)
-    except UnicodeDecodeError as e:
-        where = f"byte {e.start:,}"
-        if not _is_utf16(encoding):  # a newline is the byte 0x0A in every other encoding read
-            line = first_line + data.count(b"\n", 0, e.start)
-            where = f"line {line:,} (byte {e.start:,})"
-        raise DecodeFailure(
-            f"{name}: {where} cannot be read as {_encoding_label(encoding)}",
-            hint="give the right encoding with --encoding (utf-8, gb18030, utf-16); if only that "
-            "line is damaged, fix or delete it",
-        ) from None
-    except LookupError:
-        raise IngestError(
-            f"unknown encoding {encoding!r}", hint="try utf-8, gb18030 or utf-16", code="usage"
-        ) from None
-
-
 # --- reading ---------------------------------------------------------------------------------
 
 
@@ -404,6 +329,8 @@ def read_source(
     if _is_zip(head):
         data = src.read_all()
         if _is_xlsx(data):
+            from redcat_cli.ingest.xlsx import _read_xlsx
+
             return _read_xlsx(Source(src.name, data), kinds, forced)
         raise IngestError(
             f"{src.name}: a zip archive inside an archive is not read",
@@ -461,9 +388,6 @@ def _find_header(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-PIECE = 32 << 20  # bytes of CSV parsed at a time: memory stays flat however long the file
-
-
 def _read_csv(
     src: Source,
     head: bytes,
@@ -472,6 +396,69 @@ def _read_csv(
     encoding: str | None,
     exact: bool,
 ) -> RawTable:
+    src, head, enc, label, original_sha = _as_parsed(src, head, encoding)
+    # The head: enough lines to find the header under title rows.
+    head_bytes = head[: 1 << 18]
+    if len(head_bytes) < src.size and b"\n" in head_bytes:
+        head_bytes = head_bytes[: head_bytes.rfind(b"\n") + 1]  # whole lines only
+    head_text = _decode(head_bytes, enc, src.name)
+    delimiter = _sniff_delimiter(head_text)
+    head_rows: list[list[str]] = []
+    row_end_lines: list[int] = []
+    reader = csv.reader(io.StringIO(head_text, newline=""), delimiter=delimiter)
+    try:
+        for row in reader:
+            head_rows.append(row)
+            row_end_lines.append(reader.line_num)
+            if len(head_rows) >= HEAD_ROWS:
+                break
+    except csv.Error:
+        pass
+    header_idx, match = _find_header(head_rows, kinds, forced, src.name)
+    header = _trim_trailing_empty(head_rows[header_idx])
+    header_line = row_end_lines[header_idx]  # the physical line the header ends on
+    one_per_line = not _multiline(row_end_lines[: header_idx + 1])
+    start = _line_offset(head_bytes, header_line)
+    streams = not exact and one_per_line and start is not None and _streamable(enc)
+    if streams and original_sha is None:
+        hasher = hashlib.sha256()
+        pieces = _stream_csv(src, enc, start, header_line, len(header), delimiter, hasher, PIECE)
+        return RawTable(
+            src.name, label, match, header, header_line, pieces, src.size, _sha=hasher, exact=False
+        )
+    data = src.read_all()
+    sha = original_sha or hashlib.sha256(data).hexdigest()
+    table = None
+    if one_per_line:
+        table = _fast_csv(data, enc, header_line, len(header), delimiter, src.name)
+    if table is None:
+        try:
+            columns, lines, ragged = _slow_csv(
+                data, enc, header_idx, len(header), delimiter, src.name
+            )
+        except DecodeFailure:
+            if encoding is None and enc == "utf-8" and head_bytes.isascii():
+                # an ASCII head said nothing about the encoding: not UTF-8 after all. (A head
+                # with Chinese text in valid UTF-8 is UTF-8: a bad byte later is an error at
+                # its line, not a reason to read the whole file as GB18030 and garble it.)
+                return _read_csv(src, head, kinds, forced, "gb18030", exact)
+            raise
+    else:
+        columns, lines, ragged = table
+    one = iter([Batch(columns, lines, ragged, len(data))])
+    return RawTable(src.name, label, match, header, header_line, one, len(data), _sha=sha)
+
+
+FIELD_LIMIT = 1 << 26  # 64 MiB
+csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def _as_parsed(
+    src: Source, head: bytes, encoding: str | None
+) -> tuple[Source, bytes, str, str, str | None]:
+    """The bytes the parsers read, their encoding and its label, and the input's own SHA-256
+    when those bytes are not the input's (UTF-16 read as UTF-8, CR line ends made LF)."""
     enc = encoding or detect_encoding(head)
     label = _encoding_label(enc)
     original_sha = None  # set when the bytes parsed are not the file's own (UTF-16, CR)
@@ -499,219 +486,7 @@ def _read_csv(
             original_sha = original_sha or hashlib.sha256(data).hexdigest()
             src = Source(src.name, data.replace(b"\r", b"\n"), src.mtime)
             head = src.head(1 << 20)
-    # The head: enough lines to find the header under title rows.
-    head_bytes = head[: 1 << 18]
-    if len(head_bytes) < src.size and b"\n" in head_bytes:
-        head_bytes = head_bytes[: head_bytes.rfind(b"\n") + 1]  # whole lines only
-    head_text = _decode(head_bytes, enc, src.name)
-    delimiter = _sniff_delimiter(head_text)
-    head_rows: list[list[str]] = []
-    row_end_lines: list[int] = []
-    reader = csv.reader(io.StringIO(head_text, newline=""), delimiter=delimiter)
-    try:
-        for row in reader:
-            head_rows.append(row)
-            row_end_lines.append(reader.line_num)
-            if len(head_rows) >= HEAD_ROWS:
-                break
-    except csv.Error:
-        pass
-    header_idx, match = _find_header(head_rows, kinds, forced, src.name)
-    header = _trim_trailing_empty(head_rows[header_idx])
-    header_line = row_end_lines[header_idx]  # the physical line the header ends on
-    one_per_line = not _multiline(row_end_lines[: header_idx + 1])
-    start = _line_offset(head_bytes, header_line)
-    streams = not exact and one_per_line and start is not None and _streamable(enc)
-    if streams and original_sha is None:
-        hasher = hashlib.sha256()
-        pieces = _stream_csv(src, enc, start, header_line, len(header), delimiter, hasher)
-        return RawTable(
-            src.name, label, match, header, header_line, pieces, src.size, _sha=hasher, exact=False
-        )
-    data = src.read_all()
-    sha = original_sha or hashlib.sha256(data).hexdigest()
-    table = None
-    if one_per_line:
-        table = _fast_csv(data, enc, header_line, len(header), delimiter, src.name)
-    if table is None:
-        try:
-            columns, lines, ragged = _slow_csv(
-                data, enc, header_idx, len(header), delimiter, src.name
-            )
-        except DecodeFailure:
-            if encoding is None and enc == "utf-8" and head_bytes.isascii():
-                # an ASCII head said nothing about the encoding: not UTF-8 after all. (A head
-                # with Chinese text in valid UTF-8 is UTF-8: a bad byte later is an error at
-                # its line, not a reason to read the whole file as GB18030 and garble it.)
-                return _read_csv(src, head, kinds, forced, "gb18030", exact)
-            raise
-    else:
-        columns, lines, ragged = table
-    one = iter([Batch(columns, lines, ragged, len(data))])
-    return RawTable(src.name, label, match, header, header_line, one, len(data), _sha=sha)
-
-
-def _streamable(enc: str) -> bool:
-    """Encodings in which a byte 0x0A is always a line end (never part of a character)."""
-    try:
-        name = codecs.lookup(enc).name
-    except LookupError:
-        return False
-    return name in ("utf-8", "utf-8-sig", "gb18030", "gbk", "gb2312", "ascii", "latin-1")
-
-
-def _line_offset(head: bytes, lines: int) -> int | None:
-    """Byte offset just after the first ``lines`` line ends of ``head`` (None: not in it)."""
-    pos = 0
-    for _ in range(lines):
-        pos = head.find(b"\n", pos)
-        if pos < 0:
-            return None
-        pos += 1
-    return pos
-
-
-def _stream_csv(
-    src: Source,
-    enc: str,
-    start: int,
-    header_line: int,
-    ncols: int,
-    delimiter: str,
-    hasher: Any,
-) -> Iterator[Batch]:
-    """The data rows in pieces of about :data:`PIECE` bytes cut at line ends, each parsed by
-    pyarrow. Raises NotStreamable where a piece is not one row per line of the header's width
-    (the exact path then reads the file)."""
-    import numpy as np
-
-    with src.open() as fh:
-        skipped = fh.read(start)
-        hasher.update(skipped)
-        done = len(skipped)
-        line = header_line + 1
-        while True:
-            piece = fh.read(PIECE)
-            if piece and not piece.endswith(b"\n"):
-                piece += fh.readline()  # up to the end of the line cut
-            if not piece and done > start:
-                return
-            hasher.update(piece)
-            done += len(piece)
-            parsed = _parse_piece(piece, 0, enc, ncols, delimiter)
-            if parsed is None:
-                raise NotStreamable(f"{src.name}: line {line:,} onwards needs the exact reader")
-            n = parsed.num_rows
-            yield Batch(parsed, np.arange(line, line + n, dtype=np.int64), [], done)
-            line += n
-            if not piece:
-                return
-
-
-def _parse_piece(data: bytes, pos: int, enc: str, ncols: int, delimiter: str) -> Any:
-    """The whole lines of ``data`` from byte ``pos`` as a table of text, or None if they are
-    not one clean row per line of ``ncols`` fields (or not in the encoding)."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    names = [f"c{i}" for i in range(ncols)]
-    if pos >= len(data):
-        return pa.table({n: pa.array([], pa.string()) for n in names})
-    invalid: list[str] = []
-
-    def on_invalid(row: Any) -> str:
-        invalid.append(row.text)
-        return "skip"
-
-    pa_enc = "utf8" if enc in ("utf-8", "utf-8-sig", "utf8") else enc
-    try:
-        table = pacsv.read_csv(
-            pa.BufferReader(pa.py_buffer(memoryview(data)[pos:])),  # no copy
-            read_options=pacsv.ReadOptions(column_names=names, encoding=pa_enc, block_size=1 << 23),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter,
-                invalid_row_handler=on_invalid,
-                ignore_empty_lines=False,
-                newlines_in_values=False,
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-    except (pa.ArrowInvalid, UnicodeDecodeError, LookupError):
-        return None
-    if invalid:
-        return None
-    # One row per physical line? Then no value spans lines and line numbers follow directly.
-    if table.num_rows != data.count(b"\n", pos) + (0 if data.endswith(b"\n") else 1):
-        return None
-    return table
-
-
-def _blank(data: bytes | memoryview) -> bool:
-    """Only whitespace? Looks at the head first, so a big file is not copied to tell."""
-    if bytes(data[:65536]).strip():
-        return False
-    return not bytes(data).strip()
-
-
-def _encoding_label(enc: str) -> str:
-    return {"utf-8-sig": "utf-8-bom", "utf8": "utf-8"}.get(enc.lower(), enc.lower())
-
-
-def _sniff_delimiter(text: str) -> str:
-    first = text.split("\n", 5)
-    sample = "\n".join(first[:5])
-    counts = {d: sample.count(d) for d in (",", "\t", ";")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
-
-
-def _trim_trailing_empty(row: Sequence[Any]) -> list[str]:
-    out = ["" if v is None else str(v) for v in row]
-    while out and not out[-1].strip():
-        out.pop()
-    return out
-
-
-def _multiline(ends: list[int]) -> bool:
-    """Does any row of the head span several physical lines?"""
-    prev = 0
-    for end in ends:
-        if end != prev + 1:
-            return True
-        prev = end
-    return False
-
-
-def _fast_csv(
-    data: bytes, enc: str, header_line: int, ncols: int, delimiter: str, name: str
-) -> Any:
-    """pyarrow's multi-threaded parser for the clean case: one row per line, every row the
-    header's width. Returns None when the file needs the exact (slow) path."""
-    import numpy as np
-    import pyarrow as pa
-
-    pos = _line_offset(data, header_line)
-    if pos is None:
-        pos = len(data)
-    if _blank(memoryview(data)[pos:]):  # no copy of a file of hundreds of MB
-        names = [f"c{i}" for i in range(ncols)]
-        empty = pa.table({n: pa.array([], pa.string()) for n in names})
-        return empty, np.zeros(0, dtype=np.int64), []
-    table = _parse_piece(data, pos, enc, ncols, delimiter)
-    if table is None:
-        return None
-    lines = np.arange(header_line + 1, header_line + 1 + table.num_rows, dtype=np.int64)
-    return table, lines, []
-
-
-# A cell can be long (a 买家留言, a note's text), but a field beyond this is a quote left open.
-FIELD_LIMIT = 1 << 26  # 64 MiB
-csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+    return src, head, enc, label, original_sha
 
 
 def _slow_csv(
@@ -794,174 +569,3 @@ def _slow_csv(
         at = resume
     table = pa.table({f"c{i}": pa.array(cols[i], pa.string()) for i in range(ncols)})
     return table, np.array(line_of, dtype=np.int64), ragged
-
-
-def _records(lines: list[str], at: int, delimiter: str) -> Iterator[tuple[Any, int, int]]:
-    """Records from line ``at`` on, each with its first and past-the-last physical line;
-    ``None`` for a record with a field over the size limit (then nothing after it)."""
-
-    def feed() -> Iterator[str]:
-        for j in range(at, len(lines)):
-            yield lines[j]
-
-    reader = csv.reader(feed(), delimiter=delimiter)
-    prev = 0
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error:
-            yield None, at + prev, at + reader.line_num
-            return
-        start, prev = at + prev, reader.line_num
-        yield row, start, at + prev
-
-
-def _split_line(line: str, delimiter: str) -> list[str]:
-    """One physical line's fields, as if it stood alone (a quote left open closes at its end)."""
-    try:
-        row = next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter), [])
-    except csv.Error:
-        return [line.rstrip("\r\n")]
-    return row
-
-
-def _swallowed_rows(lines: list[str], start: int, end: int, ncols: int, delimiter: str) -> bool:
-    """Do the lines inside a multi-line record look like rows of their own?"""
-    for j in range(start + 1, min(end, start + 1 + 50)):
-        line = lines[j]
-        if line.count('"') % 2:
-            continue
-        fields = _split_line(line, delimiter)
-        if len(_trim_trailing_empty(fields)) <= ncols <= len(fields) and len(fields) > 1:
-            return True
-    return False
-
-
-def _cell_text(v: Any) -> str:
-    import datetime as dt
-
-    if v is None:
-        return ""
-    if isinstance(v, str):
-        return v
-    if isinstance(v, bool):
-        return str(v)
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        if v.is_integer() and abs(v) < 1e15:
-            return str(int(v))
-        return repr(v)
-    if isinstance(v, dt.datetime):
-        return v.isoformat(sep=" ")
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    return str(v)
-
-
-def _read_xlsx(src: Source, kinds: dict[str, Kind], forced: Kind | None) -> RawTable:
-    import warnings
-
-    _xlsx_budget(src)
-    try:
-        import openpyxl
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            wb = openpyxl.load_workbook(io.BytesIO(src.read_all()), read_only=True, data_only=True)
-    except Exception as e:  # openpyxl raises many kinds for a damaged file
-        raise IngestError(
-            f"{src.name}: not a readable xlsx workbook ({type(e).__name__})",
-            hint="open it in Excel or WPS and save it again as .xlsx or .csv",
-        ) from None
-    try:
-        return _read_workbook(src, wb, kinds, forced)
-    except IngestError:
-        raise
-    except Exception as e:  # a damaged or hostile sheet (XML entity bombs among them)
-        if isinstance(e, OSError | MemoryError) and not isinstance(e, zipfile.BadZipFile):
-            raise
-        detail = str(e).splitlines()[0] if str(e) else ""
-        raise IngestError(
-            f"{src.name}: a sheet of the workbook cannot be read ({type(e).__name__}"
-            + (f": {detail[:120]}" if detail else "")
-            + ")",
-            hint="open it in Excel or WPS and save it again as .xlsx or .csv",
-        ) from None
-    finally:
-        wb.close()
-
-
-def _xlsx_budget(src: Source) -> None:
-    """An xlsx is a zip: the same limits on what its parts unpack to, before openpyxl."""
-    budget = _Budget(src.name)
-    with zipfile.ZipFile(io.BytesIO(src.read_all())) as zf:
-        infos = zf.infolist()
-        budget.members(len(infos))
-        for info in infos:
-            budget.declared(info.filename, info.file_size, info.compress_size)
-            budget.total += info.file_size
-            budget.check(info.filename, info.file_size, info.compress_size, 0)
-
-
-def _read_workbook(src: Source, wb: Any, kinds: dict[str, Kind], forced: Kind | None) -> RawTable:
-    import numpy as np
-    import pyarrow as pa
-
-    sha = hashlib.sha256(src.read_all()).hexdigest()
-    first_error: IngestError | None = None
-    for ws in wb.worksheets:
-        rows_iter = ws.iter_rows(values_only=True)
-        head: list[list[str]] = []
-        for row in rows_iter:
-            head.append([_cell_text(v) for v in row])
-            if len(head) >= HEAD_ROWS:
-                break
-        if not head:
-            continue
-        try:
-            header_idx, match = _find_header(head, kinds, forced, f"{src.name} (sheet {ws.title})")
-        except IngestError as e:
-            first_error = first_error or e
-            continue
-        header = _trim_trailing_empty(head[header_idx])
-        ncols = len(header)
-        cols: list[list[str]] = [[] for _ in range(ncols)]
-        lines: list[int] = []
-        ragged: list[Ragged] = []
-
-        for j, r in enumerate(head[header_idx + 1 :], start=header_idx + 2):
-            _take_row(r, j, ncols, cols, lines, ragged)
-        for j, row in enumerate(rows_iter, start=len(head) + 1):
-            _take_row([_cell_text(v) for v in row], j, ncols, cols, lines, ragged)
-        table = pa.table({f"c{i}": pa.array(cols[i], pa.string()) for i in range(ncols)})
-        size = len(src.read_all())
-        one = iter([Batch(table, np.array(lines, dtype=np.int64), ragged, size)])
-        return RawTable(src.name, None, match, header, header_idx + 1, one, size, ws.title, sha)
-    if first_error is not None:
-        raise first_error
-    raise IngestError(
-        f"{src.name}: the workbook has no sheet with data", hint="export the report again"
-    )
-
-
-def _take_row(
-    r: list[str],
-    line: int,
-    ncols: int,
-    cols: list[list[str]],
-    lines: list[int],
-    ragged: list[Ragged],
-) -> None:
-    """One worksheet row into the columns; cells beyond the header's width must be empty."""
-    if any(v.strip() for v in r[ncols:]):
-        ragged.append(
-            Ragged(line, r, f"{len(_trim_trailing_empty(r))} cells, the header has {ncols}")
-        )
-        return
-    r = (r + [""] * ncols)[:ncols]
-    for c, v in enumerate(r):
-        cols[c].append(v)
-    lines.append(line)

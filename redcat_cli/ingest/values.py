@@ -507,9 +507,26 @@ def _parse_column(
         fast_vals = pa.nulls(len(s), target)
 
     result = ColumnResult(fast_vals)
-    if not pc.any(rest).as_py():
-        return result
+    if pc.any(rest).as_py():
+        _parse_rest(result, s, fast, rest, ftype, target, date_order)
+    return result
 
+
+def _parse_rest(
+    result: ColumnResult,
+    s: Any,
+    fast: Any,
+    rest: Any,
+    ftype: str,
+    target: Any,
+    date_order: str | None,
+) -> None:
+    """The values the vectorised casts refused, each distinct text once through the exact
+    scalar parser: its value, or the reason it is rejected, or a lower bound (10万+)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    fast_vals = result.values
     parser = _scalar(ftype, date_order)
     uniques = pc.unique(pc.filter(s, rest))
     parsed: list[Any] = []
@@ -541,7 +558,6 @@ def _parse_column(
     if plus_values:
         lb_mask = pc.and_(rest, pc.is_in(s, value_set=pa.array(plus_values, pa.string())))
         result.lower_bound_rows = pc.indices_nonzero(lb_mask).to_pylist()
-    return result
 
 
 def _parse_ids(s: Any, present: Any) -> ColumnResult:

@@ -1,0 +1,373 @@
+"""Rows of a batch checked and typed before they reach the store: footers and blank rows set
+aside, every value read, bad rows turned into rejects, the rest staged with their natural key."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from redcat_cli.errors import IngestError, UsageError
+from redcat_cli.ingest.csvsplit import Batch, NotStreamable
+from redcat_cli.ingest.kinds import Kind
+from redcat_cli.ingest.reader import RawTable
+from redcat_cli.ingest.results import Reject
+from redcat_cli.ingest.values import MISSING, decide_date_order, parse_column
+from redcat_cli.store.db import KEY_SEP
+
+TOTAL_PREFIXES = ("合计", "总计", "汇总", "总合计", "全部合计")  # total rows start with these
+_TOTAL_CHARS = ("计", "汇")  # each prefix holds one of these
+
+
+@dataclass
+class _Rows:
+    """Rows of one batch ready for the store, and what was learnt about the others."""
+
+    staged: Any  # Arrow table: the typed fields, _key, _line, _lower_bound
+    sub: Any  # the text of the rows considered (for the rejects file)
+    sub_lines: Any
+    rows_read: int
+    rows_skipped: int
+    rejects: list[Reject]
+    lower_bound: int
+    done: int  # bytes of the input read
+    final: bool  # the file's last batch
+    dates: tuple[Any, Any] | None  # the first and last data date of the staged rows
+
+
+def _ahead(items: Iterator[_Rows]) -> Iterator[_Rows]:
+    """Prepare the next batch on the other core while the store writes this one."""
+    import queue
+    import threading
+
+    q: queue.Queue[Any] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+    end = object()
+
+    def work() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                q.put(item)
+            q.put(end)
+        except BaseException as e:  # handed to the consumer, raised there
+            q.put(e)
+
+    t = threading.Thread(target=work, name="redcat-prepare", daemon=True)
+    t.start()
+    try:
+        while True:
+            item = q.get()
+            if item is end:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while t.is_alive():  # let a blocked put finish, then the worker sees `stop`
+            try:
+                q.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        t.join()
+
+
+def _footer_like(kind: Kind, match: Any, table: Any) -> tuple[Any, Any, Any, Any]:
+    """Per row: cells filled; not blank; only the first cell filled; a total row (合计…)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    n = table.num_rows
+    nonempty = np.zeros(n, dtype=np.int32)
+    for i in range(table.num_columns):
+        nonempty += pc.binary_length(table.column(i)).to_numpy() > 0
+    keep = nonempty > 0
+    total = np.zeros(n, dtype=bool)
+    check_cols = {
+        0,
+        *[i for i, f in match.columns.items() if f in kind.key or kind.fields[f].required],
+    }
+    for i in check_cols:
+        if i < table.num_columns:
+            col = table.column(i)
+            # every total prefix holds 计 or 汇: one cheap search tells most columns apart
+            if not any(pc.any(pc.match_substring(col, ch)).as_py() for ch in _TOTAL_CHARS):
+                continue
+            cell = pc.utf8_ltrim_whitespace(col)
+            for prefix in TOTAL_PREFIXES:  # starts_with: several times faster than a regex
+                total |= pc.starts_with(cell, prefix).to_numpy()
+    first_only = (nonempty == 1) & (pc.binary_length(table.column(0)).to_numpy() > 0 if n else keep)
+    return nonempty, keep, first_only, total
+
+
+@dataclass
+class _Part:
+    """A batch of rows, and whether it holds the file's last rows (its footer, if any)."""
+
+    columns: Any
+    lines: Any
+    ragged: list[Any]
+    done: int
+    final: bool
+    flags: tuple[Any, Any, Any, Any] | None = None  # _footer_like of these rows, if known
+
+
+def _whole_footers(raw: RawTable) -> Iterator[_Part]:
+    """The batches, each but the last without its trailing rows that could be a footer
+    (blank, one cell, 合计…): those go on to the next batch, so only the rows at the very end
+    of the file are judged as its footer, as if it were read whole."""
+    import numpy as np
+    import pyarrow as pa
+
+    prev: Batch | None = None
+    for b in raw.batches:
+        if prev is not None:
+            flags = _footer_like(raw.kind, raw.match, prev.columns)
+            _, keep, first_only, total = flags
+            cut = len(keep)
+            while cut > 0 and (not keep[cut - 1] or first_only[cut - 1] or total[cut - 1]):
+                cut -= 1
+            head = tuple(f[:cut] for f in flags)
+            yield _Part(
+                prev.columns.slice(0, cut), prev.lines[:cut], prev.ragged, prev.done, False, head
+            )
+            if cut < len(keep):
+                b = Batch(
+                    pa.concat_tables([prev.columns.slice(cut), b.columns]),
+                    np.concatenate([prev.lines[cut:], b.lines]),
+                    b.ragged,
+                    b.done,
+                )
+        prev = b
+    if prev is not None:
+        yield _Part(prev.columns, prev.lines, prev.ragged, prev.done, True)
+
+
+def _fixed_values(
+    kind: Kind, match: Any, name: str, fixed: dict[str, str], date_order: str | None
+) -> dict[str, Any]:
+    """`--set FIELD=VALUE`: each value checked once, as an Arrow scalar of the field's type."""
+    import pyarrow as pa
+
+    out: dict[str, Any] = {}
+    present = set(match.columns.values())
+    for fname, text in fixed.items():
+        fixed_field = kind.fields.get(fname)
+        if fixed_field is None:
+            raise UsageError(
+                f"--set {fname}: {name} is a {kind.name} export, which has no field {fname}",
+                hint=f"its fields: {', '.join(kind.fields)}",
+            )
+        if fname in present:
+            raise UsageError(
+                f"--set {fname}: {name} has that column ({fixed_field.label}) already",
+                hint=f"drop --set {fname} for this file",
+            )
+        one = parse_column(
+            pa.array([text], pa.string()),
+            fixed_field.type,
+            missing=frozenset(),
+            date_order=date_order,
+            signed=fixed_field.signed,
+        )
+        if one.errors or one.values[0].as_py() is None:
+            raise UsageError(
+                f"--set {fname}={text}: {one.errors.get(0, 'no value')}",
+                hint=f"{fname} is of type {fixed_field.type}",
+            )
+        out[fname] = one.values[0]
+    return out
+
+
+def _prepare(
+    raw: RawTable,
+    part: _Part,
+    orders: dict[int, str | None],
+    date_order: str | None,
+    fixed: dict[str, Any],
+    merchant: str,
+) -> _Rows:
+    """One batch checked and typed: footers and blank rows set aside, every value read, the
+    rows with a bad value turned into rejects, the rest staged with their natural key."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind, match = raw.kind, raw.match
+    table, lines = part.columns, part.lines
+    n = table.num_rows
+    keep, skipped = _set_aside(kind, match, part)
+    rows_read = int(keep.sum()) + len(part.ragged)
+
+    active = keep & ~skipped
+    active_idx = np.nonzero(active)[0]
+    m = len(active_idx)
+    if m == n:
+        sub = table
+    elif m and active_idx[-1] - active_idx[0] + 1 == m:  # one contiguous run: a zero-copy slice
+        sub = table.slice(int(active_idx[0]), m)
+    else:
+        sub = table.filter(pa.array(active))
+    sub_lines = lines[active_idx]
+    typed, errors, lower_bound = _typed_columns(raw, sub, orders, date_order)
+    for fname, value in fixed.items():
+        typed[fname] = pa.repeat(value, m)
+    # Required fields present?
+    for fname in kind.required:
+        if fname in typed:
+            nulls = pc.is_null(typed[fname]).to_numpy(zero_copy_only=False)
+            for r in np.nonzero(nulls)[0].tolist():
+                if r not in errors:
+                    errors.setdefault(r, []).append(f"{kind.fields[fname].label} is empty")
+    rejects = [Reject(rg.line, rg.reason, rg.fields) for rg in part.ragged]
+    if errors:
+        bad_rows = sorted(errors)
+        raw_rows = sub.take(pa.array(bad_rows)).to_pylist()
+        for r, cells in zip(bad_rows, raw_rows, strict=True):
+            rejects.append(Reject(int(sub_lines[r]), "; ".join(errors[r]), list(cells.values())))
+    lower = sum(len(v) for k, v in lower_bound.items() if k not in errors)
+
+    good = np.ones(m, dtype=bool)
+    if errors:
+        good[list(errors)] = False
+    good_idx = np.nonzero(good)[0]
+    cols: dict[str, Any] = {}
+    for fname, arr in typed.items():
+        cols[fname] = arr.take(pa.array(good_idx)) if len(good_idx) != m else arr
+    cols["_key"] = _arrow_key(kind, cols, len(good_idx), merchant)
+    cols["_line"] = pa.array(sub_lines[good_idx], pa.int64())
+    lb_values = (
+        [",".join(lower_bound[r]) if r in lower_bound else None for r in good_idx.tolist()]
+        if lower_bound
+        else None
+    )
+    cols["_lower_bound"] = (
+        pa.array(lb_values, pa.string()) if lb_values else pa.nulls(len(good_idx), pa.string())
+    )
+    cols["merchant"] = pa.repeat(pa.scalar(merchant, pa.string()), len(good_idx))
+    return _Rows(
+        pa.table(cols),
+        sub,
+        sub_lines,
+        rows_read,
+        int(skipped.sum()),
+        rejects,
+        lower,
+        part.done,
+        part.final,
+        _date_range(kind, cols),
+    )
+
+
+def _set_aside(kind: Kind, match: Any, part: _Part) -> tuple[Any, Any]:
+    """Per row: not blank; skipped (a total row, or the file's footer at its very end)."""
+    n = part.columns.num_rows
+    nonempty, keep, first_only, skipped = part.flags or _footer_like(kind, match, part.columns)
+    skipped = skipped.copy()
+    if part.final:  # the file's last rows: a footer (one text cell after the data, no key)
+        idx = n - 1
+        while idx >= 0 and (not keep[idx] or first_only[idx] or skipped[idx]):
+            if keep[idx] and first_only[idx] and not _first_is_data(kind, match):
+                skipped[idx] = True
+            idx -= 1
+    skipped &= keep
+    return keep, skipped
+
+
+def _typed_columns(
+    raw: RawTable, sub: Any, orders: dict[int, str | None], date_order: str | None
+) -> tuple[dict[str, Any], dict[int, list[str]], dict[int, list[str]]]:
+    """Every matched column read as its field's type: the typed values by field, and per row
+    the reasons it is rejected and the fields holding a lower bound (10万+)."""
+    kind, header = raw.kind, raw.header
+    errors: dict[int, list[str]] = {}
+    lower_bound: dict[int, list[str]] = {}
+    typed: dict[str, Any] = {}
+    missing_set = frozenset(MISSING | set(kind.missing))
+    for ci, fname in raw.match.columns.items():
+        f = kind.fields[fname]
+        col = sub.column(ci).combine_chunks()
+        order = date_order
+        if f.type in ("date", "datetime") and order is None:
+            order = _date_order(raw, ci, col, orders)
+        parsed = parse_column(col, f.type, missing=missing_set, date_order=order, signed=f.signed)
+        typed[fname] = parsed.values
+        for r, reason in parsed.errors.items():
+            errors.setdefault(r, []).append(f"{header[ci]}: {reason}")
+        for r in parsed.lower_bound_rows:
+            lower_bound.setdefault(r, []).append(fname)
+    return typed, errors, lower_bound
+
+
+def _date_range(kind: Kind, cols: dict[str, Any]) -> tuple[Any, Any] | None:
+    """The first and last date of the kind's date column among these rows."""
+    import pyarrow.compute as pc
+
+    date_col = kind.summary.get("date")
+    if not date_col or date_col not in cols or not len(cols[date_col]):
+        return None
+    lo_hi = pc.min_max(cols[date_col]).as_py()
+    if lo_hi["min"] is None:
+        return None
+    return tuple(
+        v.date() if isinstance(v, dt.datetime) else v for v in (lo_hi["min"], lo_hi["max"])
+    )
+
+
+def _date_order(raw: RawTable, ci: int, col: Any, orders: dict[int, str | None]) -> str | None:
+    """The day/month order of a date column, decided by the values seen so far in the file.
+
+    A batch that cannot tell, before any batch could, sends the file to the exact path (which
+    sees the whole column at once)."""
+    try:
+        decided = decide_date_order(col)
+    except ValueError as e:
+        raise _column_error(raw, ci, str(e)) from None
+    known = orders.get(ci)
+    if decided in (None, "ambiguous"):
+        if known is not None:
+            return known
+        if decided == "ambiguous":
+            if raw.exact:
+                raise IngestError(
+                    f"{raw.name}: column {raw.header[ci]}: dates like 1/11/2024 with no day over "
+                    "12, so day/month order cannot be told",
+                    hint="say which with --date-order dmy (19/05/2025) or --date-order mdy (05/19/2025)",
+                )
+            raise NotStreamable(f"{raw.name}: day/month order not settled by the first rows")
+        return None
+    if known is not None and known != decided:
+        raise _column_error(raw, ci, "dates mix day-first and month-first forms")
+    orders[ci] = decided
+    return decided
+
+
+def _column_error(raw: RawTable, ci: int, reason: str) -> IngestError:
+    return IngestError(
+        f"{raw.name}: column {raw.header[ci]}: {reason}",
+        hint="the file was probably edited by hand; export it again",
+    )
+
+
+def _first_is_data(kind: Kind, match: Any) -> bool:
+    """A single-cell row is a footer unless that single cell could be a complete row."""
+    return len(kind.required) <= 1 and not kind.required_any and 0 in match.columns
+
+
+def _arrow_key(kind: Kind, cols: dict[str, Any], n: int, merchant: str) -> Any:
+    """The natural key as one text column: the merchant, then the kind's key parts, joined
+    by U+001F; a missing part as ''."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parts = [pa.scalar(merchant, pa.string())]
+    for k in kind.key:
+        if k in cols:
+            parts.append(pc.fill_null(pc.cast(cols[k], pa.string()), ""))
+        else:
+            parts.append(pa.scalar("", pa.string()))
+    key = pc.binary_join_element_wise(*parts, KEY_SEP)
+    return pa.repeat(key, n) if isinstance(key, pa.Scalar) else key

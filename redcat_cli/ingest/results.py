@@ -1,0 +1,84 @@
+"""What an ingest tells about each file it read."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Reject:
+    line: int
+    reason: str
+    fields: list[str]
+
+
+@dataclass
+class FileResult:
+    path: str
+    source: str
+    encoding: str | None
+    sha256: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_updated: int = 0
+    rows_duplicate: int = 0
+    rows_skipped: int = 0
+    rows_rejected: int = 0
+    rejects_path: str | None = None
+    ingest_id: int | None = None
+    sheet: str | None = None
+    exported_on: dt.date | None = None
+    exported_on_from: str | None = None
+    values_lower_bound: int = 0
+    columns_ignored: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    _big_changes: int = 0  # updated rows whose spend changed much (see _warn_other_account)
+    _worst_change: Any = None
+
+    def balanced(self) -> bool:
+        return self.rows_read == (
+            self.rows_loaded
+            + self.rows_updated
+            + self.rows_duplicate
+            + self.rows_skipped
+            + self.rows_rejected
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "source": self.source,
+            "encoding": self.encoding,
+            "sha256": self.sha256,
+            "sheet": self.sheet,
+            "ingest_id": self.ingest_id,
+            "exported_on": None if self.exported_on is None else self.exported_on.isoformat(),
+            "exported_on_from": self.exported_on_from,
+            "rows_read": self.rows_read,
+            "rows_loaded": self.rows_loaded,
+            "rows_updated": self.rows_updated,
+            "rows_duplicate": self.rows_duplicate,
+            "rows_skipped": self.rows_skipped,
+            "rows_rejected": self.rows_rejected,
+            "rejects_path": self.rejects_path,
+            "values_lower_bound": self.values_lower_bound,
+            "columns_ignored": self.columns_ignored,
+            "warnings": self.warnings,
+        }
+
+
+@dataclass
+class IngestReport:
+    store: str
+    files: list[FileResult]
+    committed: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "store": self.store,
+            "committed": self.committed,
+            "files": [f.to_dict() for f in self.files],
+        }
