@@ -611,3 +611,70 @@ def test_totals_are_the_facts_of_one_slice_whatever_the_grouping(
         for field, value in expect.items():
             assert res.totals[field] == value, (res.request.by, field)
             assert _sum([row[field] for row in res.rows]) == value, (res.request.by, field)
+
+
+# --- the partial correlation in the findings ----------------------------------------------
+
+# over 8 notes: A and B sum to 0, are orthogonal to each other and to 1..8 (so to any
+# spend that rises linearly with the note's number)
+PATTERN_A = (1, -1, -1, 1, 1, -1, -1, 1)
+PATTERN_B = (1, -1, -1, 1, -1, 1, 1, -1)
+
+
+def size_store(tmp_path: Path, direct: bool) -> Any:
+    """24 notes with spend 100, 200, … 2400. Interactions 10 × spend + 50 A; orders
+    spend / 100 + 5 + 2 B (direct=False: orders follow spend only, so that controlling for
+    spend the partial correlation is exactly 0) or + 2 (A + B) (direct: orders also follow
+    the interactions that spend does not explain)."""
+    juguang, xinghe = [], []
+    for i in range(24):
+        note = f"6{i:023d}"
+        a, b = PATTERN_A[i % 8], PATTERN_B[i % 8]
+        spend = 100 * (i + 1)
+        juguang.append(jg(DAY1, note, "P1", f"{spend}.00", interactions=10 * spend + 50 * a))
+        orders = i + 1 + 5 + 2 * b + (2 * a if direct else 0)
+        xinghe.append(xh(DAY1, note, "全部流量", 30, f"{orders * 100}.00", buyers=orders))
+    path = tmp_path / "size.duckdb"
+    with open_store(path, read_only=False) as s:
+        insert(s.con, "juguang", juguang)
+        insert(s.con, "xinghe", xinghe)
+    return path
+
+
+def test_findings_say_when_the_correlation_is_only_size(tmp_path: Path) -> None:
+    import math
+
+    path = size_store(tmp_path, direct=False)
+    with open_store(path, read_only=True) as s:
+        res = A.attribute(s.con, A.Request())
+    pear = res.correlations[0]
+    # by construction the residuals on spend are 50 A and 2 B, orthogonal: partial r = 0,
+    # and its interval Fisher's z with n − 4 = 20: ± tanh(1.959964 / √20) = ± 0.41
+    assert pear["partial"]["r"] == pytest.approx(0.0, abs=1e-9)
+    half = math.tanh(1.959964 / math.sqrt(20))
+    assert pear["partial"]["ci_high"] == pytest.approx(half, abs=1e-6)
+    assert pear["ci_low"] > 0.9  # the raw correlation: both follow spend
+    import numpy as np
+
+    spend = np.arange(1, 25) * 100.0
+    a = np.array([PATTERN_A[i % 8] for i in range(24)])
+    b = np.array([PATTERN_B[i % 8] for i in range(24)])
+    r = np.corrcoef(10 * spend + 50 * a, spend / 100 + 5 + 2 * b)[0, 1]
+    sentence = next(f for f in res.findings if "Pearson" in f)
+    assert sentence.startswith(f"Orders follow interactions across notes (Pearson r {r:.2f}, ")
+    assert sentence.endswith(
+        ", but 0.00 (95% CI -0.41 to 0.41) controlling for spend — bigger notes get more "
+        "of everything."
+    )
+
+
+def test_findings_leave_the_partial_out_when_it_tells_the_same_story(tmp_path: Path) -> None:
+    path = size_store(tmp_path, direct=True)
+    with open_store(path, read_only=True) as s:
+        res = A.attribute(s.con, A.Request())
+    pa = res.correlations[0]["partial"]
+    # residuals 50 A and 2 (A + B): r = 2·8·3 / √(8·3 · 8·3·2) = 1/√2 on A·A = 24, (A+B)² = 48
+    assert pa["r"] == pytest.approx(1 / 2**0.5, abs=1e-9)
+    assert pa["ci_low"] > 0
+    sentence = next(f for f in res.findings if "Pearson" in f)
+    assert "controlling for spend" not in sentence and sentence.endswith(").")

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from redcat_cli.analysis import stats
+from redcat_cli.analysis import bootstrap, stats
 from redcat_cli.analysis.metrics import RESAMPLE_CHOICES, SORT_CHOICES, X_CHOICES, Y_CHOICES  # noqa: E402,F401
 from redcat_cli.errors import QueryError, UsageError
 from redcat_cli.queries import attribute as q
@@ -89,7 +89,7 @@ class Request:
     seed: int = 0
     n_boot: int = 2000
     resample: str = "days"
-    block_days: int = 7
+    block_days: int | None = None  # None: chosen from the data (bootstrap.choose_block)
     calendar: str | None = None
     sort: str | None = None
     top: int | None = None
@@ -404,15 +404,10 @@ def uplift(con: Any, scope: q.Scope, req: Request) -> tuple[dict[str, Any], list
         cells = [[float(u[n]) if u[n] is not None else 0.0 for n in names] for u in units]
         return np.asarray(cells, dtype=np.float64).reshape(len(units), len(names))
 
-    intervals = stats.bootstrap_ratio_uplifts(
-        matrix(base_u, 0),
-        matrix(base_u, 1),
-        matrix(comp_u, 0),
-        matrix(comp_u, 1),
-        n_boot=req.n_boot,
-        seed=req.seed,
-        block=1 if paired else req.block_days,
-        paired=paired,
+    parts = (matrix(base_u, 0), matrix(base_u, 1), matrix(comp_u, 0), matrix(comp_u, 1))
+    block = 1 if paired else (req.block_days or bootstrap.choose_block(*parts))
+    intervals = bootstrap.bootstrap_ratio_uplifts(
+        *parts, n_boot=req.n_boot, seed=req.seed, block=block, paired=paired
     )
     metrics = []
     for name, iv in zip(UPLIFT_METRICS, intervals, strict=True):
@@ -422,7 +417,7 @@ def uplift(con: Any, scope: q.Scope, req: Request) -> tuple[dict[str, Any], list
         if up is None:
             lo = hi = None
             used, undefined, unbounded = 0, 0, ()
-        elif undefined > stats.MAX_UNDEFINED_SHARE * req.n_boot:
+        elif undefined > bootstrap.MAX_UNDEFINED_SHARE * req.n_boot:
             side = " and ".join(unbounded) if unbounded else None
             warnings.append(
                 f"{undefined} of {req.n_boot} resamples of the {name} uplift are undefined "
@@ -456,7 +451,8 @@ def uplift(con: Any, scope: q.Scope, req: Request) -> tuple[dict[str, Any], list
 
     out: dict[str, Any] = {
         "resampled": req.resample,
-        "block_days": None if paired else _block_used(req.block_days, len(base_u), len(comp_u)),
+        "block_days": None if paired else _block_used(block, len(base_u), len(comp_u)),
+        "block_chosen": None if paired else ("given" if req.block_days else "data"),
         "paired": paired,
         "bootstrap": req.n_boot,
         "seed": req.seed,
@@ -521,7 +517,7 @@ def validate(req: Request) -> None:
         raise UsageError(f"--resample must be one of {', '.join(RESAMPLE_CHOICES)}")
     if req.n_boot < 100:
         raise UsageError("--bootstrap needs at least 100 resamples")
-    if req.block_days < 1:
+    if req.block_days is not None and req.block_days < 1:
         raise UsageError("--block-days must be 1 or more")
     if req.top is not None and req.top < 1:
         raise UsageError("--top must be 1 or more")
@@ -792,6 +788,36 @@ def _p_text(p: float | None) -> str:
     return ", p < 0.001" if p < 0.001 else f", p = {p:.3f}"
 
 
+def _r2(v: float) -> str:
+    """A correlation to two places, never "-0.00"."""
+    text = f"{v:.2f}"
+    return "0.00" if text == "-0.00" else text
+
+
+SIZE_STORY = {
+    "note": "bigger notes get more of everything",
+    "day": "days with more spend get more of everything",
+    "plan": "bigger plans get more of everything",
+}
+
+
+def _partial_story(pear: dict[str, Any], by: str) -> str:
+    """The end of the correlation sentence when the partial correlation controlling for
+    spend tells a different story from the raw one ("" when they agree): e.g. ", but 0.32
+    (95% CI -0.11 to 0.65) controlling for spend — bigger notes get more of everything"."""
+    if not _stories_differ(pear):
+        return ""
+    pa = pear["partial"]
+    figure = f"{_r2(pa['r'])} (95% CI {_r2(pa['ci_low'])} to {_r2(pa['ci_high'])})"
+    raw_clear = pear["ci_low"] > 0 or pear["ci_high"] < 0
+    if raw_clear and pa["ci_low"] <= 0 <= pa["ci_high"]:
+        return f", but {figure} controlling for spend — {SIZE_STORY[by]}"
+    if not raw_clear:
+        way = "positive" if pa["ci_low"] > 0 else "negative"
+        return f"; controlling for spend it is {figure}, clearly {way} once size is taken out"
+    return f", but {figure} controlling for spend: the other way round once size is taken out"
+
+
 def findings(
     req: Request,
     rows: list[dict[str, Any]],
@@ -851,11 +877,12 @@ def findings(
         else:
             detail += f", n {pear['n']}{_p_text(pear.get('p_value'))}"
         if pear.get("ci_low") is not None and pear["ci_low"] > 0:
-            out.append(f"{req.y.capitalize()} follow {req.x} {across} ({detail}).")
+            said = f"{req.y.capitalize()} follow {req.x} {across} ({detail})"
         elif pear.get("ci_high") is not None and pear["ci_high"] < 0:
-            out.append(f"{req.y.capitalize()} fall as {req.x} rise {across} ({detail}).")
+            said = f"{req.y.capitalize()} fall as {req.x} rise {across} ({detail})"
         else:
-            out.append(f"No clear link between {req.x} and {req.y} {across} ({detail}).")
+            said = f"No clear link between {req.x} and {req.y} {across} ({detail})"
+        out.append(said + _partial_story(pear, req.by) + ".")
     if scan is not None and scan.get("best_lag") and scan.get("p_adjusted") is not None:
         if scan["p_adjusted"] < 0.05:
             out.append(

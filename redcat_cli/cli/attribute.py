@@ -228,13 +228,13 @@ def _tables(res: Any, ids: bool = False) -> list[Any]:
             )
         lines.append(
             f"Uplift {b['from']}..{b['to']} → {c['from']}..{c['to']} (95% CI: "
-            f"{u['bootstrap']} resamples of "
             + (
-                "notes, paired across the periods"
+                "notes paired across the periods, jackknife t on the log scale"
                 if u.get("paired")
-                else f"days in blocks of {'/'.join(map(str, u['block_days'] or []))}"
+                else f"{u['bootstrap']} resamples of days in blocks of "
+                f"{'/'.join(map(str, u['block_days'] or []))}, seed {u['seed']}, t on the log scale"
             )
-            + f", seed {u['seed']}, t on the log scale; spend "
+            + "; spend "
             f"{money(b['spend'])} → {money(c['spend'])}): " + "; ".join(parts)
         )
     un = res.unmatched
@@ -341,10 +341,9 @@ def _csv_rows(res: Any) -> tuple[list[str], list[list[Any]]]:
 @click.option(
     "--block-days",
     type=click.IntRange(min=1),
-    default=7,
-    show_default=True,
+    default=None,
     metavar="N",
-    help="With --resample days: resample runs of N consecutive days (1 = single days).",
+    help="With --resample days: resample runs of N consecutive days (1 = single days) [default: chosen from the data's day-to-day correlation].",
 )
 @click.option(
     "--bootstrap",
@@ -400,7 +399,7 @@ def attribute(
     baseline: Any,
     compare: Any,
     resample: str,
-    block_days: int,
+    block_days: int | None,
     n_boot: int,
     seed: int,
     sort: str | None,
