@@ -12,7 +12,11 @@ contract per merchant (its notes, the whole period, monthly cycles). Every case 
    sampled statement is checked to be byte-identical to its line in the batch output.
 2. engines: the same batch on the exported warehouse, DuckDB against Spark local[*] (a new
    Spark process, so its start-up is included, as a user would see it).
-3. growth: the batch at M/4, M/2 and M merchants (1×, 2×, 4× the rows).
+3. growth: the batch at M/4, M/2, 3M/4 and M merchants (1× to 4× the rows), best of 3, with a
+   least-squares line t = fixed + per_row × rows: linear growth shows as equal marginal costs
+   between sizes and small residuals from the line.
+
+With ``--sample M`` every contract is run in its own process (nothing is scaled).
 
     python bench/bench_scale.py [--merchants 200] [--notes 50] [--days 365] [--sample 8]
                                 [--no-spark] [--dir DIR]
@@ -146,8 +150,8 @@ def main() -> None:
           f"+ {rows:,} 种草星河 rows; {os.cpu_count()} cores; folder {work}")  # fmt: skip
 
     growth: list[tuple[int, int, float]] = []
-    for share in (4, 2, 1):
-        m = M // share
+    for quarter in (1, 2, 3, 4):
+        m = M * quarter // 4
         store = work / f"store_{m}.duckdb"
         if not store.exists():
             t = time.perf_counter()
@@ -157,7 +161,7 @@ def main() -> None:
         contracts(cdir, m, a.days)
         out = work / f"batch_{m}.jsonl"
         secs = [timed(redcat("settle", "--store", str(store), "--contracts", str(cdir), *as_of), out)
-                for _ in range(2)]  # fmt: skip
+                for _ in range(3)]  # fmt: skip
         growth.append((m, m * a.notes * a.days, min(secs)))
 
     store, cdir = work / f"store_{M}.duckdb", work / f"contracts_{M}"
@@ -178,15 +182,26 @@ def main() -> None:
     print("| --- | --- |")
     print(f"| batch: {M} contracts, one process | {batch:.2f} s |")
     print(f"| one process per contract: median of {len(one)} runs | {per:.2f} s each |")
-    print(f"| one process per contract × {M} (scaled) | {per * M:.0f} s |")
-    print(f"| speed-up | {per * M / batch:.0f}× |")
+    if len(one) == M:
+        total = sum(one)
+        print(f"| one process per contract, all {M} run (measured) | {total:.0f} s |")
+    else:
+        total = per * M
+        print(f"| one process per contract × {M} (scaled from the sample) | {total:.0f} s |")
+    print(f"| speed-up | {total / batch:.0f}× |")
     print(f"(each of the {len(one)} sampled statements equals its batch line byte for byte)")
 
-    print("\n## Growth with rows (batch, whole process, best of 2)")
-    print("| merchants | 聚光 rows | wall time | per million rows |")
-    print("| --- | --- | --- | --- |")
-    for m, r, s in growth:
-        print(f"| {m} | {r:,} | {s:.2f} s | {s / (r / 1e6):.2f} s |")
+    print("\n## Growth with rows (batch, whole process, best of 3)")
+    xs = [r / 1e6 for _, r, _ in growth]
+    ys = [s for _, _, s in growth]
+    fit = statistics.linear_regression(xs, ys)
+    print(f"line: t = {fit.intercept:.2f} s + {fit.slope:.2f} s per million 聚光 rows")
+    print("| merchants | 聚光 rows | wall time | marginal s per million rows | off the line |")
+    print("| --- | --- | --- | --- | --- |")
+    for i, (m, r, s) in enumerate(growth):
+        marg = "" if i == 0 else f"{(s - ys[i - 1]) / (xs[i] - xs[i - 1]):.2f}"
+        off = s - (fit.intercept + fit.slope * xs[i])
+        print(f"| {m} | {r:,} | {s:.2f} s | {marg} | {off:+.2f} s |")
 
     wh = work / f"warehouse_{M}"
     t = time.perf_counter()

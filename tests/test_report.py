@@ -335,7 +335,9 @@ def test_from_to_filters_the_headline(store, tmp_path):
 
 
 def test_text_is_escaped(store):
-    from redcat_cli.report.page import ReportRequest, figures, gather, render_html
+    from redcat_cli.report.charts import figures
+    from redcat_cli.report.gather import ReportRequest, gather
+    from redcat_cli.report.page import render_html
 
     rep = gather(ReportRequest(store=str(store), as_of=dt.date(2025, 8, 15)))
     rep.by_note.rows[0]["note_title"] = '<img src=x onerror="alert(1)">&'
@@ -412,7 +414,9 @@ def test_same_data_in_another_order_gives_the_same_page(store):
     """The store returns notes in no fixed order; the page must not depend on it."""
     import random
 
-    from redcat_cli.report.page import ReportRequest, figures, gather, render_html
+    from redcat_cli.report.charts import figures
+    from redcat_cli.report.gather import ReportRequest, gather
+    from redcat_cli.report.page import render_html
 
     rep = gather(ReportRequest(store=str(store), as_of=dt.date(2025, 8, 15)))
     before = render_html(rep, figures(rep))

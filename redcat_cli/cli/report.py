@@ -105,7 +105,8 @@ def report(
     """
     from redcat_cli.cli import render
     from redcat_cli.errors import UsageError
-    from redcat_cli.report.page import ReportRequest, gather, write_report
+    from redcat_cli.report.gather import ReportRequest, gather
+    from redcat_cli.report.page import write_report
 
     if (baseline is None) != (compare is None):
         raise UsageError("--baseline and --compare go together", hint="give both periods")

@@ -9,7 +9,7 @@ from typing import Any
 def projection_line(st: Any) -> str:
     """One sentence for the page's summary: the projected final payout and its interval (the
     tables are in the appendix, with the working)."""
-    from redcat_cli.report.page import e, money
+    from redcat_cli.report.text import e, money
 
     if st.final:
         return ""
@@ -28,7 +28,7 @@ def projection_line(st: Any) -> str:
 
 def projection_html(st: Any) -> str:
     """HTML for one statement: nothing when final, the note when there is no projection."""
-    from redcat_cli.report.page import _table, e, money
+    from redcat_cli.report.text import e, money, table
 
     if st.final or st.projected_totals is None:
         return ""
@@ -70,7 +70,7 @@ def projection_html(st: Any) -> str:
     ]
     out = [
         "<h4>Projected final payout</h4>",
-        _table(
+        table(
             cols,
             rows,
             footer=footer,
@@ -90,7 +90,7 @@ def projection_html(st: Any) -> str:
             for p in curve.points
         ]
         out.append(
-            _table(
+            table(
                 [("age (days)", "n"), ("share of final", "n"), ("10th–90th", "n"), ("keys", "n")],
                 crow,
                 caption=e(
