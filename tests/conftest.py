@@ -100,7 +100,7 @@ def spark():
         if required:
             raise RuntimeError("REDCAT_REQUIRE_SPARK=1 but there is no Java")
         pytest.skip("no Java for Spark")
-    from redcat_cli.engines import spark_session
+    from redcat_cli.engines.spark import spark_session
 
     session = spark_session("local[2]")
     yield session
