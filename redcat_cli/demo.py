@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from redcat_cli.resources import examples_dir
@@ -73,3 +74,25 @@ def halves(store: str) -> tuple[tuple[str, str], tuple[str, str]]:
         (mid + dt.timedelta(days=1)).isoformat(),
         hi.isoformat(),
     )
+
+
+def steps(folder: Path, files: list[str]) -> Iterator[tuple[list[str], str]]:
+    """The demo's commands, in order, as (arguments, what to show): a generator, because the
+    uplift's periods are read from the store the first step fills."""
+    store = str(folder / "redcat.duckdb")
+    contract = str(folder / "contract.yaml")
+    yield (
+        ["ingest", "--store", store, *files],
+        f"ingest --store {store} <{len(files)} bundled example exports>",
+    )
+    yield ["status", "--store", store], ""
+    first, second = halves(store)
+    periods = ["--baseline", f"{first[0]}..{first[1]}", "--compare", f"{second[0]}..{second[1]}"]
+    yield ["attribute", "--store", store, "--top", "5", *periods], ""
+    yield ["attribute", "--store", store, "--by", "day", "--max-lag", "7", "--top", "3"], ""
+    lift = ["--treated", ",".join(EXAMPLE_SEEDED), "--start", EXAMPLE_START]
+    lift += ["--inference", "permutation"]
+    yield ["lift", "--store", store, *lift], ""
+    yield ["settle", "--store", store, "--contract", contract], ""
+    report = str(folder / "report.html")
+    yield ["report", "--store", store, "--contract", contract, "--out", report, *periods, *lift], ""

@@ -110,7 +110,7 @@ def test_status_lists_maturing_dates(run, tmp_path: Path) -> None:
     # exported 07-03: 06-01 (age 32) is mature, 06-02 (31) too, 06-10 (23) is not
     assert s["maturing_dates"] == ["2025-06-10"] and s["mature_on"] == "2025-07-10"
     table = run("status", "--store", store).stdout
-    assert "2025-06-10 (mature on 2025-07-10)" in table
+    assert "06-10 → 07-10" in table
 
 
 def test_a_schema_1_store_gains_export_dates(tmp_path: Path) -> None:

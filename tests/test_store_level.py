@@ -88,4 +88,4 @@ def test_status_says_what_each_export_feeds(store: str) -> None:
     assert any(f.startswith("attribute --by day") for f in feeds["juguang_account"])
     assert "lift --outcome qianniu" in feeds["qianniu"]
     table = run("status", "--store", store).stdout
-    assert "What each export feeds" in table
+    assert "what each feeds" in table

@@ -116,3 +116,23 @@ def test_demo_steps_fit_a_screen_and_end_with_the_report(tmp_path) -> None:
     assert f"The report: {tmp_path / 'd' / 'report.html'}" in res.stderr
     assert (tmp_path / "d" / "report.html").exists()
     assert len(text.splitlines()) < 260
+
+
+SCREEN = 50  # lines: a terminal of 80 columns filling a laptop screen
+
+
+def test_each_demo_step_fits_one_screen_at_80_columns(tmp_path) -> None:
+    import shutil
+
+    from redcat_cli.demo import example_contract, steps
+
+    shutil.copyfile(example_contract(), tmp_path / "contract.yaml")
+    heights = {}
+    for args, _ in steps(tmp_path, [str(f) for f in example_files()]):
+        res = run(*args)
+        assert res.exit_code == 0, res.output
+        # rows on the screen: a longer line (a warning, a verdict) wraps in the terminal
+        rows = sum(max(1, -(-cell_len(x) // 80)) for x in (res.stderr + res.stdout).splitlines())
+        heights[f"{len(heights) + 1} {args[0]}"] = rows
+    assert len(heights) == 7
+    assert max(heights.values()) <= SCREEN, heights

@@ -42,7 +42,7 @@ def status(
       redcat status
       redcat status --json | jq '.sources[] | {source, rows}'
     """
-    from redcat_cli.cli.render import Table, emit_csv, emit_json, emit_jsonl, emit_tables
+    from redcat_cli.cli.render import emit_csv, emit_json, emit_jsonl, emit_tables
     from redcat_cli.engines import open_source
     from redcat_cli.queries import merchant_scope
     from redcat_cli.queries.status import store_status
@@ -79,7 +79,6 @@ def status(
                 distinct,
             ]
         )
-    last = max((s["last_ingest"] for s in data["sources"] if s.get("last_ingest")), default=None)
     if fmt == "csv":
         emit_csv(
             [*cols, "newest_export", "maturing"],
@@ -89,17 +88,25 @@ def status(
             ],
         )
         return
+    emit_tables(_tables(data, rows, cols, merchant, date_ranges))
+
+
+def _tables(
+    data: dict[str, Any], rows: list[list[Any]], cols: list[str], merchant: str | None, dr: Any
+) -> list[Any]:
+    """For people: what the store holds, then its exports (newest, still maturing, what each
+    feeds), then rows per merchant and 种草星河's GMV per slice when there are several."""
+    from redcat_cli.cli.render import Table
+
     if not rows:
-        emit_tables(
-            [Table(f"Store {data['store']}", cols, [], caption="empty: run redcat ingest FILE…")]
-        )
-        return
+        return [Table(f"Store {data['store']}", cols, [], caption="empty: run redcat ingest FILE…")]
+    last = max((s["last_ingest"] for s in data["sources"] if s.get("last_ingest")), default=None)
     caption = (
         f"{data['ingests']} files ingested, the last at {last:%Y-%m-%d %H:%M}" if last else None
     )
     title = f"Store {data['store']}" + (f" · merchant {merchant}" if merchant else "")
-    # for people: one dates column, and what it holds wrapping between items, so that 80
-    # columns show every figure whole
+    # one dates column, and what it holds wrapping between items, so that 80 columns show
+    # every figure whole
     people = [
         [r[0], r[1], _span(r[2], r[3]), r[4], r[5], d]
         for r, d in zip(rows, (_holds(s) for s in data["sources"]), strict=True)
@@ -111,33 +118,19 @@ def status(
             people,
             caption=caption,
             optional=["holds"],
-        )
-    ]
-    tables.append(
+        ),
         Table(
-            "Export dates and outcomes still maturing",
-            ["source", "newest export", "maturing"],
+            "Exports: the newest, what is still maturing, what each feeds",
+            ["source", "newest export", "maturing", "feeds"],
             [
-                [s["source"], s.get("newest_export"), _maturing(s, date_ranges)]
+                [s["source"], s.get("newest_export"), _maturing_short(s, dr), _feeds_short(s)]
                 for s in data["sources"]
             ],
             caption="a date matures when an export made on or after it + its attribution window "
-            "holds it; until then its GMV and orders keep growing",
-        )
-    )
-    tables.append(
-        Table(
-            "What each export feeds",
-            ["source", "commands"],
-            [
-                [
-                    s["source"],
-                    ", ".join(s.get("feeds") or []) or "none yet (kept for your own queries)",
-                ]
-                for s in data["sources"]
-            ],
-        )
-    )
+            "holds it (→ the day it will); until then its GMV and orders keep growing. "
+            "by day: attribute --by day (store level); the full list: --json",
+        ),
+    ]
     if len(data["merchants"]) > 1:
         kinds = [s["source"] for s in data["sources"]]
         tables.append(
@@ -152,17 +145,46 @@ def status(
         )
     for s in data["sources"]:
         if isinstance(s.get("gmv"), list):
-            tables.append(
-                Table(
-                    f"{s['source']}: GMV per flow type and attribution window (do not add these up)",
-                    ["flow type", "window (days)", "rows", "GMV"],
-                    [
-                        [g.get("flow_type"), g.get("window_days"), g["rows"], g["gmv"]]
-                        for g in s["gmv"]
-                    ],
-                )
-            )
-    emit_tables(tables)
+            tables.append(_slices(s))
+    return tables
+
+
+def _slices(s: dict) -> Any:
+    """GMV per flow type (rows) and attribution window (columns): never to be added up."""
+    from redcat_cli.cli.render import Table
+
+    windows = sorted({g.get("window_days") for g in s["gmv"]}, key=lambda w: (w is None, w))
+    flows: dict[Any, dict[Any, Any]] = {}
+    for g in s["gmv"]:
+        flows.setdefault(g.get("flow_type"), {})[g.get("window_days")] = g["gmv"]
+    return Table(
+        f"{s['source']}: GMV per flow type and attribution window (do not add these up)",
+        ["flow type", *(f"{w}-day window" if w is not None else "window –" for w in windows)],
+        [[f, *(by.get(w) for w in windows)] for f, by in flows.items()],
+    )
+
+
+def _maturing_short(s: dict, date_ranges: Any) -> str:
+    """06-16..06-30 → 07-30 (the year said once, by the newest export beside it)."""
+    days = s.get("maturing_dates")
+    if not days:
+        return "–"
+    year = str(days[0])[:4]
+    text = date_ranges(days).replace(f"{year}-", "")
+    if s.get("mature_on"):
+        text += f" → {str(s['mature_on']).replace(f'{year}-', '')}"
+    if s.get("export_date_unknown"):
+        text += " (some export dates unknown)"
+    return text
+
+
+def _feeds_short(s: dict) -> str:
+    feeds = []
+    for f in s.get("feeds") or []:
+        short = "by day" if f.startswith("attribute --by day") else f
+        if short not in feeds:
+            feeds.append(short)
+    return ", ".join(feeds) or "none yet"
 
 
 def _maturing(s: dict, date_ranges: Any) -> str | None:
