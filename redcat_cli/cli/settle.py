@@ -244,51 +244,11 @@ def statement_tables(st: Any) -> list[Any]:
     if st.projected_totals is not None:
         tables.append(projection_table(st, label))
     for i, c in enumerate(st.cycles, 1):
-        rows: list[list[Any]] = [
-            ["spend (聚光 消费)", c.spend, "sum over the cycle's days"],
-            [
-                f"GMV ({st.gmv_basis})" if st.gmv_basis else "GMV",
-                c.gmv,
-                "sum over the cycle's days" if c.gmv is not None else "no GMV reported",
-            ],
-            ["orders", c.orders, None],
-            ["ROI", c.roi_text, "GMV / spend" if c.roi_text else "undefined"],
-        ]
-        g = c.roi_guarantee
-        if g is not None:
-            rows += [
-                ["target ROI", g.target_roi, None],
-                ["guarantee eligible", g.eligible, None],
-                ["guarantee triggered", g.triggered, g.reason],
-                ["guarantee before cap", g.amount_before_cap, g.working.split("; min(")[0]],
-                [
-                    "guarantee payout",
-                    g.payout,
-                    (f"capped by {g.cap_applied}: " if g.cap_applied else "")
-                    + (
-                        "min(" + g.working.split("; min(", 1)[1]
-                        if "; min(" in g.working
-                        else "no cap binds"
-                    ),
-                ],
-            ]
-        m = c.matched_investment
-        if m is not None:
-            rows.append(
-                [
-                    "matched investment",
-                    m.amount,
-                    f"{m.reason}: {m.working}" if m.eligible else m.reason,
-                ]
-            )
-        rows.append(["net ad cost", c.net_ad_cost, f"{c.spend} − {c.payout}"])
-        if not c.final:
-            rows.append(["status", cycle_status(c), c.final_reason])
         tables.append(
             Table(
                 title=f"Cycle {i} of {len(st.cycles)}: {c.start}..{c.end}",
                 columns=["line", "amount", "working"],
-                rows=rows,
+                rows=cycle_lines(st, c),
                 justify={"amount": "right"},
             )
         )
@@ -299,6 +259,51 @@ def statement_tables(st: Any) -> list[Any]:
         f"contract sha256 {st.contract_sha256[:16]}; inputs: {inputs}; redcat {st.redcat_version}"
     )
     return tables
+
+
+def cycle_lines(st: Any, c: Any) -> list[list[Any]]:
+    """One cycle line by line: each amount beside how it was worked out."""
+    rows: list[list[Any]] = [
+        ["spend (聚光 消费)", c.spend, "sum over the cycle's days"],
+        [
+            f"GMV ({st.gmv_basis})" if st.gmv_basis else "GMV",
+            c.gmv,
+            "sum over the cycle's days" if c.gmv is not None else "no GMV reported",
+        ],
+        ["orders", c.orders, None],
+        ["ROI", c.roi_text, "GMV / spend" if c.roi_text else "undefined"],
+    ]
+    g = c.roi_guarantee
+    if g is not None:
+        rows += [
+            ["target ROI", g.target_roi, None],
+            ["guarantee eligible", g.eligible, None],
+            ["guarantee triggered", g.triggered, g.reason],
+            ["guarantee before cap", g.amount_before_cap, g.working.split("; min(")[0]],
+            [
+                "guarantee payout",
+                g.payout,
+                (f"capped by {g.cap_applied}: " if g.cap_applied else "")
+                + (
+                    "min(" + g.working.split("; min(", 1)[1]
+                    if "; min(" in g.working
+                    else "no cap binds"
+                ),
+            ],
+        ]
+    m = c.matched_investment
+    if m is not None:
+        rows.append(
+            [
+                "matched investment",
+                m.amount,
+                f"{m.reason}: {m.working}" if m.eligible else m.reason,
+            ]
+        )
+    rows.append(["net ad cost", c.net_ad_cost, f"{c.spend} − {c.payout}"])
+    if not c.final:
+        rows.append(["status", cycle_status(c), c.final_reason])
+    return rows
 
 
 def projection_table(st: Any, label: Any) -> Any:
@@ -504,6 +509,13 @@ def settle(
 
         atomic_write_text(out, text)
         render.notice(f"wrote {out}")
+
+    _emit(statements, dicts, fmt, summary, working)
+
+
+def _emit(statements: list[Any], dicts: list[dict], fmt: str, summary: bool, working: bool) -> None:
+    """The statements on stdout in the asked format; which are provisional, and why, on stderr."""
+    from redcat_cli.cli import render
 
     if fmt == "json" and len(dicts) == 1:
         render.emit_json(dicts[0])

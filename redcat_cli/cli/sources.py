@@ -27,26 +27,7 @@ def sources(kind: str | None, fmt: str, as_json: bool) -> None:
 
     fmt = resolve_format(fmt, as_json)
     kinds = [get_kind(kind)] if kind else list(load_kinds().values())
-    data: list[dict[str, Any]] = [
-        {
-            "source": k.name,
-            "title": k.title,
-            "description": k.description,
-            "key": list(k.key),
-            "required": k.required + [" or ".join(g) for g in k.required_any],
-            "fields": [
-                {
-                    "field": f.name,
-                    "type": f.type,
-                    "headers": list(f.aliases),
-                    "required": f.required,
-                }
-                for f in k.fields.values()
-            ],
-            "recognised_not_stored": list(k.recognised),
-        }
-        for k in kinds
-    ]
+    data = [kind_doc(k) for k in kinds]
     if fmt == "json":
         emit_json({"sources": data})
     elif fmt == "jsonl":
@@ -98,3 +79,19 @@ def sources(kind: str | None, fmt: str, as_json: bool) -> None:
 def _label(k: dict[str, Any], name: str) -> str:
     by = {f["field"]: f["headers"][0] if f["headers"] else f["field"] for f in k["fields"]}
     return " or ".join(by.get(p, p) for p in name.split(" or "))
+
+
+def kind_doc(k: Any) -> dict[str, Any]:
+    """One export kind as data: its key, required headers and every field's header aliases."""
+    return {
+        "source": k.name,
+        "title": k.title,
+        "description": k.description,
+        "key": list(k.key),
+        "required": k.required + [" or ".join(g) for g in k.required_any],
+        "fields": [
+            {"field": f.name, "type": f.type, "headers": list(f.aliases), "required": f.required}
+            for f in k.fields.values()
+        ],
+        "recognised_not_stored": list(k.recognised),
+    }
