@@ -403,6 +403,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="with --pdf: fail when the pages before the appendix are more than N",
     )
+    ap.add_argument(
+        "--text-page",
+        action="store_true",
+        help="a page of text (a terminal capture): no images expected",
+    )
     args = ap.parse_args(argv)
     if not args.report.is_file():
         print(f"browser check: no such file: {args.report}", file=sys.stderr)
@@ -416,6 +421,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"browser check: {err}", file=sys.stderr)
         return 2
     took = time.monotonic() - started
+    if args.text_page:
+        problems = [p for p in problems if not p.startswith("no images on the page")]
     if args.pdf is not None and args.max_summary_pages is not None:
         if page["summaryPages"] > args.max_summary_pages:
             problems.append(

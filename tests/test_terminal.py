@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from rich.cells import cell_len
 
 from redcat_cli.cli import cli
-from redcat_cli.cli.render import truncate
+from redcat_cli.cells import truncate
 from redcat_cli.demo import example_files
 
 

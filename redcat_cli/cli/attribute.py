@@ -98,7 +98,7 @@ def _roi_cell(v: Any) -> Any:
 def _titles(rows: list[dict[str, Any]]) -> dict[str, str]:
     """Note titles cut to TITLE_CELLS; titles that come out the same get their id's last
     four characters, so every row can be told apart (--ids shows the whole id)."""
-    from redcat_cli.cli.render import truncate
+    from redcat_cli.cells import truncate
 
     cut = {
         r["note_id"]: truncate(str(r.get("note_title") or r["note_id"]), TITLE_CELLS) for r in rows

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from redcat_cli.cells import truncate
+
 CENT = Decimal("0.01")
 
 
@@ -208,21 +210,6 @@ def _is_number(value: Any) -> bool:
     if value is None or isinstance(value, int | float | Decimal) and not isinstance(value, bool):
         return True
     return isinstance(value, str) and bool(NUMBER.match(value.strip()))
-
-
-def truncate(text: str, cells: int) -> str:
-    """Cut to a display width (a CJK character is two cells), with an ellipsis."""
-    from rich.cells import cell_len, set_cell_size
-
-    if cell_len(text) <= cells:
-        return text
-    # keep the end too: numbered titles (…第11期, …试色12) stay told apart
-    tail = ""
-    for ch in reversed(text):
-        if cell_len(ch + tail) > min(6, cells // 3):
-            break
-        tail = ch + tail
-    return set_cell_size(text, cells - 1 - cell_len(tail)).rstrip() + "…" + tail
 
 
 def _width(text: str) -> int:

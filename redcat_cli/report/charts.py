@@ -217,7 +217,7 @@ AXIS_NAMES = {
 def note_labels(rows: Sequence[dict[str, Any]], cells: int = 22) -> list[str]:
     """Note titles cut to a display width, as the funnel table names them; titles that come
     out the same get the last four characters of their id."""
-    from redcat_cli.cli.render import truncate
+    from redcat_cli.cells import truncate
 
     cut = [truncate(str(r.get("note_title") or r["note_id"]), cells) for r in rows]
     out = []
