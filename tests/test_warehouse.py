@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,37 @@ def test_spark_engine_without_pyspark_says_how_to_install(run, built, monkeypatc
     monkeypatch.setitem(sys.modules, "pyspark", None)  # as if not installed
     r = run("status", "--engine", "spark", "--warehouse", str(wh))
     assert r.exit_code == 2 and 'pip install "redcat[spark]"' in r.stderr
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="renameat2 is Linux's")
+def test_exchange_swaps_two_folders_in_one_step(tmp_path: Path) -> None:
+    from redcat_cli.store.warehouse import _exchange
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    (a / "x").write_text("new"), (b / "x").write_text("old")
+    assert _exchange(a, b)
+    assert (b / "x").read_text() == "new" and (a / "x").read_text() == "old"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="renameat2 is Linux's")
+def test_a_re_export_never_leaves_the_folder_missing(built, tmp_path: Path, monkeypatch) -> None:
+    """The old warehouse is exchanged for the new one: the folder is never renamed away (the
+    two-rename fallback, with its instant of no warehouse, is not used)."""
+    import os
+
+    from redcat_cli.store import warehouse
+
+    store, _, _ = built
+    wh = tmp_path / "wh"
+    warehouse.export_store(store, wh)
+    first = json.loads((wh / "manifest.json").read_text(encoding="utf-8"))["exported_at"]
+    renamed: list[tuple[str, str]] = []
+    real = os.rename
+    monkeypatch.setattr(os, "rename", lambda s, d: (renamed.append((str(s), str(d))), real(s, d)))
+    warehouse.export_store(store, wh, merchants=[MERCHANTS[0]])
+    assert not [r for r in renamed if r[0] == str(wh)]
+    manifest = json.loads((wh / "manifest.json").read_text(encoding="utf-8"))
+    assert [m["merchant"] for m in manifest["merchants"]] == [MERCHANTS[0]]
+    assert first  # the first export had a manifest too
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".wh.redcat")]  # old one gone

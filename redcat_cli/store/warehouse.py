@@ -13,8 +13,9 @@ hex digits of the name's SHA-256: the same name always gets the same key, on any
 and the name itself stays in each row's ``merchant`` column; the manifest maps keys to
 names. Every reader reads ``merchant`` from the data, never from the folder name.
 
-An export is written into a temporary folder beside ``DIR`` and put in place by renaming, so
-a reader sees the old warehouse or the new one, never a half-written one. Only a folder that
+An export is written into a temporary folder beside ``DIR`` and exchanged with the old one in
+one atomic step (Linux; see ``_swap``), so a reader sees the old warehouse or the new one,
+never a half-written one and never none. Only a folder that
 is empty or holds an earlier redcat warehouse is replaced.
 """
 
@@ -204,7 +205,16 @@ def _write(con: Any, tmp: Path, merchants: list[str]) -> dict[str, Any]:
 
 
 def _swap(tmp: Path, target: Path) -> None:
-    """Put the new warehouse in place of the old one (two renames; the old one is removed)."""
+    """Put the new warehouse in place of the old one, then remove the old one.
+
+    On Linux the two folders are exchanged in one step (``renameat2`` with
+    ``RENAME_EXCHANGE``): a reader opening ``DIR`` at any moment finds the old warehouse or
+    the new one. Where that call is missing (other systems, some file systems) two renames
+    are used, and for the instant between them ``DIR`` does not exist.
+    """
+    if target.exists() and _exchange(tmp, target):
+        shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the old warehouse
+        return
     old = None
     if target.exists():
         old = target.parent / f".{target.name}.redcat-old-{os.getpid()}"
@@ -217,6 +227,30 @@ def _swap(tmp: Path, target: Path) -> None:
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Exchange two paths atomically (Linux renameat2 RENAME_EXCHANGE); False if unsupported."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    renameat2.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
+    rc = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return rc == 0
 
 
 # --- reading -----------------------------------------------------------------------------
