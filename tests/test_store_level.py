@@ -89,3 +89,14 @@ def test_status_says_what_each_export_feeds(store: str) -> None:
     assert "lift --outcome qianniu" in feeds["qianniu"]
     table = run("status", "--store", store).stdout
     assert "what each feeds" in table
+
+
+def test_settle_without_xinghe_names_the_exports_the_user_has(store: str) -> None:
+    r = run("settle", "--store", store, "--contract", str(EXAMPLES / "contract.yaml"))
+    assert r.exit_code == 1
+    line = next(x for x in r.stderr.splitlines() if "种草星河 rows" in x)
+    assert line.strip().startswith(f"{EXAMPLES / 'contract.yaml'}:10: the store holds no 种草星河")
+    # the three exports this store holds, by the names the merchant knows them by
+    assert "the store holds 聚光 账户投放日报, 千牛 订单报表, 生意参谋 商品日报)" in line
+    assert "gmv.source: juguang" in line
+    assert r.stderr.count("problem") == 1  # one problem, not one per missing window and flow

@@ -77,3 +77,31 @@ def fact_relation(kind: str, as_of_ingest: int | None = None) -> str:
         f"UNION ALL "
         f"SELECT {cols} FROM {history} WHERE _ingest_id <= {n} AND _superseded_by > {n}{only})"
     )
+
+
+def held_kinds(con: Any) -> list[str]:
+    """The export kinds the store holds rows of (in the enclosing merchant scope), in one
+    query: errors about a missing export name the ones the user has instead."""
+    from redcat_cli.ingest.kinds import load_kinds
+
+    tables = {
+        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
+    kinds = [k for k in load_kinds().values() if k.table in tables]
+    if not kinds:
+        return []
+    probes = " UNION ALL ".join(
+        f"SELECT {sql_text(k.name)} AS kind WHERE EXISTS (SELECT 1 FROM {fact_relation(k.name)})"
+        for k in kinds
+    )
+    held = {r[0] for r in con.execute(probes).fetchall()}
+    return [k.name for k in kinds if k.name in held]
+
+
+def held_text(con: Any) -> str:
+    """What the store holds, in the exports' own names: "聚光 账户投放日报, 千牛 订单报表"."""
+    from redcat_cli.ingest.kinds import load_kinds
+
+    kinds = load_kinds()
+    names = [kinds[k].title for k in held_kinds(con)]
+    return ", ".join(names) if names else "nothing yet"

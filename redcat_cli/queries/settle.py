@@ -248,6 +248,7 @@ class Holdings:
     merchants: list[str]
     xinghe: list[tuple[str | None, str | None, int | None, int]]
     juguang: dict[str | None, dict[int, int]]
+    held: str = ""  # the exports the store holds rows of, by their names (for errors)
 
     def xinghe_of(self, merchant: str | None) -> list[tuple[str | None, int | None, int]]:
         return [(f, w, n) for m, f, w, n in self.xinghe if merchant is None or m == merchant]
@@ -260,7 +261,7 @@ class Holdings:
 
 def store_holdings(con: Any) -> Holdings:
     """Read once per command, whatever the number of contracts."""
-    from redcat_cli.queries import merchant_scope
+    from redcat_cli.queries import held_text, merchant_scope
     from redcat_cli.store.merchants import store_merchants
 
     tables = _tables(con)
@@ -285,7 +286,8 @@ def store_holdings(con: Any) -> Holdings:
             if "juguang" in tables
             else {}
         )
-    return Holdings(tables, store_merchants(con), xinghe, juguang)
+    held = held_text(con) if not xinghe or not juguang else ""
+    return Holdings(tables, store_merchants(con), xinghe, juguang, held)
 
 
 def store_problems(holdings: Holdings, contract: Contract, merchant: str | None) -> list[str]:
@@ -301,6 +303,13 @@ def store_problems(holdings: Holdings, contract: Contract, merchant: str | None)
                 f"{path}:{contract.line_of('gmv.source')}: the store holds no 种草星河 data (expected a store with gmv.source xinghe); hint: ingest the 种草星河 content export, or use source: juguang"
             ]
         held_pairs = holdings.xinghe_of(merchant)
+        if not held_pairs:
+            return [
+                f"{path}:{contract.line_of('gmv.source')}: the store holds no 种草星河 rows "
+                f"(expected the 种草星河 内容效果明细 export; the store holds {holdings.held}); "
+                "hint: export 种草星河 → 内容效果明细 and ingest it, or settle on 聚光's own GMV "
+                "with gmv.source: juguang"
+            ]
         windows = sorted({w for _, w, _ in held_pairs if w is not None})
         flows = sorted({f for f, _, _ in held_pairs if f is not None})
         if gmv.window_days not in windows:
