@@ -140,10 +140,23 @@ def test_a_schema_1_store_gains_export_dates(tmp_path: Path) -> None:
 
 
 def test_a_month_day_needs_the_data_year() -> None:
-    # a file without data dates (千牛 order detail): 0701 could be any year, so the name gives
-    # nothing and the modified time decides; a full date still counts
-    assert date_from_name(["千牛_订单明细_202506_导出0701.csv"], None, None) is None
+    # a file without data dates (千牛 order detail): 0701 alone could be any year, so the name
+    # gives nothing and the modified time decides; a full date still counts
+    assert date_from_name(["千牛_订单明细_导出0701.csv"], None, None) is None
     assert date_from_name(["千牛_订单明细_导出20250701.csv"], None, None) == D(2025, 7, 1)
     mtime = dt.datetime(2025, 7, 3, 12).timestamp()
-    found = find_export_date("千牛_订单明细_202506_导出0701.csv", None, None, mtime=mtime)
+    found = find_export_date("千牛_订单明细_导出0701.csv", None, None, mtime=mtime)
     assert (found.date, found.found_from) == (D(2025, 7, 3), "modified time")
+
+
+def test_a_year_month_in_the_name_gives_a_month_day_its_year() -> None:
+    # 202506 says the export is about June 2025: 0701 is 2025-07-01; 0105 after 202512 is the
+    # next January
+    found = find_export_date("千牛_订单明细_202506_导出0701.csv", None, None, mtime=0.0)
+    assert (found.date, found.found_from) == (D(2025, 7, 1), "file name")
+    assert date_from_name(["订单明细_202512_导出0105.csv"], None, None) == D(2026, 1, 5)
+    assert date_from_name(["订单明细_2025-06_导出0701.csv"], None, None) == D(2025, 7, 1)
+    # a year-month does not override the data's own dates
+    assert date_from_name(["日报_202401_导出0701.csv"], D(2025, 6, 1), D(2025, 6, 30)) == D(
+        2025, 7, 1
+    )

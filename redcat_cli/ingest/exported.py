@@ -7,9 +7,11 @@ in this order:
 1. the date given with ``redcat ingest --exported-on DATE`` (``"option"``);
 2. a date in the file's name (``"file name"``): ``20250715``, ``2025-07-15``, ``2025.07.15``,
    ``2025年7月15日``, or ``0715`` / ``7月15日`` read in the year of the file's last data date,
-   or the next year when that would put it before the file's first data date (a file with
-   no data dates, such as an order-detail export, reads no month-day: its year would be a
-   guess). A name's date
+   or the next year when that would put it before the file's first data date. A file with
+   no data dates (an order-detail export) reads a month-day only against a year-month its
+   name also carries (``订单明细_202506_导出0701``: 2025-07-01, the year after when the
+   month-day comes before that month); with neither, its year would be a guess and it is not
+   read. A name's date
    counts only when it falls after the file's last data date, since names often carry the
    data's own range (``0601-0620``); of several that do, the latest;
 3. the file's modification time, as a local date (``"modified time"``); standard input has
@@ -34,6 +36,7 @@ _FULL = re.compile(
     r"(?<!\d)(?P<y>20\d\d)(?P<sep>[-.]?)(?P<m>\d\d)(?P=sep)(?P<d>\d\d)(?!\d)"
     r"|(?<!\d)(?P<y2>20\d\d)年(?P<m2>\d{1,2})月(?P<d2>\d{1,2})日?"
 )
+_YEAR_MONTH = re.compile(r"(?<!\d)(?P<y>20\d\d)-?(?P<m>0[1-9]|1[0-2])(?![\d-])")
 _SHORT = re.compile(
     r"(?<![\d年])(?P<m>\d{1,2})月(?P<d>\d{1,2})日|(?<!\d)(?P<m2>\d\d)(?P<d2>\d\d)(?!\d)"
 )
@@ -64,8 +67,13 @@ def dates_in_name(name: str, first: dt.date | None, last: dt.date | None) -> lis
         if d:
             out.append(d)
         rest = rest.replace(m.group(0), " " * len(m.group(0)), 1)
-    if last is None:
-        return out  # no data dates to read a month-day against: its year would be a guess
+    if last is None:  # no data dates: a year-month in the name gives the year, or nothing does
+        ym = _YEAR_MONTH.search(rest)
+        if ym is None:
+            return out
+        first = dt.date(int(ym.group("y")), int(ym.group("m")), 1)
+        rest = rest.replace(ym.group(0), " " * len(ym.group(0)), 1)
+        last = first
     year = last.year
     for m in _SHORT.finditer(rest):
         mm, dd = (m.group("m"), m.group("d")) if m.group("m") else (m.group("m2"), m.group("d2"))
