@@ -38,6 +38,9 @@ def spark_session(master: str | None = None) -> Any:
             chosen = DEFAULT_MASTER
         if chosen is not None:
             builder = builder.master(chosen)
+        quiet = _quiet_driver(chosen)
+        if quiet:
+            builder = builder.config("spark.driver.extraJavaOptions", quiet)
         spark = (
             builder.config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
@@ -54,6 +57,44 @@ def spark_session(master: str | None = None) -> Any:
             hint="Spark needs Java 17+ (Debian: apt-get install openjdk-17-jre-headless) and a "
             "reachable master (--spark-master, REDCAT_SPARK_MASTER)",
         ) from None
+
+
+LOG4J2 = """status = error
+rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = console
+logger.repl.name = org.apache.spark.repl.Main
+logger.repl.level = error
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = spark: %p %c{1}: %m%n
+"""
+
+
+def _quiet_driver(master: str | None) -> str | None:
+    """Java options that keep a local Spark's start-up notices off the user's stderr (errors
+    still show), unless the user configures logging or the driver JVM themselves
+    (``REDCAT_SPARK_LOG_LEVEL``, ``SPARK_CONF_DIR``, ``spark-submit``); None to leave it."""
+    import tempfile
+    import warnings
+
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"pyspark(\.|$)")
+    if os.environ.get("REDCAT_SPARK_LOG_LEVEL") or os.environ.get("SPARK_CONF_DIR"):
+        return None
+    if master is None or not master.startswith("local"):
+        return None  # spark-submit or a cluster: its own logging configuration
+    if "SPARK_LOCAL_IP" not in os.environ:
+        os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"  # local mode: no hostname notice
+    import hashlib
+
+    digest = hashlib.sha256(LOG4J2.encode()).hexdigest()[:12]
+    path = os.path.join(tempfile.gettempdir(), f"redcat-spark-log4j2-{digest}.properties")
+    if not os.path.exists(path):
+        with open(path + f".{os.getpid()}", "w", encoding="utf-8") as fh:
+            fh.write(LOG4J2)
+        os.replace(path + f".{os.getpid()}", path)
+    return f"-Dlog4j2.configurationFile=file:{path}"
 
 
 class SparkConnection:
