@@ -775,7 +775,7 @@ def main() -> None:
         HERE / "千牛_订单报表_202506_导出0701.csv",
         HERE / "千牛_订单明细_202506_导出0701.csv",
     )
-    sycm_report(world, rng, HERE / "生意参谋_商品日报_202506_导出0701.csv")
+    sycm_report(world, rng, HERE / "生意参谋_商品日报_0420-0630_导出0701.csv")
     juguang_account_report(world, HERE / "聚光_账户日报_202506_导出0701.csv")
     alimama_zip(world, rng, HERE / "万相台_计划报表_202506_导出0701.zip")
     note_data_xlsx(world, rng, HERE / "小红书_笔记数据_202506_导出0701.xlsx")

@@ -24,7 +24,7 @@ def store(tmp_path_factory) -> str:
     files = [
         "聚光_账户日报_202506_导出0701.csv",
         "千牛_订单报表_202506_导出0701.csv",
-        "生意参谋_商品日报_202506_导出0701.csv",
+        "生意参谋_商品日报_0420-0630_导出0701.csv",
     ]
     r = run("ingest", "-q", "--store", str(path), *(str(EXAMPLES / f) for f in files))
     assert r.exit_code == 0, r.output
