@@ -100,10 +100,17 @@ def _parse_piece(data: bytes, pos: int, enc: str, ncols: int, delimiter: str) ->
         return "skip"
 
     pa_enc = "utf8" if enc in ("utf-8", "utf-8-sig", "utf8") else enc
+    # a small export in one block on this thread: the thread pool costs more than the parse
+    small = len(data) - pos < 1 << 20
     try:
         table = pacsv.read_csv(
             pa.BufferReader(pa.py_buffer(memoryview(data)[pos:])),  # no copy
-            read_options=pacsv.ReadOptions(column_names=names, encoding=pa_enc, block_size=1 << 23),
+            read_options=pacsv.ReadOptions(
+                column_names=names,
+                encoding=pa_enc,
+                block_size=max(1 << 16, len(data) - pos + 1) if small else 1 << 23,
+                use_threads=not small,
+            ),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter,
                 invalid_row_handler=on_invalid,

@@ -9,9 +9,11 @@ One call of :func:`ingest` is one transaction: an error, a kill, or a rejected r
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -19,7 +21,17 @@ from redcat_cli import __version__
 from redcat_cli.errors import IngestError, RedcatError, UsageError, system_fault
 from redcat_cli.ingest.csvsplit import NotStreamable
 from redcat_cli.ingest.kinds import Kind, get_kind, load_kinds
-from redcat_cli.ingest.prepare import _ahead, _fixed_values, _prepare, _whole_footers
+from redcat_cli.ingest.prepare import (
+    _ahead,
+    _fixed_values,
+    _Part,
+    _prepare,
+    _Rows,
+    _select,
+    _Text,
+    _typed,
+    _whole_footers,
+)
 from redcat_cli.ingest.reader import (
     RawTable,
     Source,
@@ -29,16 +41,16 @@ from redcat_cli.ingest.reader import (
 from redcat_cli.ingest.results import FileResult, IngestReport, Reject
 from redcat_cli.ingest.write import (
     RAW_SEP,
-    _confirm_unchanged,
     _drop_scratch,
     _KeyFilter,
     _temp_table_exists,
     _undo,
     _upsert,
     _warn_other_account,
+    _within_files,
     _write_batch,
 )
-from redcat_cli.store.db import DEFAULT_MERCHANT, Store, open_store
+from redcat_cli.store.db import Store, open_store
 
 __all__ = ["FileResult", "IngestReport", "Reject", "ingest", "short_name"]
 
@@ -143,54 +155,18 @@ def _ingest(
         con.execute(_ARROW_BY_NAME)
         con.execute("BEGIN TRANSACTION")
         try:
-            batch = int(
-                con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM ingest_log").fetchall()[0][
-                    0
-                ]
-            )
+            run = _Run(store, con, date_order, say, fixed, exported_on, whose)
             for path in paths:
                 try:
                     for src in open_inputs(path):
                         say("read", src.name)
-                        results.append(
-                            _ingest_source(
-                                store,
-                                src,
-                                kinds,
-                                forced,
-                                encoding,
-                                batch,
-                                date_order,
-                                say,
-                                fixed,
-                                exported_on,
-                                whose,
-                            )
-                        )
+                        results.append(_ingest_source(run, src, kinds, forced, encoding))
                 except RedcatError as e:
                     if len(paths) > 1:
                         _say_batch_failed(e, path, paths, results)
                     raise
-            rejected = [r for r in results if r.rows_rejected]
-            for r in rejected:
-                r.rejects_path = str(_write_rejects(store_p, r))
-            if strict and rejected:
-                con.execute("ROLLBACK")
-                total = sum(r.rows_rejected for r in rejected)
-                where = "; ".join(
-                    f"{r.path}: {r.rows_rejected} (see {r.rejects_path})" for r in rejected
-                )
-                raise IngestError(
-                    f"--strict: {total} row(s) rejected, nothing was committed. {where}",
-                    hint="fix the rows listed in the rejects file, or run without --strict to load the good rows",
-                    code="rows_rejected",
-                )
-            for r in results:
-                if r.rejects_path:
-                    con.execute(
-                        "UPDATE ingest_log SET rejects_path = ? WHERE id = ?",
-                        [r.rejects_path, r.ingest_id],
-                    )
+            run.flush()
+            _finish_rejects(con, store_p, results, strict)
             con.execute("COMMIT")
         except BaseException:
             try:
@@ -201,121 +177,267 @@ def _ingest(
     return IngestReport(str(store_p), results, True)
 
 
+def _finish_rejects(con: Any, store_p: Path, results: list[FileResult], strict: bool) -> None:
+    """Rejected rows to their files beside the store; under ``strict`` any of them fails the
+    whole ingest."""
+    rejected = [r for r in results if r.rows_rejected]
+    for r in rejected:
+        r.rejects_path = str(_write_rejects(store_p, r))
+    if strict and rejected:
+        con.execute("ROLLBACK")
+        total = sum(r.rows_rejected for r in rejected)
+        where = "; ".join(f"{r.path}: {r.rows_rejected} (see {r.rejects_path})" for r in rejected)
+        raise IngestError(
+            f"--strict: {total} row(s) rejected, nothing was committed. {where}",
+            hint="fix the rows listed in the rejects file, or run without --strict to load the good rows",
+            code="rows_rejected",
+        )
+    for r in rejected:
+        con.execute(
+            "UPDATE ingest_log SET rejects_path = ? WHERE id = ?", [r.rejects_path, r.ingest_id]
+        )
+
+
+GROUP_ROWS = 250_000  # rows of whole-read files of one table that wait to be written together
+
+
+@dataclass
+class _Whole:
+    """A file read in one batch, waiting to be typed and written with others like it."""
+
+    res: FileResult
+    text: _Text
+    started: dt.datetime
+    mtime: float | None
+
+
+class _Run:
+    """One ingest: its settings, the ingest ids it hands out, and the files read whole that
+    wait to be written.
+
+    Many small files (or zip members) cost about what one file of their rows costs: the
+    files read whole are written per table in one pass over the store (:func:`_write_group`),
+    each file still counted on its own, and in file order where files share a key."""
+
+    def __init__(
+        self,
+        store: Store,
+        con: Any,
+        date_order: str | None,
+        say: Progress,
+        fixed: dict[str, str],
+        exported_on: dt.date | None,
+        merchant: str,
+    ) -> None:
+        self.store, self.date_order, self.say, self.fixed = store, date_order, say, fixed
+        self.exported_on, self.merchant = exported_on, merchant
+        self.batch, self.next_id = con.execute(
+            "SELECT coalesce(max(batch_id), 0) + 1, coalesce(max(id), 0) + 1 FROM ingest_log"
+        ).fetchall()[0]
+        self.waiting: dict[str, list[_Whole]] = {}
+        self.rows: dict[str, int] = {}  # rows waiting, per table
+
+    def new_id(self) -> int:
+        self.next_id += 1
+        return int(self.next_id - 1)
+
+    def add(self, whole: _Whole) -> None:
+        table = whole.text.raw.kind.table
+        group = self.waiting.get(table)
+        if group and group[0].text.same_reading() != whole.text.same_reading():
+            self.flush(table)
+        group = self.waiting.setdefault(table, [])
+        group.append(whole)
+        self.rows[table] = self.rows.get(table, 0) + whole.text.sub.num_rows
+        if self.rows[table] >= GROUP_ROWS:
+            self.flush(table)
+
+    def flush(self, table: str | None = None) -> None:
+        """Write the files waiting (for one table, or all), in the order they were read."""
+        for t in [table] if table else list(self.waiting):
+            group = self.waiting.pop(t, None)
+            self.rows.pop(t, None)
+            if group:
+                _write_whole_files(self, group)
+
+
 # --- one table ---------------------------------------------------------------------------------
 
 
 def _ingest_source(
-    store: Store,
-    src: Source,
-    kinds: dict[str, Kind],
-    forced: Kind | None,
-    encoding: str | None,
-    batch: int,
-    date_order: str | None,
-    say: Progress,
-    fixed: dict[str, str],
-    exported_on: dt.date | None,
-    merchant: str,
+    run: _Run, src: Source, kinds: dict[str, Kind], forced: Kind | None, encoding: str | None
 ) -> FileResult:
     """One input: read in pieces where it can be; where a piece turns out to need the exact
     reader, what the earlier pieces wrote is undone and the whole input is read again."""
-    con = store.con
-    ingest_id = int(con.execute("SELECT coalesce(max(id), 0) + 1 FROM ingest_log").fetchall()[0][0])
-    args = (batch, ingest_id, date_order, say, fixed, exported_on, src.mtime, merchant)
+    ingest_id = run.new_id()
     raw = read_source(src, kinds, forced=forced, encoding=encoding)
     try:
-        return _ingest_table(store, raw, *args)
+        return _ingest_table(run, raw, ingest_id, src.mtime)
     except NotStreamable:
-        _undo(store, raw.kind, ingest_id)
+        _undo(run.store, raw.kind, ingest_id)
         raw = read_source(src, kinds, forced=forced, encoding=encoding, exact=True)
-        return _ingest_table(store, raw, *args)
+        return _ingest_table(run, raw, ingest_id, src.mtime)
 
 
-def _ingest_table(
-    store: Store,
-    raw: RawTable,
-    batch: int,
-    ingest_id: int,
-    date_order: str | None,
-    say: Progress,
-    fixed: dict[str, str],
-    exported_option: dt.date | None = None,
-    mtime: float | None = None,
-    merchant: str = DEFAULT_MERCHANT,
-) -> FileResult:
-    import numpy as np
-    import pyarrow as pa
-
-    kind = raw.kind
-    con = store.con
+def _new_result(raw: RawTable, ingest_id: int) -> FileResult:
+    kind, header, match = raw.kind, raw.header, raw.match
     res = FileResult(raw.name, kind.name, raw.encoding, "", sheet=raw.sheet)
-    started = dt.datetime.now()
     res.ingest_id = ingest_id
-    header = raw.header
-    match = raw.match
     res.columns_ignored = [header[i] for i in match.unmatched]
     for i, fname in match.duplicates:
         res.warnings.append(
             f"column {header[i]!r} repeats {kind.fields[fname].label}; the first one is used"
         )
-    fixed_values = _fixed_values(kind, match, raw.name, fixed, date_order)
+    return res
+
+
+def _ingest_table(run: _Run, raw: RawTable, ingest_id: int, mtime: float | None) -> FileResult:
+    """One table: a file read in one batch waits in ``run`` to be typed and written with
+    others; a file of several batches is written batch by batch, its surely-new rows at once."""
+    res = _new_result(raw, ingest_id)
+    started = dt.datetime.now()
+    fixed_values = _fixed_values(raw.kind, raw.match, raw.name, run.fixed, run.date_order)
     orders: dict[int, str | None] = {}  # date columns: day/month order decided so far
-    pieces = 0
-    dates: list[Any] = []
-    window = bool(kind.summary.get("window"))  # outcomes mature: duplicates are re-dated
-    keys: _KeyFilter | None = None  # a file of several batches: which keys may be known
+    parts = _whole_footers(raw)
+    first = next(parts, None)
+    if first is not None and first.final:  # the whole file in one batch
+        text = _select(raw, first, orders, run.date_order, fixed_values, ingest_id)
+        res.sha256 = raw.sha256
+        run.say("store", raw.name, first.done, raw.size)
+        run.add(_Whole(res, text, started, mtime))
+        return res
+    batches = itertools.chain([first] if first is not None else [], parts)
+    _write_pieces(run, raw, res, batches, orders, fixed_values)
+    _find_export_date(res, res._dates, run.exported_on, mtime)
+    res.sha256 = raw.sha256
+    _settle_candidates(run.store, raw.kind, res)
+    _finish(raw.kind, res)
+    _log_files(run.store.con, [(res, started)], int(run.batch), run.merchant)
+    return res
+
+
+def _write_pieces(
+    run: _Run,
+    raw: RawTable,
+    res: FileResult,
+    parts: Iterator[_Part],
+    orders: dict[int, str | None],
+    fixed_values: dict[str, Any],
+) -> None:
+    """A file of several batches: each prepared on the other core while the one before is
+    written; rows whose key is surely new go in at once, the others wait (``redcat_cand``)."""
+    kind, con = raw.kind, run.store.con
+    ingest_id = int(res.ingest_id or 0)
+    keys: _KeyFilter | None = None  # which keys may be known
     for rows in _ahead(
-        _prepare(raw, b, orders, date_order, fixed_values, merchant) for b in _whole_footers(raw)
+        _prepare(raw, b, orders, run.date_order, fixed_values, run.merchant, ingest_id)
+        for b in parts
     ):
-        pieces += 1
-        res.rows_read += rows.rows_read
-        res.rows_skipped += rows.rows_skipped
-        res.values_lower_bound += rows.lower_bound
-        res.rejects.extend(rows.rejects)
-        say("store", raw.name, rows.done, raw.size)
-        dates.extend(rows.dates or ())
-        if not (rows.final and pieces == 1):
-            keys = keys or _KeyFilter(con, kind)
-            _write_batch(con, kind, rows, ingest_id, res, keys)
-            continue
-        n_before = len(res.rejects)  # the whole file in one batch
-        _upsert(store, kind, rows.staged, ingest_id, res, remember=window)
-        conflicts = res.rejects[n_before:]
+        _count(res, rows)
+        run.say("store", raw.name, rows.done, raw.size)
+        if keys is None:
+            run.flush(kind.table)  # the files before this one first
+            keys = _KeyFilter(con, kind)
+        _write_batch(con, kind, rows, ingest_id, res, keys)
+
+
+def _count(res: FileResult, rows: _Rows) -> None:
+    res.rows_read += rows.rows_read
+    res.rows_skipped += rows.rows_skipped
+    res.values_lower_bound += rows.lower_bound
+    res.rejects.extend(rows.rejects)
+    res._dates.extend(rows.dates or ())
+
+
+def _write_group(
+    store: Store, kind: Kind, staged: Any, files: dict[int, FileResult], earlier: bool = False
+) -> None:
+    """Rows of one or more files (``_ingest_id`` names each row's file) into the store: the
+    repeats within each file set apart, then one pass per round of keys (see
+    :func:`_within_files`), so a file's row meets the store as the files before it left it."""
+    con = store.con
+    if isinstance(staged, str):
+        src = staged
+    else:
+        src = "redcat_staged"
+        redcat_staged = staged  # noqa: F841  (read by name: see _ARROW_BY_NAME)
+    remember = bool(kind.summary.get("window"))  # outcomes mature: duplicates are re-dated
+    try:
+        src, rounds = _within_files(con, kind, src, files, earlier)
+        if rounds == 1:
+            _upsert(store, kind, src, files, earlier=earlier, remember=remember)
+            return
+        for r in range(1, rounds + 1):
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE redcat_r AS SELECT * FROM {src} WHERE _round = {r}"
+            )
+            _upsert(store, kind, "redcat_r", files, remember=remember)
+    finally:
+        _drop_scratch(con, ("redcat_s", "redcat_r"))
+
+
+def _write_whole_files(run: _Run, group: list[_Whole]) -> None:
+    """Files read in one batch that read alike, typed in one pass and written together; then
+    each one's conflicts shown as the file wrote them, its counts checked, its line in
+    ingest_log."""
+    import numpy as np
+    import pyarrow as pa
+
+    kind = group[0].text.raw.kind
+    staged, prepared = _typed([w.text for w in group], run.merchant)
+    files = {}
+    for w, rows in zip(group, prepared, strict=True):
+        _count(w.res, rows)
+        _find_export_date(w.res, w.res._dates, run.exported_on, w.mtime)
+        files[w.res.ingest_id] = w.res
+    before = {w.res.ingest_id: len(w.res.rejects) for w in group}
+    _write_group(run.store, kind, staged, files)
+    for w, rows in zip(group, prepared, strict=True):
+        conflicts = w.res.rejects[before[w.res.ingest_id] :]
         if conflicts:  # the rejects file shows the row as the file wrote it
             at = np.searchsorted(rows.sub_lines, [r.line for r in conflicts])
             raw_rows = rows.sub.take(pa.array(at)).to_pylist()
             for rej, cells in zip(conflicts, raw_rows, strict=True):
                 rej.fields = list(cells.values())
-    if keys is not None:
-        _settle_candidates(store, kind, ingest_id, res, window)
-    _find_export_date(
-        res, min(dates, default=None), max(dates, default=None), exported_option, mtime
-    )
-    if window and res.rows_duplicate:
-        _confirm_unchanged(con, kind, ingest_id, res.exported_on)
-    con.execute("DROP TABLE IF EXISTS redcat_seen")
+        _finish(kind, w.res)
+    _log_files(run.store.con, [(w.res, w.started) for w in group], int(run.batch), run.merchant)
+
+
+def _finish(kind: Kind, res: FileResult) -> None:
+    """A file's last warnings, its rejects in line order, and its rows added up."""
     _warn_other_account(kind, res)
     if res.rows_read == 0:
         res.warnings.append(
             "a header and no data rows: nothing to load (was the export's date range empty?)"
         )
-    res.sha256 = raw.sha256
     res.rows_rejected = len(res.rejects)
     res.rejects.sort(key=lambda r: r.line)
     if not res.balanced():
-        raise AssertionError(f"rows of {raw.name} do not add up: {res.to_dict()}")
-    con.execute(
-        "INSERT INTO ingest_log (id, batch_id, path, name, sha256, source, encoding, sheet, "
-        "rows_read, rows_loaded, rows_updated, rows_duplicate, rows_skipped, rows_rejected, "
-        "rejects_path, started_at, finished_at, redcat_version, exported_on, exported_on_from, merchant) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        raise AssertionError(f"rows of {res.path} do not add up: {res.to_dict()}")
+
+
+_LOG_COLUMNS = (
+    "id, batch_id, path, name, sha256, source, encoding, sheet, rows_read, rows_loaded, "
+    "rows_updated, rows_duplicate, rows_skipped, rows_rejected, rejects_path, started_at, "
+    "finished_at, redcat_version, exported_on, exported_on_from, merchant"
+)
+
+
+def _log_files(
+    con: Any, done: list[tuple[FileResult, dt.datetime]], batch: int, merchant: str
+) -> None:
+    """The files' lines in ingest_log, in one statement however many files."""
+    import pyarrow as pa
+
+    now = dt.datetime.now()
+    rows = [
         [
-            ingest_id,
+            res.ingest_id,
             batch,
             res.path,
             Path(res.path.split("!")[-1]).name,
             res.sha256,
-            kind.name,
+            res.source,
             res.encoding,
             res.sheet,
             res.rows_read,
@@ -326,19 +448,28 @@ def _ingest_table(
             res.rows_rejected,
             None,
             started,
-            dt.datetime.now(),
+            now,
             __version__,
             res.exported_on,
             res.exported_on_from,
             merchant,
-        ],
+        ]
+        for res, started in done
+    ]
+    names = [c.strip() for c in _LOG_COLUMNS.split(",")]
+    types = [pa.int64(), pa.int64()] + [pa.string()] * 6 + [pa.int64()] * 6 + [pa.string()]
+    types += [pa.timestamp("us"), pa.timestamp("us"), pa.string(), pa.date32()]
+    types += [pa.string(), pa.string()]
+    redcat_log = pa.table(  # noqa: F841  (read by name: see _ARROW_BY_NAME)
+        {
+            n: pa.array([r[i] for r in rows], t)
+            for i, (n, t) in enumerate(zip(names, types, strict=True))
+        }
     )
-    return res
+    con.execute(f"INSERT INTO ingest_log ({_LOG_COLUMNS}) SELECT {_LOG_COLUMNS} FROM redcat_log")
 
 
-def _settle_candidates(
-    store: Store, kind: Kind, ingest_id: int, res: FileResult, remember: bool
-) -> None:
+def _settle_candidates(store: Store, kind: Kind, res: FileResult) -> None:
     """The rows of a file read in pieces whose key may be known: classified all at once
     against the store and the rows the file wrote, as a whole read would."""
     con = store.con
@@ -346,7 +477,7 @@ def _settle_candidates(
         return
     n_before = len(res.rejects)
     try:
-        _upsert(store, kind, "redcat_cand", ingest_id, res, earlier=True, remember=remember)
+        _write_group(store, kind, "redcat_cand", {int(res.ingest_id or 0): res}, earlier=True)
         conflicts = res.rejects[n_before:]
         if conflicts:  # the rejects file shows the row as the file wrote it
             lines = ", ".join(str(r.line) for r in conflicts)
@@ -362,15 +493,12 @@ def _settle_candidates(
 
 
 def _find_export_date(
-    res: FileResult,
-    first: dt.date | None,
-    last: dt.date | None,
-    option: dt.date | None,
-    mtime: float | None,
+    res: FileResult, dates: list[Any], option: dt.date | None, mtime: float | None
 ) -> None:
     """The file's export date, from the option, its name or its modification time."""
     from redcat_cli.ingest.exported import FROM_MTIME, find_export_date
 
+    first, last = min(dates, default=None), max(dates, default=None)
     found = find_export_date(res.path, first, last, option=option, mtime=mtime)
     res.exported_on, res.exported_on_from = found.date, found.found_from
     if found.found_from == FROM_MTIME and last is not None and found.date <= last:

@@ -24,7 +24,7 @@ _TOTAL_CHARS = ("计", "汇")  # each prefix holds one of these
 class _Rows:
     """Rows of one batch ready for the store, and what was learnt about the others."""
 
-    staged: Any  # Arrow table: the typed fields, _key, _line, _lower_bound
+    staged: Any  # Arrow table: the typed fields, _key, _line, _lower_bound, _ingest_id
     sub: Any  # the text of the rows considered (for the rejects file)
     sub_lines: Any
     rows_read: int
@@ -37,7 +37,20 @@ class _Rows:
 
 
 def _ahead(items: Iterator[_Rows]) -> Iterator[_Rows]:
-    """Prepare the next batch on the other core while the store writes this one."""
+    """Prepare the next batch on the other core while the store writes this one. (A file of
+    one batch, most files, is prepared right here: a thread per small file costs more than
+    the file.)"""
+    items = iter(items)
+    first = next(items, None)
+    if first is None:
+        return
+    if first.final:
+        yield first
+        return
+    yield from _in_thread(first, items)
+
+
+def _in_thread(first: _Rows, items: Iterator[_Rows]) -> Iterator[_Rows]:
     import queue
     import threading
 
@@ -58,6 +71,7 @@ def _ahead(items: Iterator[_Rows]) -> Iterator[_Rows]:
     t = threading.Thread(target=work, name="redcat-prepare", daemon=True)
     t.start()
     try:
+        yield first
         while True:
             item = q.get()
             if item is end:
@@ -182,6 +196,34 @@ def _fixed_values(
     return out
 
 
+@dataclass
+class _Text:
+    """The rows of one batch to be typed, as text, and what is known of the others."""
+
+    raw: RawTable
+    sub: Any  # the text of the rows considered (blank rows and footers set aside)
+    sub_lines: Any
+    rows_read: int
+    rows_skipped: int
+    ragged: list[Reject]
+    orders: dict[int, str | None]  # column index -> the day/month order to read it with
+    fixed: dict[str, Any]
+    done: int
+    final: bool
+    ingest_id: int
+
+    def same_reading(self) -> tuple[Any, ...]:
+        """Batches that agree on this are typed alike, so they can be typed as one."""
+        kind = self.raw.kind
+        return (
+            kind.name,
+            tuple(self.raw.header),
+            tuple(self.raw.match.columns.items()),
+            tuple(self.orders.items()),
+            tuple(self.fixed),
+        )
+
+
 def _prepare(
     raw: RawTable,
     part: _Part,
@@ -189,19 +231,31 @@ def _prepare(
     date_order: str | None,
     fixed: dict[str, Any],
     merchant: str,
+    ingest_id: int,
 ) -> _Rows:
     """One batch checked and typed: footers and blank rows set aside, every value read, the
     rows with a bad value turned into rejects, the rest staged with their natural key."""
+    text = _select(raw, part, orders, date_order, fixed, ingest_id)
+    return _typed([text], merchant)[1][0]
+
+
+def _select(
+    raw: RawTable,
+    part: _Part,
+    orders: dict[int, str | None],
+    date_order: str | None,
+    fixed: dict[str, Any],
+    ingest_id: int,
+) -> _Text:
+    """The rows of a batch that hold values (footers and blank rows set aside), and the
+    day/month order of each date column as the file's rows so far decide it."""
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     kind, match = raw.kind, raw.match
     table, lines = part.columns, part.lines
     n = table.num_rows
     keep, skipped = _set_aside(kind, match, part)
-    rows_read = int(keep.sum()) + len(part.ragged)
-
     active = keep & ~skipped
     active_idx = np.nonzero(active)[0]
     m = len(active_idx)
@@ -211,25 +265,53 @@ def _prepare(
         sub = table.slice(int(active_idx[0]), m)
     else:
         sub = table.filter(pa.array(active))
-    sub_lines = lines[active_idx]
-    typed, errors, lower_bound = _typed_columns(raw, sub, orders, date_order)
-    for fname, value in fixed.items():
+    col_orders: dict[int, str | None] = {}
+    for ci, fname in match.columns.items():
+        order = date_order
+        if kind.fields[fname].type in ("date", "datetime") and order is None:
+            order = _date_order(raw, ci, sub.column(ci).combine_chunks(), orders)
+        col_orders[ci] = order
+    return _Text(
+        raw,
+        sub,
+        lines[active_idx],
+        int(keep.sum()) + len(part.ragged),
+        int(skipped.sum()),
+        [Reject(rg.line, rg.reason, rg.fields) for rg in part.ragged],
+        col_orders,
+        fixed,
+        part.done,
+        part.final,
+        ingest_id,
+    )
+
+
+def _typed(texts: list[_Text], merchant: str) -> tuple[Any, list[_Rows]]:
+    """Batches that read alike (:meth:`_Text.same_reading`: one file's, or many small files'
+    of one header) typed in one pass: every value read, the rows with a bad value turned into
+    rejects, the rest staged with their natural key and their file's ingest id. Returns the
+    staged rows of all, and each batch's own (its staged rows a slice of all)."""
+    import numpy as np
+    import pyarrow as pa
+
+    first = texts[0]
+    kind = first.raw.kind
+    sub = first.sub if len(texts) == 1 else pa.concat_tables([t.sub for t in texts])
+    sizes = np.array([t.sub.num_rows for t in texts], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    m = int(starts[-1])
+    sub_lines = first.sub_lines if len(texts) == 1 else np.concatenate([t.sub_lines for t in texts])
+    typed, errors, lower_bound = _typed_columns(first.raw, sub, first.orders)
+    for fname, value in first.fixed.items():
         typed[fname] = pa.repeat(value, m)
-    # Required fields present?
-    for fname in kind.required:
-        if fname in typed:
-            nulls = pc.is_null(typed[fname]).to_numpy(zero_copy_only=False)
-            for r in np.nonzero(nulls)[0].tolist():
-                if r not in errors:
-                    errors.setdefault(r, []).append(f"{kind.fields[fname].label} is empty")
-    rejects = [Reject(rg.line, rg.reason, rg.fields) for rg in part.ragged]
+    _required(kind, typed, errors)
+    rejects: list[list[Reject]] = [list(t.ragged) for t in texts]
     if errors:
         bad_rows = sorted(errors)
         raw_rows = sub.take(pa.array(bad_rows)).to_pylist()
-        for r, cells in zip(bad_rows, raw_rows, strict=True):
-            rejects.append(Reject(int(sub_lines[r]), "; ".join(errors[r]), list(cells.values())))
-    lower = sum(len(v) for k, v in lower_bound.items() if k not in errors)
-
+        owner = np.searchsorted(starts, bad_rows, side="right") - 1
+        for r, cells, i in zip(bad_rows, raw_rows, owner.tolist(), strict=True):
+            rejects[i].append(Reject(int(sub_lines[r]), "; ".join(errors[r]), list(cells.values())))
     good = np.ones(m, dtype=bool)
     if errors:
         good[list(errors)] = False
@@ -248,18 +330,46 @@ def _prepare(
         pa.array(lb_values, pa.string()) if lb_values else pa.nulls(len(good_idx), pa.string())
     )
     cols["merchant"] = pa.repeat(pa.scalar(merchant, pa.string()), len(good_idx))
-    return _Rows(
-        pa.table(cols),
-        sub,
-        sub_lines,
-        rows_read,
-        int(skipped.sum()),
-        rejects,
-        lower,
-        part.done,
-        part.final,
-        _date_range(kind, cols),
-    )
+    ids = np.repeat(np.array([t.ingest_id for t in texts], dtype=np.int64), sizes)
+    cols["_ingest_id"] = pa.array(ids[good_idx], pa.int64())
+    staged = pa.table(cols)
+    # each batch's share: its good rows, its lower bounds (of rows not rejected)
+    good_starts = np.searchsorted(good_idx, starts)
+    lower = np.zeros(len(texts), dtype=np.int64)
+    for r, fields in lower_bound.items():
+        if r not in errors:
+            lower[np.searchsorted(starts, r, side="right") - 1] += len(fields)
+    out = []
+    for i, t in enumerate(texts):
+        mine = staged.slice(int(good_starts[i]), int(good_starts[i + 1] - good_starts[i]))
+        out.append(
+            _Rows(
+                mine,
+                t.sub,
+                t.sub_lines,
+                t.rows_read,
+                t.rows_skipped,
+                rejects[i],
+                int(lower[i]),
+                t.done,
+                t.final,
+                _date_range(kind, {c: mine.column(c) for c in mine.column_names}),
+            )
+        )
+    return staged, out
+
+
+def _required(kind: Kind, typed: dict[str, Any], errors: dict[int, list[str]]) -> None:
+    """Rows with no value in a required field (and no other fault) are rejected for it."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    for fname in kind.required:
+        if fname in typed:
+            nulls = pc.is_null(typed[fname]).to_numpy(zero_copy_only=False)
+            for r in np.nonzero(nulls)[0].tolist():
+                if r not in errors:
+                    errors.setdefault(r, []).append(f"{kind.fields[fname].label} is empty")
 
 
 def _set_aside(kind: Kind, match: Any, part: _Part) -> tuple[Any, Any]:
@@ -278,7 +388,7 @@ def _set_aside(kind: Kind, match: Any, part: _Part) -> tuple[Any, Any]:
 
 
 def _typed_columns(
-    raw: RawTable, sub: Any, orders: dict[int, str | None], date_order: str | None
+    raw: RawTable, sub: Any, orders: dict[int, str | None]
 ) -> tuple[dict[str, Any], dict[int, list[str]], dict[int, list[str]]]:
     """Every matched column read as its field's type: the typed values by field, and per row
     the reasons it is rejected and the fields holding a lower bound (10万+)."""
@@ -290,10 +400,9 @@ def _typed_columns(
     for ci, fname in raw.match.columns.items():
         f = kind.fields[fname]
         col = sub.column(ci).combine_chunks()
-        order = date_order
-        if f.type in ("date", "datetime") and order is None:
-            order = _date_order(raw, ci, col, orders)
-        parsed = parse_column(col, f.type, missing=missing_set, date_order=order, signed=f.signed)
+        parsed = parse_column(
+            col, f.type, missing=missing_set, date_order=orders[ci], signed=f.signed
+        )
         typed[fname] = parsed.values
         for r, reason in parsed.errors.items():
             errors.setdefault(r, []).append(f"{header[ci]}: {reason}")

@@ -350,6 +350,11 @@ def read_source(
     return _read_csv(src, head, kinds, forced, encoding, exact)
 
 
+# Header rows already matched (a folder or zip of one kind's exports repeats one header):
+# (id of the kinds, the forced kind, the row) -> (the kinds, the match).
+_HEADERS: dict[tuple[Any, ...], tuple[dict[str, Kind], Match]] = {}
+
+
 def _find_header(
     rows: Sequence[Sequence[Any]], kinds: dict[str, Kind], forced: Kind | None, name: str
 ) -> tuple[int, Match]:
@@ -357,14 +362,19 @@ def _find_header(
     pool = [forced] if forced else list(kinds.values())
     best: tuple[tuple[int, int], int] | None = None
     for i, row in enumerate(rows[:HEAD_ROWS]):
+        known = _HEADERS.get((id(kinds), forced and forced.name, tuple(row)))
+        if known is not None and known[0] is kinds:
+            return i, known[1]
         matches = best_matches(row, pool)
         if not matches:
             continue
         m = matches[0]
         if m.complete:
-            if forced:
-                return i, m
-            return i, detect(row, kinds, name=name)
+            found = m if forced else detect(row, kinds, name=name)
+            if len(_HEADERS) > 256:
+                _HEADERS.clear()
+            _HEADERS[(id(kinds), forced and forced.name, tuple(row))] = (kinds, found)
+            return i, found
         score = (m.required_present, m.n_recognised)
         if best is None or score > best[0]:
             best = (score, i)

@@ -37,6 +37,7 @@ class FileResult:
     rejects: list[Reject] = field(default_factory=list)
     _big_changes: int = 0  # updated rows whose spend changed much (see _warn_other_account)
     _worst_change: Any = None
+    _dates: list[Any] = field(default_factory=list)  # first and last data date of each batch
 
     def balanced(self) -> bool:
         return self.rows_read == (

@@ -3,7 +3,6 @@ updated, conflict), history kept for what they replace."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from redcat_cli.ingest.kinds import Kind
@@ -95,7 +94,7 @@ def _write_batch(
     known = keys.maybe_known(hashes)
     redcat_new = staged if not known.any() else staged.filter(pa.array(~known))
     if redcat_new.num_rows:
-        _insert_rows(con, kind, "redcat_new", ingest_id)
+        _insert_rows(con, kind, "redcat_new")
         res.rows_loaded += redcat_new.num_rows
     if not known.any():
         return
@@ -118,154 +117,178 @@ def _temp_table_exists(con: Any, name: str) -> bool:
     )
 
 
-def _insert_rows(con: Any, kind: Kind, src: str, ingest_id: int, anti: str = "") -> None:
-    """Rows of ``src`` (its fields and bookkeeping) into the kind's table as this ingest's."""
+def _insert_rows(con: Any, kind: Kind, src: str, anti: str = "") -> None:
+    """Rows of ``src`` (its fields and bookkeeping) into the kind's table, each as its file's."""
     names = [d[0] for d in con.execute(f"SELECT * FROM {src} LIMIT 0").description]
     present = [c for c in names if not c.startswith("_")]
     collist = ", ".join(quote(c) for c in present)
     select = ", ".join("s." + quote(c) for c in present)
     con.execute(
         f"INSERT INTO {quote(kind.table)} ({collist}, _key, _ingest_id, _line, _lower_bound) "
-        f"SELECT {select}, s._key, {ingest_id}, s._line, s._lower_bound FROM {src} s {anti}"
+        f"SELECT {select}, s._key, s._ingest_id, s._line, s._lower_bound FROM {src} s {anti}"
     )
+
+
+def _same(present: list[str]) -> str:
+    """SQL: row ``a`` holds the same values as row ``b`` in the fields the file has."""
+    return (
+        " AND ".join(f"a.{quote(c)} IS NOT DISTINCT FROM b.{quote(c)}" for c in present) or "TRUE"
+    )
+
+
+def _present(con: Any, src: str) -> list[str]:
+    names = [d[0] for d in con.execute(f"SELECT * FROM {src} LIMIT 0").description]
+    return [c for c in names if not c.startswith("_")]
+
+
+def _within_files(
+    con: Any, kind: Kind, src: str, files: dict[int, FileResult], earlier: bool
+) -> tuple[str, int]:
+    """Rows that repeat an earlier row's key in the same file: a duplicate if equal, a
+    conflict if not; only each file's first row of a key stays. (With ``earlier``, a key the
+    file wrote already is left for :func:`_upsert`, which compares each row with that one.)
+
+    Returns where the rows left are and in how many rounds they go to the store: a key that
+    several files hold goes once per file, in file order (column ``_round``), so each file's
+    row meets the store as the earlier files left it."""
+    n_rows, n_keys, n_files = con.execute(
+        f"SELECT count(*), count(DISTINCT _key), count(DISTINCT _ingest_id) FROM {src}"
+    ).fetchall()[0]
+    if n_keys == n_rows:
+        return src, 1
+    present = _present(con, src)
+    same = _same(present)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE redcat_s AS SELECT *, "
+        f"row_number() OVER (PARTITION BY _key, _ingest_id ORDER BY _line) AS _nth FROM {src}"
+    )
+    repeats = int(con.execute("SELECT count(*) FROM redcat_s WHERE _nth > 1").fetchall()[0][0])
+    if repeats:
+        written = ""
+        if earlier:  # one file: the keys it wrote already
+            (only,) = files
+            written = f"SELECT _key FROM {quote(kind.table)} WHERE _ingest_id = {only}"
+        pairs = (
+            "FROM redcat_s b JOIN redcat_s a ON a._key = b._key AND a._ingest_id = b._ingest_id "
+            "AND a._nth = 1 AND b._nth > 1" + (f" AND b._key NOT IN ({written})" if written else "")
+        )
+        for fid, n in con.execute(
+            f"SELECT b._ingest_id, count(*) {pairs} WHERE {same} GROUP BY ALL"
+        ).fetchall():
+            files[int(fid)].rows_duplicate += int(n)
+        _conflicts(
+            con, present, same, f"SELECT b._ingest_id, b._line, a._line, {{cols}} {pairs}", files
+        )
+        con.execute(
+            "DELETE FROM redcat_s WHERE _nth > 1"
+            + (f" AND _key NOT IN ({written})" if written else "")
+        )
+    if n_files == 1:
+        return "redcat_s", 1
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE redcat_s AS SELECT * EXCLUDE (_nth), "
+        "row_number() OVER (PARTITION BY _key ORDER BY _ingest_id) AS _round FROM redcat_s"
+    )
+    rounds = con.execute("SELECT max(_round) FROM redcat_s").fetchall()[0][0]
+    return "redcat_s", int(rounds or 1)
 
 
 def _upsert(
     store: Store,
     kind: Kind,
-    staged: Any,
-    ingest_id: int,
-    res: FileResult,
+    src: str,
+    files: dict[int, FileResult],
     earlier: bool = False,
     remember: bool = False,
 ) -> None:
-    """Classify rows against the file itself and the store, then write.
+    """Classify rows against the store, then write: new, duplicate, or updated. No two rows
+    of ``src`` share a key; each names its file in ``_ingest_id`` (``files``: their results).
 
-    ``staged``: an Arrow table, or the name of a table of the connection.
-    ``earlier``: rows of this file were written before these, so a stored row with this
-    ingest's id, or a key in ``redcat_seen`` (rows of the file that were duplicates of the
-    store), is an earlier row of the same file: equal is a duplicate, different a conflict.
-    ``remember``: duplicates of the store go into ``redcat_seen`` (for :func:`_confirm_unchanged`
-    at the end of the file)."""
+    ``earlier``: rows of this file were written before these (one file read in pieces), so a
+    stored row with this ingest's id is an earlier row of the same file: equal is a
+    duplicate, different a conflict.
+    ``remember``: the kind's outcomes mature; a row that repeats the stored one unchanged
+    re-dates it when its file was exported later (see :func:`_redate`)."""
     con = store.con
-    if isinstance(staged, str):
-        src = staged
-        names = [d[0] for d in con.execute(f"SELECT * FROM {src} LIMIT 0").description]
-        n_rows = int(con.execute(f"SELECT count(*) FROM {src}").fetchall()[0][0])
-    else:
-        src = "redcat_staged"
-        redcat_staged = staged  # noqa: F841  (read by name: see _ARROW_BY_NAME)
-        names, n_rows = staged.column_names, staged.num_rows
-    present = [c for c in names if not c.startswith("_")]
+    present = _present(con, src)
+    same = _same(present)
     T = quote(kind.table)
     H = quote(kind.history_table)
-    same = (
-        " AND ".join(f"a.{quote(c)} IS NOT DISTINCT FROM b.{quote(c)}" for c in present) or "TRUE"
-    )
+    within = "a._ingest_id = b._ingest_id" if earlier else "FALSE"
+    first = "CASE WHEN a._ingest_id = b._ingest_id THEN a._line END" if earlier else "NULL::BIGINT"
     try:
-        # 1. Rows that repeat an earlier row's key: duplicate if equal, conflict if not. (A key
-        # this file wrote already: each of its rows is compared with that row in step 2.)
-        n_keys = int(con.execute(f"SELECT count(DISTINCT _key) FROM {src}").fetchall()[0][0])
-        if n_keys != n_rows:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE redcat_s AS SELECT * FROM {src}")
-            src = "redcat_s"
-            written = (
-                f"AND _key NOT IN (SELECT _key FROM {T} WHERE _ingest_id = {ingest_id})"
-                if earlier
-                else ""
-            )
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE redcat_first AS "
-                "SELECT _key, min(_line) AS _first FROM redcat_s GROUP BY _key "
-                f"HAVING count(*) > 1 {written}"
-            )
-            pairs = (
-                "FROM redcat_s b JOIN redcat_first f ON f._key = b._key AND b._line > f._first "
-                "JOIN redcat_s a ON a._key = f._key AND a._line = f._first"
-            )
-            res.rows_duplicate += int(
-                con.execute(f"SELECT count(*) {pairs} WHERE {same}").fetchall()[0][0]
-            )
-            _conflicts(con, present, same, f"SELECT b._line, a._line, {{cols}} {pairs}", res)
-            con.execute(
-                "DELETE FROM redcat_s USING redcat_first f WHERE redcat_s._key = f._key AND redcat_s._line > f._first"
-            )
-
-        # 2. Against the store: new, duplicate, or updated (or, for a key an earlier batch of
-        # this file wrote or found stored, a duplicate or conflict within the file).
-        if earlier:
-            con.execute("CREATE TEMP TABLE IF NOT EXISTS redcat_seen (_key VARCHAR, _line BIGINT)")
-            within = f"(a._ingest_id = {ingest_id} OR s._key IS NOT NULL)"
-            first = f"CASE WHEN a._ingest_id = {ingest_id} THEN a._line ELSE s._line END"
-            seen = "LEFT JOIN redcat_seen s ON s._key = b._key"
-        else:
-            within, first, seen = "FALSE", "NULL::BIGINT", ""
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE redcat_c AS SELECT b._key, b._line, "
+            f"CREATE OR REPLACE TEMP TABLE redcat_c AS SELECT b._key, b._line, b._ingest_id, "
             f"CASE WHEN ({same}) THEN 1 WHEN {within} THEN 3 ELSE 2 END AS c, "
             f"{within} AS w, {first} AS _first "
-            f"FROM {src} b JOIN {T} a ON a._key = b._key {seen}"
+            f"FROM {src} b JOIN {T} a ON a._key = b._key"
         )
-        counts = dict(con.execute("SELECT c, count(*) FROM redcat_c GROUP BY c").fetchall())
-        n_src = int(con.execute(f"SELECT count(*) FROM {src}").fetchall()[0][0])
-        matched = sum(int(v) for v in counts.values())
-        res.rows_duplicate += int(counts.get(1, 0))
-        updated = int(counts.get(2, 0))
-        res.rows_updated += updated
-        if updated and "account" in kind.key and "spend" in present:
-            _spend_changes(con, kind, src, res)
-        res.rows_loaded += n_src - matched
-        if counts.get(3):
+        counts = con.execute("SELECT _ingest_id, c, count(*) FROM redcat_c GROUP BY ALL").fetchall()
+        n_src = con.execute(f"SELECT _ingest_id, count(*) FROM {src} GROUP BY ALL").fetchall()
+        by_class: dict[int, int] = {}
+        for fid, c, n in counts:
+            res, n = files[int(fid)], int(n)
+            by_class[c] = by_class.get(c, 0) + n
+            if c == 1:
+                res.rows_duplicate += n
+            elif c == 2:
+                res.rows_updated += n
+            res.rows_loaded -= n  # the rest of the file's rows here are new
+        for fid, n in n_src:
+            files[int(fid)].rows_loaded += int(n)
+        if by_class.get(2) and "account" in kind.key and "spend" in present:
+            _spend_changes(con, kind, src, files)
+        if by_class.get(3):
             _conflicts(
                 con,
                 present,
                 same,
-                f"SELECT b._line, c._first, {{cols}} FROM redcat_c c JOIN {src} b "
+                f"SELECT b._ingest_id, b._line, c._first, {{cols}} FROM redcat_c c JOIN {src} b "
                 f"ON b._key = c._key AND c.c = 3 JOIN {T} a ON a._key = c._key",
-                res,
+                files,
             )
-        if remember and counts.get(1):
-            con.execute("CREATE TEMP TABLE IF NOT EXISTS redcat_seen (_key VARCHAR, _line BIGINT)")
-            con.execute(
-                "INSERT INTO redcat_seen SELECT _key, _line FROM redcat_c WHERE c = 1 AND NOT w"
-            )
-
-        if updated:
+        if remember and by_class.get(1):
+            _redate(con, kind, files)
+        if by_class.get(2):
             names = [*kind.fields, *BOOKKEEPING_COLUMNS]
             con.execute(
                 f"INSERT INTO {H} ({', '.join(quote(c) for c in names)}, _superseded_by) "
-                f"SELECT {', '.join('t.' + quote(c) for c in names)}, {ingest_id} "
+                f"SELECT {', '.join('t.' + quote(c) for c in names)}, c._ingest_id "
                 f"FROM {T} t JOIN redcat_c c ON c._key = t._key AND c.c = 2"
             )
             sets = ", ".join(f"{quote(c)} = u.{quote(c)}" for c in present)
             con.execute(
-                f"UPDATE {T} SET {sets}, _ingest_id = {ingest_id}, _line = u._line, _lower_bound = u._lower_bound "
+                f"UPDATE {T} SET {sets}, _ingest_id = u._ingest_id, _line = u._line, "
+                "_lower_bound = u._lower_bound "
                 f"FROM (SELECT s.* FROM {src} s JOIN redcat_c c ON c._key = s._key AND c.c = 2) u "
                 f"WHERE {T}._key = u._key"
             )
-        if n_src > matched:  # some keys are stored already: insert only the new ones
-            anti = "ANTI JOIN redcat_c c ON c._key = s._key" if matched else ""
-            _insert_rows(con, kind, src, ingest_id, anti)
+        if sum(int(n) for _, n in n_src) > sum(by_class.values()):  # insert the new keys only
+            anti = "ANTI JOIN redcat_c c ON c._key = s._key" if by_class else ""
+            _insert_rows(con, kind, src, anti)
     finally:
-        _drop_scratch(con, ("redcat_s", "redcat_c", "redcat_first"))
+        _drop_scratch(con, ("redcat_c",))
 
 
 BIG_CHANGE = 0.5  # a stored spend changed by more than half of itself…
 BIG_CHANGES = 3  # …on at least this many rows: probably another account's report
 
 
-def _spend_changes(con: Any, kind: Kind, src: str, res: FileResult) -> None:
-    """How many updated rows of this batch change stored spend by more than BIG_CHANGE of it,
-    and by how much at most (added up over the file's batches in ``res``)."""
+def _spend_changes(con: Any, kind: Kind, src: str, files: dict[int, FileResult]) -> None:
+    """Per file: how many updated rows change stored spend by more than BIG_CHANGE of it,
+    and by how much at most (added up over the file's batches in its result)."""
     T = quote(kind.table)
-    n, worst = con.execute(
-        f"SELECT count(*) FILTER (WHERE abs(b.spend - a.spend) > {BIG_CHANGE} * abs(a.spend)), "
+    for fid, n, worst in con.execute(
+        "SELECT b._ingest_id, "
+        f"count(*) FILTER (WHERE abs(b.spend - a.spend) > {BIG_CHANGE} * abs(a.spend)), "
         "max(abs(b.spend - a.spend) / nullif(abs(a.spend), 0)) "
-        f"FROM {src} b JOIN {T} a ON a._key = b._key JOIN redcat_c c ON c._key = b._key AND c.c = 2"
-    ).fetchall()[0]
-    res._big_changes += int(n or 0)
-    if worst is not None:
-        res._worst_change = max(res._worst_change or worst, worst)
+        f"FROM {src} b JOIN {T} a ON a._key = b._key JOIN redcat_c c ON c._key = b._key AND c.c = 2 "
+        "GROUP BY ALL"
+    ).fetchall():
+        res = files[int(fid)]
+        res._big_changes += int(n or 0)
+        if worst is not None:
+            res._worst_change = max(res._worst_change or worst, worst)
 
 
 def _warn_other_account(kind: Kind, res: FileResult) -> None:
@@ -281,32 +304,42 @@ def _warn_other_account(kind: Kind, res: FileResult) -> None:
     )
 
 
-def _confirm_unchanged(con: Any, kind: Kind, ingest_id: int, exported: dt.date | None) -> None:
-    """Re-date rows this export repeats unchanged (``redcat_seen``), when it was made after
-    the stored one.
+def _redate(con: Any, kind: Kind, files: dict[int, FileResult]) -> None:
+    """Re-date stored rows that a row of ``redcat_c`` repeats unchanged (not an earlier row of
+    its own file), when its file was exported after the stored row's.
 
     For kinds whose outcomes mature (``summary.window`` in the kind's YAML), the row's earlier
-    version goes to history and the row names this ingest, so the store knows the value was
-    still the same at the later age (the maturity curve needs that; ``rows_duplicate`` still
-    counts it)."""
-    if exported is None or not _temp_table_exists(con, "redcat_seen"):
-        return
+    version goes to history and the row names the later ingest, so the store knows the value
+    was still the same at the later age (the maturity curve needs that; ``rows_duplicate``
+    still counts it). The files of this ingest are not in ``ingest_log`` yet: their export
+    dates come from ``files``."""
+    import pyarrow as pa
+
+    redcat_files = pa.table(  # noqa: F841  (read by name)
+        {
+            "id": pa.array(list(files), pa.int64()),
+            "exported_on": pa.array([r.exported_on for r in files.values()], pa.date32()),
+        }
+    )
     T, H = quote(kind.table), quote(kind.history_table)
+    stored_on = "coalesce(l.exported_on, g.exported_on)"
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE redcat_conf AS SELECT t._key, s._line FROM {T} t "
-        "JOIN redcat_seen s ON s._key = t._key "
+        "CREATE OR REPLACE TEMP TABLE redcat_conf AS SELECT t._key, c._line, c._ingest_id "
+        f"FROM {T} t JOIN redcat_c c ON c._key = t._key AND c.c = 1 AND NOT c.w "
+        "JOIN redcat_files f ON f.id = c._ingest_id "
         "LEFT JOIN ingest_log l ON l.id = t._ingest_id "
-        "WHERE l.exported_on IS NULL OR l.exported_on < ?",
-        [exported],
+        "LEFT JOIN redcat_files g ON g.id = t._ingest_id "
+        f"WHERE f.exported_on IS NOT NULL AND ({stored_on} IS NULL OR {stored_on} < f.exported_on)"
     )
     try:
-        names = ", ".join(quote(c) for c in [*kind.fields, *BOOKKEEPING_COLUMNS])
+        names = [*kind.fields, *BOOKKEEPING_COLUMNS]
         con.execute(
-            f"INSERT INTO {H} ({names}, _superseded_by) SELECT {names}, {ingest_id} "
-            f"FROM {T} WHERE _key IN (SELECT _key FROM redcat_conf)"
+            f"INSERT INTO {H} ({', '.join(quote(c) for c in names)}, _superseded_by) "
+            f"SELECT {', '.join('t.' + quote(c) for c in names)}, c._ingest_id "
+            f"FROM {T} t JOIN redcat_conf c ON c._key = t._key"
         )
         con.execute(
-            f"UPDATE {T} SET _ingest_id = {ingest_id}, _line = c._line FROM redcat_conf c "
+            f"UPDATE {T} SET _ingest_id = c._ingest_id, _line = c._line FROM redcat_conf c "
             f"WHERE c._key = {T}._key"
         )
     finally:
@@ -327,25 +360,27 @@ def _drop_scratch(con: Any, tables: tuple[str, ...]) -> None:
             raise
 
 
-def _conflicts(con: Any, present: list[str], same: str, query: str, res: FileResult) -> None:
-    """Rejects for rows whose key an earlier row of the file has, with other values.
+def _conflicts(
+    con: Any, present: list[str], same: str, query: str, files: dict[int, FileResult]
+) -> None:
+    """Rejects for rows whose key an earlier row of their file has, with other values.
 
-    ``query`` selects the row's line, the earlier row's line, then ``{cols}``: the earlier
-    row's values (``a``) and this row's (``b``)."""
+    ``query`` selects the row's file (its ingest id), its line, the earlier row's line, then
+    ``{cols}``: the earlier row's values (``a``) and this row's (``b``)."""
     acols = ", ".join(f"a.{quote(c)}" for c in present)
     bcols = ", ".join(f"b.{quote(c)}" for c in present)
     k = len(present)
     sql = query.format(cols=f"{acols}, {bcols}") + f" WHERE NOT ({same}) ORDER BY b._line"
     for r in con.execute(sql).fetchall():
-        first_vals, vals = r[2 : 2 + k], r[2 + k :]
+        first_vals, vals = r[3 : 3 + k], r[3 + k :]
         diffs = [
             f"{c}: {x} vs {y}" for c, x, y in zip(present, first_vals, vals, strict=True) if x != y
         ]
         diff = "; ".join(diffs[:3]) + ("; …" if len(diffs) > 3 else "")
-        res.rejects.append(
+        files[int(r[0])].rejects.append(
             Reject(
-                int(r[0]),
-                f"conflict: same key as line {r[1]} with different values ({diff})",
+                int(r[1]),
+                f"conflict: same key as line {r[2]} with different values ({diff})",
                 ["" if v is None else str(v) for v in vals],
             )
         )
