@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 from rich.cells import cell_len
 
-from redcat_cli.cli import cli
 from redcat_cli.cells import truncate
+from redcat_cli.cli import cli
 from redcat_cli.demo import example_files
 
 
