@@ -541,3 +541,73 @@ def test_schema_lists_the_same_keys_as_the_loader():
     assert s["required"] == ["contract_id", "merchant", "period", "gmv"]
     assert s["additionalProperties"] is False
     json.dumps(s)  # serialisable
+
+
+# --- the schema against an independent validator -----------------------------------------
+
+EXAMPLES = sorted({*CONTRACTS, ROOT / "examples" / "contract.yaml"})
+
+
+def as_json(text: str) -> object:
+    """A contract as a JSON document: YAML's dates become ISO strings, as JSON would hold them."""
+    import yaml
+
+    return json.loads(json.dumps(yaml.safe_load(text), default=str))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_example_contract_is_valid_against_the_schema(path):
+    import jsonschema
+
+    schema = json_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    ).validate(as_json(path.read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("min_spend:", "minimun_spend:"),  # an unknown key
+        ('target_roi: "3.0"', 'target_roi: "0"'),  # a zero target
+        ('target_roi: "3.0"', "target_roi: 2.5"),  # a bare float (3.0 would be whole to JSON)
+        ('refund_rate: "1.0"', 'refund_rate: "1.5"'),  # a rate above 1
+        ('min_spend: "10000.00"', 'min_spend: "10000.005"'),  # money below the fen
+        ('min_spend: "10000.00"', 'min_spend: "-1"'),  # negative money
+        ("cycle: month", "cycle: monthly"),  # not a cycle
+        ("  window_days: 30\n", ""),  # a required key missing
+        ("start: 2025-06-01", 'start: "2025-06-31"'),  # not a date
+        ("formula: qianchuan", "formula: tiered"),  # tiered without tiers
+        ('target_roi: "3.0"', 'target_roi: "3.0"\n  targets: [{from: 2025-06-01, roi: "3.0"}]'),
+    ],
+)
+def test_the_schema_refuses_bad_contracts_too(old, new):
+    import jsonschema
+
+    assert old in GOOD
+    validator = jsonschema.Draft202012Validator(
+        json_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    assert validator.is_valid(as_json(GOOD))
+    assert not validator.is_valid(as_json(GOOD.replace(old, new, 1)))
+    # and the loader refuses each of them as well
+    assert problems(GOOD.replace(old, new, 1))
+
+
+def test_the_model_reads_plain_data_with_the_same_rules():
+    """JSON (or a dict built in code) goes through the same model: a float is still refused."""
+    from pydantic import ValidationError
+
+    from redcat_cli.settle.contract_model import validate
+
+    data = as_json(GOOD)
+    model = validate(data)
+    assert model.roi_guarantee.min_spend == Decimal("10000.00")
+    assert model.period.start == dt.date(2025, 6, 1)
+    data["roi_guarantee"]["min_spend"] = 10000.5
+    data["cycle"] = "monthly"
+    with pytest.raises(ValidationError) as info:
+        validate(data)
+    assert len(info.value.errors()) == 1  # one error that carries every problem of the file
+    assert len(info.value.errors()[0]["ctx"]["says"]) == 2

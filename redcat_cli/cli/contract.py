@@ -76,10 +76,11 @@ def check(files: tuple[str, ...], store: str | None) -> None:
 
 @contract.command("schema")
 def schema() -> None:
-    """Print the contract's JSON Schema (draft 2020-12).
+    """Print the contract's JSON Schema (draft 2020-12), generated from the contract model.
 
     Money and rates are quoted decimal strings; the schema's patterns say so, but only
-    `redcat contract check` reports problems with their line numbers.
+    `redcat contract check` reports problems with their line numbers, and checks what JSON
+    Schema cannot say (dates in order, tier bands without gaps, each source's windows).
     """
     import json
 
