@@ -155,7 +155,7 @@ def _tables(res: Any, ids: bool = False) -> list[Any]:
         "conv., read UV, cart: 种草星河."
     )
     if res.store_level is not None:
-        from redcat_cli.analysis.attribute import _KIND_NAMES
+        from redcat_cli.analysis.store_level import KIND_NAMES as _KIND_NAMES
 
         lv = res.store_level
         sources = (
@@ -187,7 +187,7 @@ def _tables(res: Any, ids: bool = False) -> list[Any]:
         lines.append(
             f"Correlation of {req.x} with {req.y} across {req.by}s (95% CI): " + " · ".join(parts)
         )
-        from redcat_cli.analysis.attribute import _stories_differ
+        from redcat_cli.analysis.correlation import _stories_differ
 
         if any(c["method"] == "pearson" and _stories_differ(c) for c in same_day):
             lines.append(
@@ -264,7 +264,7 @@ def _tables(res: Any, ids: bool = False) -> list[Any]:
 
 
 def _csv_rows(res: Any) -> tuple[list[str], list[list[Any]]]:
-    from redcat_cli.analysis.attribute import ROW_FIELDS
+    from redcat_cli.analysis.funnel import ROW_FIELDS
 
     keys = [f for f, _ in _key_columns(res.request.by)]
     cols = keys + list(ROW_FIELDS) + ["in_juguang", "in_xinghe"]

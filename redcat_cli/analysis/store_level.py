@@ -1,0 +1,118 @@
+"""``redcat attribute --by day`` without 种草星河: the store's daily 聚光 spend against its
+daily Taobao sales."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from redcat_cli.analysis.attribute import Request, Result, default_sort
+from redcat_cli.analysis.correlation import correlations
+from redcat_cli.analysis.findings import findings
+from redcat_cli.analysis.funnel import SUM_FIELDS, finish_row, sort_rows, totals
+from redcat_cli.errors import QueryError, UsageError
+from redcat_cli.queries import attribute as q
+
+KIND_NAMES = {**q.STORE_SPEND_SOURCES, **q.STORE_SALES_SOURCES}
+
+
+def q_has(con: Any, kind: str) -> bool:
+    from redcat_cli.queries.lift import has_rows
+
+    return has_rows(con, kind)
+
+
+def store_level(con: Any, req: Request) -> Result | None:
+    """``--by day`` without 种草星河: the store's daily XHS spend (聚光 note rows, else the
+    account report) against its daily Taobao sales (千牛 paid GMV, else 生意参谋), with the
+    lag scan and calendar warnings. None when the store lacks either side."""
+    from redcat_cli.analysis import calendar as calendar_events
+
+    spend_kind, sales_kind = q.store_sources(con)
+    if spend_kind is None or sales_kind is None:
+        return None
+    if req.baseline is not None:
+        raise UsageError(
+            "--baseline/--compare compare notes' 种草星河 outcomes, and the store holds no 种草星河",
+            hint="`redcat lift` measures what the seeding added against unseeded products",
+        )
+    if req.notes or req.plans:
+        raise UsageError(
+            "--note and --plan need 种草星河 per note; the store level sums the whole store"
+        )
+    daily = q.store_daily(con, spend_kind, sales_kind, req.date_from, req.date_to)
+    if not daily:
+        raise QueryError(
+            "No days of 聚光 spend or Taobao sales match these dates.",
+            hint="Check --from/--to against `redcat status`.",
+        )
+    rows = []
+    for d in daily:
+        row: dict[str, Any] = {"date": d["date"], **dict.fromkeys(SUM_FIELDS)}
+        for f in ("spend", "impressions", "clicks", "interactions", "gmv", "orders"):
+            row[f] = d[f]
+        for name, (num, den) in (
+            ("ctr", ("clicks", "impressions")),
+            ("cpc", ("spend", "clicks")),
+            ("cpe", ("spend", "interactions")),
+        ):
+            both = row[num] is not None and row[den] is not None
+            row[f"_{name}_num"] = row[num] if both else None
+            row[f"_{name}_den"] = row[den] if both else None
+        row["in_juguang"] = bool(d["has_spend"])
+        row["in_xinghe"] = False
+        rows.append(row)
+    warnings = [
+        f"The store holds no 种草星河: days compare the store's 聚光 spend "
+        f"({KIND_NAMES[spend_kind]}) with its Taobao sales ({KIND_NAMES[sales_kind]}), "
+        "not what each note's readers bought; every sale of the shop counts, seeded or not."
+    ]
+    both = [d for d in daily if d["has_spend"] and d["has_sales"]]
+    if not both:
+        spans = {
+            side: [d["date"] for d in daily if d[flag]]
+            for side, flag in (("spend", "has_spend"), ("sales", "has_sales"))
+        }
+        warnings.append(
+            f"No day has both 聚光 spend ({spans['spend'][0]}..{spans['spend'][-1]}) and Taobao "
+            f"sales ({spans['sales'][0]}..{spans['sales'][-1]}) in the store: export the same "
+            "dates from both."
+            if spans["spend"] and spans["sales"]
+            else "No day has both 聚光 spend and Taobao sales in these dates."
+        )
+    x, y = req.x, req.y
+    if not any(r[x] is not None for r in rows) or not any(r[y] is not None for r in rows):
+        warnings.append(
+            f"The store level has no daily {x if not any(r[x] is not None for r in rows) else y}: "
+            "correlating spend with gmv instead."
+        )
+        x, y = "spend", "gmv"
+    sreq = Request(**{**req.__dict__, "x": x, "y": y})
+    tot = totals(rows)
+    corrs, scan, cwarn, points = correlations(rows, sreq)
+    warnings.extend(cwarn)
+    if both:  # the days compared: where both sides are held
+        span = (both[0]["date"], both[-1]["date"])
+        _, ev_warn = calendar_events.overlapping({"daily": span}, req.calendar)
+        warnings.extend(ev_warn)
+    ordered = [finish_row("day", r) for r in sort_rows(rows, "day", default_sort(sreq))]
+    shown = ordered[: req.top] if req.top else ordered
+    return Result(
+        request=sreq,
+        flow_type=None,
+        window_days=None,
+        rows=shown,
+        n_rows=len(rows),
+        totals=tot,
+        correlations=corrs,
+        lag_scan=scan,
+        unmatched={
+            "matched": 0,
+            "juguang_only": {"count": 0, "note_ids": []},
+            "xinghe_only": {"count": 0, "note_ids": []},
+        },
+        uplift=None,
+        warnings=warnings,
+        points=points,
+        findings=findings(sreq, ordered, tot, corrs, scan, None),
+        store_level={"spend": spend_kind, "sales": sales_kind},
+    )
