@@ -76,8 +76,6 @@ def correlations(
     rows: list[dict[str, Any]], req: Request
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None, list[str], tuple[list[float], list[float]]]:
     """Correlation entries, the lag scan (by day), warnings, and the points to plot."""
-    import numpy as np
-
     warnings: list[str] = []
     if req.by != "day":
         xs = [_num(r[req.x]) for r in rows]
@@ -90,44 +88,7 @@ def correlations(
         pts = [(a, b) for a, b in zip(xs, ys, strict=True) if a is not None and b is not None]
         scan = None
     else:
-        xd = {r["date"]: float(r[req.x]) for r in rows if r[req.x] is not None}
-        yd = {r["date"]: float(r[req.y]) for r in rows if r[req.y] is not None}
-        zd = {r["date"]: _num(r[PARTIAL_CONTROL]) for r in rows}
-        one_day = dt.timedelta(days=1)
-        result = stats.lag_scan(xd, yd, req.max_lag, one_day)
-        out = []
-        for lag, cs in result.by_lag:
-            xs_l, ys_l = stats.lagged_pairs(xd, yd, lag, one_day)
-            # spend on the day of the engagement, beside each pair
-            zs_l = [zd.get(t) for t in xd if t + one_day * lag in yd]
-            n_eff = stats.effective_n(np.array(xs_l), np.array(ys_l)) if len(xs_l) >= 3 else None
-            for c in cs:
-                d = _corr_dict(
-                    req.x, req.y, "day", lag, c, _partial(req, c.method, xs_l, ys_l, zs_l)
-                )
-                d["n_effective"] = n_eff
-                # the t-test of r again, with n_eff pairs (Pearson and Spearman only)
-                d["p_value_effective"] = (
-                    stats.t_two_sided_p_from_r(c.r, n_eff)
-                    if c.method != "kendall" and c.r is not None and n_eff is not None and n_eff > 3
-                    else None
-                )
-                out.append(d)
-        plot_lag = result.best_lag if (req.max_lag > 0 and result.best_lag is not None) else 0
-        x0, y0 = stats.lagged_pairs(xd, yd, plot_lag, one_day)
-        pts = list(zip(x0, y0, strict=True))
-        scan = None
-        if req.max_lag > 0:
-            scan = {
-                "method": result.method,
-                "max_lag": req.max_lag,
-                "best_lag": result.best_lag,
-                "r": result.best.r if result.best else None,
-                "p_value": result.best.p_value if result.best else None,
-                "p_adjusted": result.p_adjusted,
-                "adjustment": "bonferroni",
-                "n": result.best.n if result.best else None,
-            }
+        out, scan, pts = _by_day(rows, req)
         warnings.append(
             "Daily series are autocorrelated: the p-values treat days as independent and are "
             "optimistic; n_effective (lag-1 AR approximation) is the sample size they are worth."
@@ -138,6 +99,57 @@ def correlations(
             f"Only {n} {req.by}s have both {req.x} and {req.y}: with n < {MIN_N} a correlation "
             "says little; read the confidence interval."
         )
+    warnings.extend(_size_warnings(out, req))
+    return out, scan, warnings, ([p[0] for p in pts], [p[1] for p in pts])
+
+
+def _by_day(
+    rows: list[dict[str, Any]], req: Request
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None, list[tuple[float, float]]]:
+    """Every lag's correlations with n_effective, the lag scan, and the points to plot."""
+    import numpy as np
+
+    xd = {r["date"]: float(r[req.x]) for r in rows if r[req.x] is not None}
+    yd = {r["date"]: float(r[req.y]) for r in rows if r[req.y] is not None}
+    zd = {r["date"]: _num(r[PARTIAL_CONTROL]) for r in rows}
+    one_day = dt.timedelta(days=1)
+    result = stats.lag_scan(xd, yd, req.max_lag, one_day)
+    out = []
+    for lag, cs in result.by_lag:
+        xs_l, ys_l = stats.lagged_pairs(xd, yd, lag, one_day)
+        # spend on the day of the engagement, beside each pair
+        zs_l = [zd.get(t) for t in xd if t + one_day * lag in yd]
+        n_eff = stats.effective_n(np.array(xs_l), np.array(ys_l)) if len(xs_l) >= 3 else None
+        for c in cs:
+            d = _corr_dict(req.x, req.y, "day", lag, c, _partial(req, c.method, xs_l, ys_l, zs_l))
+            d["n_effective"] = n_eff
+            # the t-test of r again, with n_eff pairs (Pearson and Spearman only)
+            d["p_value_effective"] = (
+                stats.t_two_sided_p_from_r(c.r, n_eff)
+                if c.method != "kendall" and c.r is not None and n_eff is not None and n_eff > 3
+                else None
+            )
+            out.append(d)
+    plot_lag = result.best_lag if (req.max_lag > 0 and result.best_lag is not None) else 0
+    x0, y0 = stats.lagged_pairs(xd, yd, plot_lag, one_day)
+    scan = None
+    if req.max_lag > 0:
+        scan = {
+            "method": result.method,
+            "max_lag": req.max_lag,
+            "best_lag": result.best_lag,
+            "r": result.best.r if result.best else None,
+            "p_value": result.best.p_value if result.best else None,
+            "p_adjusted": result.p_adjusted,
+            "adjustment": "bonferroni",
+            "n": result.best.n if result.best else None,
+        }
+    return out, scan, list(zip(x0, y0, strict=True))
+
+
+def _size_warnings(out: list[dict[str, Any]], req: Request) -> list[str]:
+    """A warning where the same-day Pearson row and its partial on spend disagree."""
+    warnings = []
     for row in out:
         if row["lag_days"] == 0 and row["method"] == "pearson" and _stories_differ(row):
             pa = row["partial"]
@@ -152,4 +164,4 @@ def correlations(
                     else "net of spend the association tells a different story."
                 )
             )
-    return out, scan, warnings, ([p[0] for p in pts], [p[1] for p in pts])
+    return warnings

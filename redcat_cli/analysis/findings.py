@@ -92,6 +92,25 @@ def findings(
 ) -> list[str]:
     """Two to four sentences of what the numbers say, for the top of a view. Every figure in
     them is in the table or the JSON beside it; a correlation comes with its n and interval."""
+    out = _lead(req, rows, totals)
+    pear = next((c for c in corrs if c["method"] == "pearson" and c.get("lag_days", 0) == 0), None)
+    if pear is not None and pear.get("r") is not None:
+        out.append(_correlation_sentence(req, pear))
+    if scan is not None and scan.get("best_lag") and scan.get("p_adjusted") is not None:
+        if scan["p_adjusted"] < 0.05:
+            out.append(
+                f"They line up best {scan['best_lag']} day(s) later (r {scan['r']:.2f}, "
+                f"p = {scan['p_adjusted']:.2g} after Bonferroni over {scan['max_lag'] + 1} lags)."
+            )
+    if up is not None:
+        roi = next((m for m in up["metrics"] if m["metric"] == "roi"), None)
+        if roi is not None and roi.get("uplift") is not None:
+            out.append(_uplift_sentence(up, roi))
+    return out[:4]
+
+
+def _lead(req: Request, rows: list[dict[str, Any]], totals: dict[str, Any]) -> list[str]:
+    """The ROI of all rows together, how many do well or badly, and (notes) best and worst."""
     unit = UNITS[req.by]
     out: list[str] = []
     rois = [r["roi"] for r in rows if r.get("roi") is not None]
@@ -128,47 +147,43 @@ def findings(
             f"Best: {name(best)} (ROI {best['roi']:.2f}); worst: {name(worst)} "
             f"(ROI {worst['roi']:.2f})."
         )
-    pear = next((c for c in corrs if c["method"] == "pearson" and c.get("lag_days", 0) == 0), None)
-    if pear is not None and pear.get("r") is not None:
-        across = "on the same day" if req.by == "day" else f"across {unit}"
-        detail = f"Pearson r {pear['r']:.2f}"
-        if pear.get("ci_low") is not None:
-            detail += f", 95% CI {pear['ci_low']:.2f} to {pear['ci_high']:.2f}"
-        if req.by == "day" and pear.get("n_effective") is not None:
-            # days are autocorrelated: the p-value worth quoting is the one at the effective n
-            detail += f", n {pear['n']} (worth {pear['n_effective']:.0f} independent days)"
-            detail += _p_text(pear.get("p_value_effective"))
-        else:
-            detail += f", n {pear['n']}{_p_text(pear.get('p_value'))}"
-        if pear.get("ci_low") is not None and pear["ci_low"] > 0:
-            said = f"{req.y.capitalize()} follow {req.x} {across} ({detail})"
-        elif pear.get("ci_high") is not None and pear["ci_high"] < 0:
-            said = f"{req.y.capitalize()} fall as {req.x} rise {across} ({detail})"
-        else:
-            said = f"No clear link between {req.x} and {req.y} {across} ({detail})"
-        out.append(said + _partial_story(pear, req.by) + ".")
-    if scan is not None and scan.get("best_lag") and scan.get("p_adjusted") is not None:
-        if scan["p_adjusted"] < 0.05:
-            out.append(
-                f"They line up best {scan['best_lag']} day(s) later (r {scan['r']:.2f}, "
-                f"p = {scan['p_adjusted']:.2g} after Bonferroni over {scan['max_lag'] + 1} lags)."
-            )
-    if up is not None:
-        roi = next((m for m in up["metrics"] if m["metric"] == "roi"), None)
-        if roi is not None and roi.get("uplift") is not None:
-            b, c = up["baseline"], up["compare"]
-            when = f"between {_span(b['from'], b['to'])} and {_span(c['from'], c['to'])}"
-            move = f"ROI went from {roi['baseline']:.2f} to {roi['compare']:.2f} {when}"
-            if roi.get("ci_low") is None:
-                out.append(f"{move} ({_pct(roi['uplift'])}).")
-            elif roi["ci_low"] > 0 or roi["ci_high"] < 0:
-                out.append(
-                    f"{move}: {_pct(roi['uplift'])} (95% CI {_pct(roi['ci_low'])} to "
-                    f"{_pct(roi['ci_high'])})."
-                )
-            else:
-                out.append(
-                    f"{move} ({_pct(roi['uplift'])}), but the 95% interval "
-                    f"({_pct(roi['ci_low'])} to {_pct(roi['ci_high'])}) includes no change."
-                )
-    return out[:4]
+    return out
+
+
+def _correlation_sentence(req: Request, pear: dict[str, Any]) -> str:
+    """The same-day Pearson correlation with its interval, n and p (by day: at the effective
+    n), and its partial on spend when that tells another story."""
+    across = "on the same day" if req.by == "day" else f"across {UNITS[req.by]}"
+    detail = f"Pearson r {pear['r']:.2f}"
+    if pear.get("ci_low") is not None:
+        detail += f", 95% CI {pear['ci_low']:.2f} to {pear['ci_high']:.2f}"
+    if req.by == "day" and pear.get("n_effective") is not None:
+        # days are autocorrelated: the p-value worth quoting is the one at the effective n
+        detail += f", n {pear['n']} (worth {pear['n_effective']:.0f} independent days)"
+        detail += _p_text(pear.get("p_value_effective"))
+    else:
+        detail += f", n {pear['n']}{_p_text(pear.get('p_value'))}"
+    if pear.get("ci_low") is not None and pear["ci_low"] > 0:
+        said = f"{req.y.capitalize()} follow {req.x} {across} ({detail})"
+    elif pear.get("ci_high") is not None and pear["ci_high"] < 0:
+        said = f"{req.y.capitalize()} fall as {req.x} rise {across} ({detail})"
+    else:
+        said = f"No clear link between {req.x} and {req.y} {across} ({detail})"
+    return said + _partial_story(pear, req.by) + "."
+
+
+def _uplift_sentence(up: dict[str, Any], roi: dict[str, Any]) -> str:
+    b, c = up["baseline"], up["compare"]
+    when = f"between {_span(b['from'], b['to'])} and {_span(c['from'], c['to'])}"
+    move = f"ROI went from {roi['baseline']:.2f} to {roi['compare']:.2f} {when}"
+    if roi.get("ci_low") is None:
+        return f"{move} ({_pct(roi['uplift'])})."
+    if roi["ci_low"] > 0 or roi["ci_high"] < 0:
+        return (
+            f"{move}: {_pct(roi['uplift'])} (95% CI {_pct(roi['ci_low'])} to "
+            f"{_pct(roi['ci_high'])})."
+        )
+    return (
+        f"{move} ({_pct(roi['uplift'])}), but the 95% interval "
+        f"({_pct(roi['ci_low'])} to {_pct(roi['ci_high'])}) includes no change."
+    )

@@ -45,22 +45,7 @@ def store_level(con: Any, req: Request) -> Result | None:
             "No days of 聚光 spend or Taobao sales match these dates.",
             hint="Check --from/--to against `redcat status`.",
         )
-    rows = []
-    for d in daily:
-        row: dict[str, Any] = {"date": d["date"], **dict.fromkeys(SUM_FIELDS)}
-        for f in ("spend", "impressions", "clicks", "interactions", "gmv", "orders"):
-            row[f] = d[f]
-        for name, (num, den) in (
-            ("ctr", ("clicks", "impressions")),
-            ("cpc", ("spend", "clicks")),
-            ("cpe", ("spend", "interactions")),
-        ):
-            both = row[num] is not None and row[den] is not None
-            row[f"_{name}_num"] = row[num] if both else None
-            row[f"_{name}_den"] = row[den] if both else None
-        row["in_juguang"] = bool(d["has_spend"])
-        row["in_xinghe"] = False
-        rows.append(row)
+    rows = [_row(d) for d in daily]
     warnings = [
         f"The store holds no 种草星河: days compare the store's 聚光 spend "
         f"({KIND_NAMES[spend_kind]}) with its Taobao sales ({KIND_NAMES[sales_kind]}), "
@@ -68,17 +53,7 @@ def store_level(con: Any, req: Request) -> Result | None:
     ]
     both = [d for d in daily if d["has_spend"] and d["has_sales"]]
     if not both:
-        spans = {
-            side: [d["date"] for d in daily if d[flag]]
-            for side, flag in (("spend", "has_spend"), ("sales", "has_sales"))
-        }
-        warnings.append(
-            f"No day has both 聚光 spend ({spans['spend'][0]}..{spans['spend'][-1]}) and Taobao "
-            f"sales ({spans['sales'][0]}..{spans['sales'][-1]}) in the store: export the same "
-            "dates from both."
-            if spans["spend"] and spans["sales"]
-            else "No day has both 聚光 spend and Taobao sales in these dates."
-        )
+        warnings.append(_no_common_day(daily))
     x, y = req.x, req.y
     if not any(r[x] is not None for r in rows) or not any(r[y] is not None for r in rows):
         warnings.append(
@@ -116,3 +91,35 @@ def store_level(con: Any, req: Request) -> Result | None:
         findings=findings(sreq, ordered, tot, corrs, scan, None),
         store_level={"spend": spend_kind, "sales": sales_kind},
     )
+
+
+def _row(d: dict[str, Any]) -> dict[str, Any]:
+    """A day of the store as a funnel row: the sums it has, the matched parts of its rates."""
+    row: dict[str, Any] = {"date": d["date"], **dict.fromkeys(SUM_FIELDS)}
+    for f in ("spend", "impressions", "clicks", "interactions", "gmv", "orders"):
+        row[f] = d[f]
+    for name, (num, den) in (
+        ("ctr", ("clicks", "impressions")),
+        ("cpc", ("spend", "clicks")),
+        ("cpe", ("spend", "interactions")),
+    ):
+        both = row[num] is not None and row[den] is not None
+        row[f"_{name}_num"] = row[num] if both else None
+        row[f"_{name}_den"] = row[den] if both else None
+    row["in_juguang"] = bool(d["has_spend"])
+    row["in_xinghe"] = False
+    return row
+
+
+def _no_common_day(daily: list[dict[str, Any]]) -> str:
+    spans = {
+        side: [d["date"] for d in daily if d[flag]]
+        for side, flag in (("spend", "has_spend"), ("sales", "has_sales"))
+    }
+    if spans["spend"] and spans["sales"]:
+        return (
+            f"No day has both 聚光 spend ({spans['spend'][0]}..{spans['spend'][-1]}) and Taobao "
+            f"sales ({spans['sales'][0]}..{spans['sales'][-1]}) in the store: export the same "
+            "dates from both."
+        )
+    return "No day has both 聚光 spend and Taobao sales in these dates."
