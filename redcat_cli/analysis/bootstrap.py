@@ -218,6 +218,35 @@ def _t_interval(
 # --- the intervals ---------------------------------------------------------------------------
 
 
+def _draw_sums(
+    vb: np.ndarray,
+    vc: np.ndarray,
+    n_boot: int,
+    seed: int,
+    chunk: int,
+    bb: int,
+    bc: int,
+    paired: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each resample's column sums of both periods' values, ``numpy.random.default_rng(seed)``:
+    all of the baseline's draws, then the compare period's (the same numbers whatever the
+    chunk); paired, the baseline's draws serve both."""
+    rng = np.random.default_rng(seed)
+    sb = np.empty((n_boot, vb.shape[1]))
+    sc = np.empty((n_boot, vc.shape[1]))
+    for start in range(0, n_boot, chunk):
+        m = min(chunk, n_boot - start)
+        ib = block_indices(rng, vb.shape[0], m, bb)
+        sb[start : start + m] = _sums(ib, vb)
+        if paired:
+            sc[start : start + m] = _sums(ib, vc)
+    if not paired:
+        for start in range(0, n_boot, chunk):
+            m = min(chunk, n_boot - start)
+            sc[start : start + m] = _sums(block_indices(rng, vc.shape[0], m, bc), vc)
+    return sb, sc
+
+
 def bootstrap_ratio_uplifts(
     base_num: np.ndarray,
     base_den: np.ndarray,
@@ -256,21 +285,9 @@ def bootstrap_ratio_uplifts(
     if paired and nb != nc:
         raise ValueError("paired resampling needs the same units in both periods")
     bb, bc = (1, 1) if paired else (min(block, max(1, nb // 2)), min(block, max(1, nc // 2)))
-    rng = np.random.default_rng(seed)
-    vb, vc = np.hstack([bn, bd]), np.hstack([cn, cd])
-    sb = np.empty((n_boot, 2 * k))
-    sc = np.empty((n_boot, 2 * k))
-    # all of the baseline's draws, then the compare period's: the same numbers whatever chunk
-    for start in range(0, n_boot, chunk):
-        m = min(chunk, n_boot - start)
-        ib = block_indices(rng, nb, m, bb)
-        sb[start : start + m] = _sums(ib, vb)
-        if paired:
-            sc[start : start + m] = _sums(ib, vc)
-    if not paired:
-        for start in range(0, n_boot, chunk):
-            m = min(chunk, n_boot - start)
-            sc[start : start + m] = _sums(block_indices(rng, nc, m, bc), vc)
+    sb, sc = _draw_sums(
+        np.hstack([bn, bd]), np.hstack([cn, cd]), n_boot, seed, chunk, bb, bc, paired
+    )
     alpha = (1.0 - level) / 2.0
     if paired:
         # notes weigh by their denominators: Kish's effective number, (Σw)² / Σw², less 1

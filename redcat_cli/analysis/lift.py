@@ -31,15 +31,14 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from redcat_cli.analysis.did import HAC_LAGS, LEVEL, fit, pre_trend
 from redcat_cli.errors import QueryError, UsageError
 
-LEVEL = 0.95
 MIN_PRE_DAYS = 7
 DEFAULT_PRE_DAYS = 28
 MIN_SALES_SHARE = 0.5
 INFERENCE_CHOICES = ("cluster", "permutation")
 OUTCOME_CHOICES = ("sycm", "qianniu")
-HAC_LAGS = 7
 CENT = Decimal("0.01")
 ONE_DAY = dt.timedelta(days=1)
 
@@ -67,14 +66,6 @@ class Panel:
     dates: list[dt.date]
     values: dict[str, dict[dt.date, Decimal]]
     filled: int = 0  # unit-days absent from the export, taken as no sales
-
-
-@dataclass(frozen=True)
-class Fit:
-    delta: float  # log of 1 + the relative effect
-    ci_low: float
-    ci_high: float
-    p_value: float
 
 
 @dataclass
@@ -111,117 +102,6 @@ def _arrays(panel: Panel, units: list[str], days: list[dt.date]) -> Any:
     return np.array(
         [[float(panel.values[u][d]) for d in days] for u in units], dtype=np.float64
     ).reshape(len(units), len(days))
-
-
-# --- estimation -----------------------------------------------------------------------
-
-
-def _design(Y: Any) -> tuple[Any, Any, Any, Any]:
-    """log(y) of the unit-days with sales, and unit dummies plus day dummies (the first day
-    dropped) with a last column left for the effect; with each row's unit and day."""
-    import numpy as np
-
-    n_units, n_days = Y.shape
-    u_all = np.repeat(np.arange(n_units), n_days)
-    t_all = np.tile(np.arange(n_days), n_units)
-    keep = Y.ravel() > 0
-    u, t = u_all[keep], t_all[keep]
-    n = int(keep.sum())
-    X = np.zeros((n, n_units + n_days - 1 + 1))
-    X[np.arange(n), u] = 1.0
-    later = t > 0
-    X[np.flatnonzero(later), n_units + t[later] - 1] = 1.0
-    return np.log(Y.ravel()[keep]), X, u, t
-
-
-def _ols(y: Any, X: Any, groups: Any | None) -> Any:
-    import statsmodels.api as sm
-
-    model = sm.OLS(y, X)
-    if groups is None:
-        return model.fit()
-    return model.fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
-
-
-def _fit_cluster(Y: Any, treated: Any, post: Any) -> Fit:
-    """δ of treated × post with unit and day effects; cluster-robust by unit."""
-    import numpy as np
-
-    y, X, u, t = _design(Y)
-    X[:, -1] = (treated[u] & post[t]).astype(float)
-    res = _ols(y, X, u)
-    lo, hi = np.asarray(res.conf_int(alpha=1 - LEVEL))[-1]
-    return Fit(float(res.params[-1]), float(lo), float(hi), float(res.pvalues[-1]))
-
-
-def _fit_permutation(Y: Any, treated: Any, post: Any, draws: int, seed: int) -> Fit:
-    """δ with a placebo-in-space distribution: the treatment handed to random sets of
-    controls (as many as the treated), the treated units left out. The interval is δ minus
-    the placebo quantiles; p = (1 + #|placebo| ≥ |δ|) / (1 + draws)."""
-    import numpy as np
-
-    y, X, u, t = _design(Y)
-    X[:, -1] = (treated[u] & post[t]).astype(float)
-    delta = float(_ols(y, X, None).params[-1])
-    controls = np.flatnonzero(~treated)
-    k = int(treated.sum())
-    yc, Xc, uc, tc = _design(Y[controls])
-    # Frisch–Waugh: δ = d̃·ỹ / d̃·d̃, with ~ the residual after the unit and day effects
-    # (one QR of the effects' columns serves every draw)
-    Q, _ = np.linalg.qr(Xc[:, :-1])
-    y_res = yc - Q @ (Q.T @ yc)
-    rng = np.random.default_rng(seed)
-    placebo = np.empty(draws)
-    for i in range(draws):
-        fake = np.zeros(len(controls), dtype=bool)
-        fake[rng.choice(len(controls), size=k, replace=False)] = True
-        d = (fake[uc] & post[tc]).astype(float)
-        d_res = d - Q @ (Q.T @ d)
-        placebo[i] = float(d_res @ y_res) / float(d_res @ d_res)
-    a = (1 - LEVEL) / 2
-    q_lo, q_hi = np.quantile(placebo, [a, 1 - a])
-    p = (1 + int((np.abs(placebo) >= abs(delta)).sum())) / (1 + draws)
-    return Fit(delta, delta - float(q_hi), delta - float(q_lo), p)
-
-
-def _fit_two_series(Y: Any, treated: Any, regressor: Any) -> Any:
-    """Two units: the daily log ratio treated / comparison on one regressor, HAC errors."""
-    import numpy as np
-    import statsmodels.api as sm
-
-    ti = int(np.flatnonzero(treated)[0])
-    ratio = np.log(Y[ti]) - np.log(Y[1 - ti])
-    X = np.column_stack([np.ones(ratio.size), np.asarray(regressor, dtype=float)])
-    return sm.OLS(ratio, X).fit(cov_type="HAC", cov_kwds={"maxlags": HAC_LAGS}, use_t=True)
-
-
-def fit(Y: Any, treated: Any, post: Any, inference: str, draws: int, seed: int) -> Fit:
-    import numpy as np
-
-    if Y.shape[0] == 2:
-        res = _fit_two_series(Y, treated, post)
-        lo, hi = np.asarray(res.conf_int(alpha=1 - LEVEL))[1]
-        return Fit(float(res.params[1]), float(lo), float(hi), float(res.pvalues[1]))
-    if inference == "permutation":
-        return _fit_permutation(Y, treated, post, draws, seed)
-    return _fit_cluster(Y, treated, post)
-
-
-def pre_trend(Y: Any, treated: Any) -> tuple[float, float]:
-    """The treated units' drift against the controls before the start: (relative change per
-    week, p), from treated × (weeks from the middle of the period) beside unit and day
-    effects (cluster-robust), or on the daily log ratio (HAC) with two units."""
-    import numpy as np
-
-    n_days = Y.shape[1]
-    weeks = (np.arange(n_days) - (n_days - 1) / 2) / 7.0
-    if Y.shape[0] == 2:
-        res = _fit_two_series(Y, treated, weeks)
-    else:
-        y, X, u, t = _design(Y)
-        X[:, -1] = treated[u] * weeks[t]
-        res = _ols(y, X, u)
-    return math.expm1(float(res.params[-1])), float(res.pvalues[-1])
 
 
 # --- the whole job --------------------------------------------------------------------
@@ -355,81 +235,21 @@ def analyse(
 
     from redcat_cli.analysis import calendar as calendar_events
 
-    names = names or {}
-    warnings: list[str] = []
     pre, post = resolve_periods(req, panel.dates[0], panel.dates[-1])
     pre_days = [d for d in panel.dates if pre[0] <= d <= pre[1]]
     post_days = [d for d in panel.dates if post[0] <= d <= post[1]]
     days = pre_days + post_days
-    treated_set = set(treated_ids)
-    Y_all = _arrays(panel, panel.units, days)
-    n_pre_days = len(pre_days)
-    # a unit needs sales on at least half the days of each period to be compared on logs
-    sparse = [
-        u
-        for u, row in zip(panel.units, Y_all, strict=True)
-        if (row[:n_pre_days] > 0).mean() < MIN_SALES_SHARE
-        or (row[n_pre_days:] > 0).mean() < MIN_SALES_SHARE
-    ]
-    if sparse:
-        warnings.append(
-            f"{len(sparse)} unit(s) sold on fewer than half the days of the pre or post period "
-            f"and were left out: {', '.join(sparse[:8])}{' …' if len(sparse) > 8 else ''}."
-        )
-    units = [u for u in panel.units if u not in set(sparse)]
-    treated_used = [u for u in treated_ids if u in units]
-    controls = [u for u in units if u not in treated_set]
-    if not treated_used:
-        raise QueryError(
-            "none of the treated units sold on at least half the days of the pre and post periods",
-            hint="a daily comparison needs products that sell most days; widen --pre and --post",
-        )
-    if not controls:
-        raise QueryError(
-            "there are no control units: every product with sales is among the treated",
-            hint="a counterfactual needs products the notes did not seed; leave some out of --treated",
-        )
-    if panel.filled:
-        warnings.append(
-            f"{panel.filled} unit-days were absent from the export and were taken as no sales."
-        )
+    units, treated_used, controls, warnings = _comparable_units(
+        panel, treated_ids, days, len(pre_days)
+    )
     Y = _arrays(panel, units, days)
-    zero_days = int((Y <= 0).sum())
-    if zero_days:
-        warnings.append(
-            f"{zero_days} unit-days without sales have no log and were left out of the fit."
-        )
-    treated = np.array([u in treated_set for u in units])
+    warnings.extend(_check_design(Y, len(treated_used), len(controls), req))
+    treated = np.array([u in set(treated_ids) for u in units])
     is_post = np.array([d >= post[0] for d in days])
-    two = len(units) == 2
-    if two and (Y <= 0).any():
-        raise QueryError(
-            "the store or the comparison series has days without sales; the daily ratio needs "
-            "sales on every day of the pre and post periods"
-        )
-    if req.inference == "permutation" and not two:
-        if (
-            len(controls) < len(treated_used) + 1
-            or math.comb(len(controls), len(treated_used)) < 20
-        ):
-            raise UsageError(
-                f"{len(controls)} controls are too few for a permutation test of "
-                f"{len(treated_used)} treated units (fewer than 20 distinct placebo sets)",
-                hint="use --inference cluster",
-            )
-    if req.inference == "cluster" and not two and min(len(treated_used), len(controls)) < 5:
-        warnings.append(
-            f"Only {min(len(treated_used), len(controls))} "
-            f"{'treated' if len(treated_used) < len(controls) else 'control'} units: "
-            "cluster-robust intervals are unreliable with so few clusters; "
-            "try --inference permutation."
-        )
-
     est = fit(Y, treated, is_post, req.inference, req.permutations, req.seed)
     # the placebo: a fake start halfway into the pre period, on pre data only
-    n_pre = len(pre_days)
-    fake = pre_days[n_pre // 2]
-    Yp = Y[:, :n_pre]
+    fake = pre_days[len(pre_days) // 2]
+    Yp = Y[:, : len(pre_days)]
     fake_post = np.array([d >= fake for d in pre_days])
     plc = fit(Yp, treated, fake_post, req.inference, req.permutations, req.seed)
     trend, trend_p = pre_trend(Yp, treated)
@@ -444,52 +264,24 @@ def analyse(
         {"pre": (pre[0], pre[1]), "post": (post[0], post[1])}, req.calendar
     )
     warnings.extend(ev_warn)
-    if trend_p < 0.05:
-        warnings.append(
-            f"Pre-trend check failed: before the start the treated units drifted "
-            f"{_pct(trend)} a week against the controls (p {trend_p:.3f}); the parallel-trends "
-            "assumption is doubtful."
-        )
-    placebo_ok = plc.ci_low <= 0 <= plc.ci_high
-    if not placebo_ok:
-        warnings.append(
-            f"The placebo start {fake} shows an effect of {_pct(math.expm1(plc.delta))} where "
-            "there was none: treated and controls moved apart before the seeding."
-        )
-
-    effect = {
-        "relative": math.expm1(est.delta),
-        "relative_ci_low": math.expm1(est.ci_low),
-        "relative_ci_high": math.expm1(est.ci_high),
-        "incremental": _incremental(actual_post, est.delta),
-        "incremental_ci_low": _incremental(actual_post, est.ci_low),
-        "incremental_ci_high": _incremental(actual_post, est.ci_high),
-        "p_value": est.p_value,
-        "level": LEVEL,
-    }
-    if two:
-        method = (
-            "difference-in-differences of the daily log ratio store / comparison, "
-            f"Newey-West (HAC, {HAC_LAGS} lags) errors"
-        )
-    elif req.inference == "permutation":
-        method = (
-            "difference-in-differences on log daily sales with unit and day effects; permutation "
-            f"interval from {req.permutations} placebo sets of controls (seed {req.seed})"
-        )
-    else:
-        method = (
-            "difference-in-differences on log daily sales with unit and day effects; "
-            "cluster-robust (by unit) interval, t with clusters - 1 df"
-        )
+    warnings.extend(_falsification_warnings(trend, trend_p, fake, plc))
     doc: dict[str, Any] = {
         "outcome": outcome,
-        "method": method,
+        "method": _method(len(units) == 2, req),
         "treated": treated_used,
         "controls": len(controls),
         "pre": _span(pre_days),
         "post": _span(post_days),
-        "effect": effect,
+        "effect": {
+            "relative": math.expm1(est.delta),
+            "relative_ci_low": math.expm1(est.ci_low),
+            "relative_ci_high": math.expm1(est.ci_high),
+            "incremental": _incremental(actual_post, est.delta),
+            "incremental_ci_low": _incremental(actual_post, est.ci_low),
+            "incremental_ci_high": _incremental(actual_post, est.ci_high),
+            "p_value": est.p_value,
+            "level": LEVEL,
+        },
         "naive": {"relative": naive},
         "placebo": {
             "start": fake,
@@ -503,8 +295,109 @@ def analyse(
         "events": events,
         "warnings": warnings,
     }
-    doc["verdict"] = verdict(doc, names)
+    doc["verdict"] = verdict(doc, names or {})
     return Result(doc, warnings)
+
+
+def _comparable_units(
+    panel: Panel, treated_ids: list[str], days: list[dt.date], n_pre: int
+) -> tuple[list[str], list[str], list[str], list[str]]:
+    """The units compared on logs (sales on at least half the days of each period), the
+    treated and the controls among them, and warnings; refuses when either side is empty."""
+    Y_all = _arrays(panel, panel.units, days)
+    warnings: list[str] = []
+    sparse = [
+        u
+        for u, row in zip(panel.units, Y_all, strict=True)
+        if (row[:n_pre] > 0).mean() < MIN_SALES_SHARE or (row[n_pre:] > 0).mean() < MIN_SALES_SHARE
+    ]
+    if sparse:
+        warnings.append(
+            f"{len(sparse)} unit(s) sold on fewer than half the days of the pre or post period "
+            f"and were left out: {', '.join(sparse[:8])}{' …' if len(sparse) > 8 else ''}."
+        )
+    units = [u for u in panel.units if u not in set(sparse)]
+    treated_used = [u for u in treated_ids if u in units]
+    controls = [u for u in units if u not in set(treated_ids)]
+    if not treated_used:
+        raise QueryError(
+            "none of the treated units sold on at least half the days of the pre and post periods",
+            hint="a daily comparison needs products that sell most days; widen --pre and --post",
+        )
+    if not controls:
+        raise QueryError(
+            "there are no control units: every product with sales is among the treated",
+            hint="a counterfactual needs products the notes did not seed; leave some out of --treated",
+        )
+    if panel.filled:
+        warnings.append(
+            f"{panel.filled} unit-days were absent from the export and were taken as no sales."
+        )
+    return units, treated_used, controls, warnings
+
+
+def _check_design(Y: Any, n_treated: int, n_controls: int, req: Request) -> list[str]:
+    """Refuse what the inference cannot do; warn where it is weak."""
+    warnings = []
+    zero_days = int((Y <= 0).sum())
+    if zero_days:
+        warnings.append(
+            f"{zero_days} unit-days without sales have no log and were left out of the fit."
+        )
+    two = Y.shape[0] == 2
+    if two and (Y <= 0).any():
+        raise QueryError(
+            "the store or the comparison series has days without sales; the daily ratio needs "
+            "sales on every day of the pre and post periods"
+        )
+    if req.inference == "permutation" and not two:
+        if n_controls < n_treated + 1 or math.comb(n_controls, n_treated) < 20:
+            raise UsageError(
+                f"{n_controls} controls are too few for a permutation test of "
+                f"{n_treated} treated units (fewer than 20 distinct placebo sets)",
+                hint="use --inference cluster",
+            )
+    if req.inference == "cluster" and not two and min(n_treated, n_controls) < 5:
+        warnings.append(
+            f"Only {min(n_treated, n_controls)} "
+            f"{'treated' if n_treated < n_controls else 'control'} units: "
+            "cluster-robust intervals are unreliable with so few clusters; "
+            "try --inference permutation."
+        )
+    return warnings
+
+
+def _falsification_warnings(trend: float, trend_p: float, fake: dt.date, plc: Any) -> list[str]:
+    warnings = []
+    if trend_p < 0.05:
+        warnings.append(
+            f"Pre-trend check failed: before the start the treated units drifted "
+            f"{_pct(trend)} a week against the controls (p {trend_p:.3f}); the parallel-trends "
+            "assumption is doubtful."
+        )
+    if not plc.ci_low <= 0 <= plc.ci_high:
+        warnings.append(
+            f"The placebo start {fake} shows an effect of {_pct(math.expm1(plc.delta))} where "
+            "there was none: treated and controls moved apart before the seeding."
+        )
+    return warnings
+
+
+def _method(two: bool, req: Request) -> str:
+    if two:
+        return (
+            "difference-in-differences of the daily log ratio store / comparison, "
+            f"Newey-West (HAC, {HAC_LAGS} lags) errors"
+        )
+    if req.inference == "permutation":
+        return (
+            "difference-in-differences on log daily sales with unit and day effects; permutation "
+            f"interval from {req.permutations} placebo sets of controls (seed {req.seed})"
+        )
+    return (
+        "difference-in-differences on log daily sales with unit and day effects; "
+        "cluster-robust (by unit) interval, t with clusters - 1 df"
+    )
 
 
 def verdict(doc: dict[str, Any], names: dict[str, str | None] | None = None) -> str:
