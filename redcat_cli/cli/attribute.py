@@ -12,15 +12,19 @@ import click
 
 from redcat_cli.analysis.metrics import SORT_CHOICES, X_CHOICES, Y_CHOICES  # noqa: E402,F401
 from redcat_cli.cli.options import (
-    PERIOD,
     READ_MERCHANT,
     calendar_option,
+    choice_option,
+    count_option,
     date_range_options,
     engine_options,
+    file_option,
     format_options,
+    period_option,
     resolve_format,
     seed_option,
     slice_options,
+    split_ids,
     store_option,
     store_path,
 )
@@ -53,25 +57,14 @@ TABLE_TOP = 30  # rows shown in a table unless --top says otherwise
 PERCENT_FIELDS = {"ctr", "visit_rate", "cart_rate", "interaction_rate", "conversion_rate"}
 
 
-def _split(values: tuple[str, ...]) -> tuple[str, ...]:
-    out: list[str] = []
-    for v in values:
-        out.extend(p.strip() for p in v.split(",") if p.strip())
-    return tuple(out)
-
-
 def _pct(v: Any) -> Any:
-    return None if v is None else f"{v * 100:.2f}%"
+    from redcat_cli.cli.render import percent
+
+    return percent(v)
 
 
 def _num(v: Any, places: int = 3) -> Any:
     return None if v is None else f"{v:.{places}f}"
-
-
-def _p(v: Any) -> Any:
-    if v is None:
-        return None
-    return f"{v:.2e}" if v < 0.001 else f"{v:.4f}"
 
 
 def _key_columns(by: str) -> list[tuple[str, str]]:
@@ -118,54 +111,93 @@ def _tables(res: Any, ids: bool = False) -> list[Any]:
     """One table: a row per note (day, plan) with the 聚光 and Taobao columns side by side,
     then the correlations and the uplift as lines under it."""
     from redcat_cli.analysis.attribute import slice_label
-    from redcat_cli.cli.render import Table, money
+    from redcat_cli.cli.render import Table
 
     req = res.request
     shown = (
         f"top {len(res.rows)} of {res.n_rows}" if len(res.rows) < res.n_rows else f"{res.n_rows}"
     )
-    more = " (--top N or --format csv for more)" if len(res.rows) < res.n_rows else ""
     key_head = {"note": "note", "day": "date", "plan": "plan"}[req.by]
     cols = [key_head] + (["id"] if ids and req.by != "day" else [])
     cols += [h for _, h, _ in FUNNEL_COLUMNS]
+    footer = [f"all {res.n_rows}"] + [""] * (len(cols) - len(FUNNEL_COLUMNS) - 1)
+    footer += [
+        _roi_cell(res.totals[f]) if f == "roi" else _cell(f, res.totals[f])
+        for f, _, _ in FUNNEL_COLUMNS
+    ]
+    lines = [_sources_line(res), *_correlation_lines(res)]
+    if res.uplift is not None:
+        lines.append(_uplift_line(res.uplift))
+    for side, label in (("juguang_only", "only in 聚光"), ("xinghe_only", "only in 种草星河")):
+        note_ids = res.unmatched[side]["note_ids"]
+        if note_ids:
+            extra = f" … (+{len(note_ids) - 8})" if len(note_ids) > 8 else ""
+            lines.append(f"Notes {label}: {', '.join(note_ids[:8])}{extra}")
+    optional = [h for _, h, _ in FUNNEL_COLUMNS[CORE:]][::-1]
+    if ids and req.by != "day":
+        optional.append("id")
+    title = f"By {req.by} ({shown}, sorted by {res.sort}) · " + (
+        "the whole store"
+        if res.store_level is not None
+        else slice_label(res.flow_type, res.window_days)
+    )
+    table = Table(
+        title=title,
+        columns=cols,
+        rows=_funnel_rows(res, ids),
+        footer=footer,
+        caption="\n".join(lines),
+        optional=optional,
+        truncate={key_head: TITLE_CELLS} if req.by != "day" else {},
+    )
+    return [table]
+
+
+def _funnel_rows(res: Any, ids: bool) -> list[list[Any]]:
+    by = res.request.by
+    labels = _titles(res.rows) if by == "note" else {}
     rows = []
-    labels = _titles(res.rows) if req.by == "note" else {}
     for r in res.rows:
-        if req.by == "note":
-            cells: list[Any] = [labels[r["note_id"]]]
-            if ids:
-                cells.append(r["note_id"])
-        elif req.by == "plan":
+        if by == "note":
+            cells: list[Any] = [labels[r["note_id"]]] + ([r["note_id"]] if ids else [])
+        elif by == "plan":
             cells = [r.get("plan_name") or r.get("plan_id") or "(no plan)"]
-            if ids:
-                cells.append(r.get("plan_id"))
+            cells += [r.get("plan_id")] if ids else []
         else:
             cells = [r["date"]]
         for f, _, _ in FUNNEL_COLUMNS:
             cells.append(_roi_cell(r[f]) if f == "roi" else _cell(f, r[f]))
         rows.append(cells)
-    lead = len(cols) - len(FUNNEL_COLUMNS)
-    footer = [f"all {res.n_rows}"] + [""] * (lead - 1)
-    footer += [
-        _roi_cell(res.totals[f]) if f == "roi" else _cell(f, res.totals[f])
-        for f, _, _ in FUNNEL_COLUMNS
-    ]
+    return rows
+
+
+def _sources_line(res: Any) -> str:
+    """Where each column comes from, and how rates and totals are made."""
+    more = " (--top N or --format csv for more)" if len(res.rows) < res.n_rows else ""
     sources = (
         "spend, interact., impr., CTR, CPE, clicks, CPC: 聚光; GMV, orders (成交UV), visits, "
         "conv., read UV, cart: 种草星河."
     )
     if res.store_level is not None:
-        from redcat_cli.analysis.store_level import KIND_NAMES as _KIND_NAMES
+        from redcat_cli.analysis.store_level import KIND_NAMES
 
         lv = res.store_level
         sources = (
-            f"Store level (no 种草星河): spend and engagement from {_KIND_NAMES[lv['spend']]}, "
-            f"GMV and orders from {_KIND_NAMES[lv['sales']]}."
+            f"Store level (no 种草星河): spend and engagement from {KIND_NAMES[lv['spend']]}, "
+            f"GMV and orders from {KIND_NAMES[lv['sales']]}."
         )
-    lines = [
+    return (
         f"{sources} Rates are sums over sums; – where the denominator is "
         f"0 or unknown. Totals cover every row, shown or not{more}."
-    ]
+    )
+
+
+def _correlation_lines(res: Any) -> list[str]:
+    """Every method's same-day correlation with its partial on spend, the lags, the best lag."""
+    from redcat_cli.cli.render import p_value
+
+    req = res.request
+    lines = []
     same_day = [c for c in res.correlations if not c.get("lag_days")]
     if same_day:
         parts = []
@@ -173,15 +205,15 @@ def _tables(res: Any, ids: bool = False) -> list[Any]:
             part = f"{c['method']} r {_num(c['r']) or '–'}"
             if c["ci_low"] is not None:
                 part += f" [{c['ci_low']:.3f}, {c['ci_high']:.3f}]"
-            part += f" p {_p(c['p_value']) or '–'} n {c['n']}"
+            part += f" p {p_value(c['p_value']) or '–'} n {c['n']}"
             pa = c.get("partial")
             if pa is not None:
                 part += f"; partial on spend {_num(pa['r'])}"
                 if pa["ci_low"] is not None:
                     part += f" [{pa['ci_low']:.3f}, {pa['ci_high']:.3f}]"
-                part += f" p {_p(pa['p_value'])}"
+                part += f" p {p_value(pa['p_value'])}"
             if req.by == "day" and c.get("n_effective") is not None:
-                p_eff = _p(c.get("p_value_effective"))
+                p_eff = p_value(c.get("p_value_effective"))
                 part += f" (n eff. {c['n_effective']:.1f}" + (f", p {p_eff})" if p_eff else ")")
             parts.append(part)
         lines.append(
@@ -204,63 +236,43 @@ def _tables(res: Any, ids: bool = False) -> list[Any]:
     if res.lag_scan is not None and res.lag_scan["best_lag"] is not None:
         s = res.lag_scan
         lines.append(
-            f"Best lag: {s['best_lag']} days (Pearson r {s['r']:.3f}, p {_p(s['p_value'])}; "
-            f"Bonferroni-adjusted over {s['max_lag'] + 1} lags: p {_p(s['p_adjusted'])})."
+            f"Best lag: {s['best_lag']} days (Pearson r {s['r']:.3f}, p {p_value(s['p_value'])}; "
+            f"Bonferroni-adjusted over {s['max_lag'] + 1} lags: p {p_value(s['p_adjusted'])})."
         )
-    if res.uplift is not None:
-        u = res.uplift
-        b, c = u["baseline"], u["compare"]
-        parts = []
-        for m in u["metrics"]:
-            fmt = _num if m["metric"] == "roi" else _pct
-            ci = ""
-            if m["ci_low"] is not None:
-                high = "unbounded" if "high" in m.get("unbounded", ()) else _pct(m["ci_high"])
-                ci = f" [{_pct(m['ci_low'])}, {high}]"
-            parts.append(
-                f"{m['metric']} {fmt(m['baseline']) or '–'} → {fmt(m['compare']) or '–'} "
-                f"{_pct(m['uplift']) or '–'}{ci}"
-            )
-        if u["repurchase"] is not None:
-            rp = u["repurchase"]
-            parts.append(
-                f"repurchase {_pct(rp['baseline'])} → {_pct(rp['compare'])} {_pct(rp['uplift'])}"
-            )
-        lines.append(
-            f"Uplift {b['from']}..{b['to']} → {c['from']}..{c['to']} (95% CI: "
-            + (
-                "notes paired across the periods, jackknife t on the log scale"
-                if u.get("paired")
-                else f"{u['bootstrap']} resamples of days in blocks of "
-                f"{'/'.join(map(str, u['block_days'] or []))}, seed {u['seed']}, t on the log scale"
-            )
-            + "; spend "
-            f"{money(b['spend'])} → {money(c['spend'])}): " + "; ".join(parts)
+    return lines
+
+
+def _uplift_line(u: dict[str, Any]) -> str:
+    from redcat_cli.cli.render import money
+
+    b, c = u["baseline"], u["compare"]
+    parts = []
+    for m in u["metrics"]:
+        fmt = _num if m["metric"] == "roi" else _pct
+        ci = ""
+        if m["ci_low"] is not None:
+            high = "unbounded" if "high" in m.get("unbounded", ()) else _pct(m["ci_high"])
+            ci = f" [{_pct(m['ci_low'])}, {high}]"
+        parts.append(
+            f"{m['metric']} {fmt(m['baseline']) or '–'} → {fmt(m['compare']) or '–'} "
+            f"{_pct(m['uplift']) or '–'}{ci}"
         )
-    un = res.unmatched
-    for side, label in (("juguang_only", "only in 聚光"), ("xinghe_only", "only in 种草星河")):
-        note_ids = un[side]["note_ids"]
-        if note_ids:
-            extra = f" … (+{len(note_ids) - 8})" if len(note_ids) > 8 else ""
-            lines.append(f"Notes {label}: {', '.join(note_ids[:8])}{extra}")
-    optional = [h for _, h, _ in FUNNEL_COLUMNS[CORE:]][::-1]
-    if ids and req.by != "day":
-        optional.append("id")
-    title = f"By {req.by} ({shown}, sorted by {res.sort}) · " + (
-        "the whole store"
-        if res.store_level is not None
-        else slice_label(res.flow_type, res.window_days)
+    if u["repurchase"] is not None:
+        rp = u["repurchase"]
+        parts.append(
+            f"repurchase {_pct(rp['baseline'])} → {_pct(rp['compare'])} {_pct(rp['uplift'])}"
+        )
+    return (
+        f"Uplift {b['from']}..{b['to']} → {c['from']}..{c['to']} (95% CI: "
+        + (
+            "notes paired across the periods, jackknife t on the log scale"
+            if u.get("paired")
+            else f"{u['bootstrap']} resamples of days in blocks of "
+            f"{'/'.join(map(str, u['block_days'] or []))}, seed {u['seed']}, t on the log scale"
+        )
+        + "; spend "
+        f"{money(b['spend'])} → {money(c['spend'])}): " + "; ".join(parts)
     )
-    table = Table(
-        title=title,
-        columns=cols,
-        rows=rows,
-        footer=footer,
-        caption="\n".join(lines),
-        optional=optional,
-        truncate={key_head: TITLE_CELLS} if req.by != "day" else {},
-    )
-    return [table]
 
 
 def _csv_rows(res: Any) -> tuple[list[str], list[list[Any]]]:
@@ -294,86 +306,59 @@ def _csv_rows(res: Any) -> tuple[list[str], list[list[Any]]]:
     help="Only these 聚光 plans, by id or name (repeat, or comma-separated).",
 )
 @slice_options
-@click.option(
+@choice_option(
     "--by",
-    type=click.Choice(("note", "day", "plan")),
+    ("note", "day", "plan"),
     default="note",
-    show_default=True,
-    help="One funnel row (and one correlation point) per note, day or plan.",
+    help_text="One funnel row (and one correlation point) per note, day or plan.",
 )
-@click.option(
-    "--x",
-    "x",
-    type=click.Choice(X_CHOICES),
-    default="interactions",
-    show_default=True,
-    help="Engagement metric to correlate.",
+@choice_option(
+    "--x", X_CHOICES, default="interactions", help_text="Engagement metric to correlate."
 )
-@click.option(
-    "--y",
-    "y",
-    type=click.Choice(Y_CHOICES),
-    default="orders",
-    show_default=True,
-    help="Taobao outcome to correlate (orders = 成交UV).",
+@choice_option(
+    "--y", Y_CHOICES, default="orders", help_text="Taobao outcome to correlate (orders = 成交UV)."
 )
-@click.option(
+@count_option(
     "--max-lag",
-    type=click.IntRange(min=0),
     default=0,
-    show_default=True,
-    metavar="N",
-    help="With --by day: correlate the outcome 0..N days after the engagement.",
+    minimum=0,
+    help_text="With --by day: correlate the outcome 0..N days after the engagement.",
 )
-@click.option(
-    "--baseline", type=PERIOD, default=None, help="Baseline period for the uplift, FROM..TO."
-)
-@click.option(
-    "--compare", type=PERIOD, default=None, help="Period compared with the baseline, FROM..TO."
-)
-@click.option(
+@period_option("--baseline", "Baseline period for the uplift, FROM..TO.")
+@period_option("--compare", "Period compared with the baseline, FROM..TO.")
+@choice_option(
     "--resample",
-    type=click.Choice(("days", "notes")),
+    ("days", "notes"),
     default="days",
-    show_default=True,
-    help="Bootstrap unit for the uplift intervals: days (in blocks), or notes (paired).",
+    help_text="Bootstrap unit for the uplift intervals: days (in blocks), or notes (paired).",
 )
-@click.option(
+@count_option(
     "--block-days",
-    type=click.IntRange(min=1),
     default=None,
-    metavar="N",
-    help="With --resample days: resample runs of N consecutive days (1 = single days) [default: chosen from the data's day-to-day correlation].",
+    minimum=1,
+    help_text="With --resample days: resample runs of N consecutive days (1 = single days) [default: chosen from the data's day-to-day correlation].",
 )
-@click.option(
-    "--bootstrap",
-    "n_boot",
-    type=click.IntRange(min=100),
-    default=2000,
-    show_default=True,
-    metavar="N",
-    help="Bootstrap resamples.",
+@count_option(
+    "--bootstrap", dest="n_boot", default=2000, minimum=100, help_text="Bootstrap resamples."
 )
 @seed_option("Seed of the bootstrap: the same seed gives the same intervals.")
-@click.option(
+@choice_option(
     "--sort",
-    type=click.Choice(SORT_CHOICES),
+    SORT_CHOICES,
     default=None,
-    help="Sort the funnel, largest first [default: gmv; date order with --by day].",
+    help_text="Sort the funnel, largest first [default: gmv; date order with --by day].",
 )
-@click.option(
+@count_option(
     "--top",
-    type=click.IntRange(min=1),
     default=None,
-    metavar="N",
-    help=f"Show only the first N funnel rows; totals still cover all [default: {TABLE_TOP} in a table, all in json/csv].",
+    minimum=1,
+    help_text=f"Show only the first N funnel rows; totals still cover all [default: {TABLE_TOP} in a table, all in json/csv].",
 )
-@click.option(
+@file_option(
     "--plot",
-    type=click.Path(dir_okay=False, writable=True),
-    default=None,
     metavar="FILE.png",
-    help="Draw x against y with the fit line; r, n and CI in the title.",
+    help_text="Draw x against y with the fit line; r, n and CI in the title.",
+    to_write=True,
 )
 @click.option(
     "--ids", is_flag=True, default=False, help="Show each note's (plan's) id beside its title."
@@ -386,29 +371,11 @@ def attribute(
     engine: str,
     warehouse: str | None,
     spark_master: str | None,
-    date_from: Any,
-    date_to: Any,
-    notes: tuple[str, ...],
-    plans: tuple[str, ...],
-    flow_type: str | None,
-    window_days: int | None,
-    by: str,
-    x: str,
-    y: str,
-    max_lag: int,
-    baseline: Any,
-    compare: Any,
-    resample: str,
-    block_days: int | None,
-    n_boot: int,
-    seed: int,
-    sort: str | None,
-    top: int | None,
     plot: str | None,
     ids: bool,
-    calendar_file: str | None,
     fmt: str,
     as_json: bool,
+    **params: Any,
 ) -> None:
     """Join note engagement (聚光) to Taobao outcomes (种草星河): funnel, correlation, ROI uplift.
 
@@ -426,37 +393,15 @@ def attribute(
       redcat attribute --format csv > funnel.csv
       redcat attribute --plot scatter.png
     """
-    from redcat_cli.analysis.attribute import Request, to_document, write_plot
     from redcat_cli.analysis.attribute import attribute as run
+    from redcat_cli.analysis.attribute import to_document, write_plot
     from redcat_cli.cli import render
     from redcat_cli.engines import open_source
     from redcat_cli.queries import merchant_scope
     from redcat_cli.store.merchants import for_reading
 
     out = resolve_format(fmt, as_json)
-    if out == "table" and top is None:
-        top = TABLE_TOP  # people read the first rows; scripts (json, csv) get them all
-    req = Request(
-        by=by,
-        x=x,
-        y=y,
-        flow_type=flow_type,
-        window_days=window_days,
-        date_from=date_from,
-        date_to=date_to,
-        notes=_split(notes),
-        plans=_split(plans),
-        max_lag=max_lag,
-        baseline=baseline,
-        compare=compare,
-        seed=seed,
-        n_boot=n_boot,
-        resample=resample,
-        block_days=block_days,
-        calendar=calendar_file,
-        sort=sort,
-        top=top,
-    )
+    req = _request(params, out)
     with (
         open_source(
             store_path(store), engine=engine, warehouse=warehouse, master=spark_master
@@ -481,3 +426,16 @@ def attribute(
     else:
         render.emit_sentences(res.findings)
         render.emit_tables(_tables(res, ids))
+
+
+def _request(params: dict[str, Any], out: str) -> Any:
+    """The library's request from the command's options (Request's fields by their names)."""
+    from redcat_cli.analysis.attribute import Request
+
+    p = dict(params)
+    p["notes"] = tuple(split_ids(p["notes"]))
+    p["plans"] = tuple(split_ids(p["plans"]))
+    p["calendar"] = p.pop("calendar_file")
+    if out == "table" and p["top"] is None:
+        p["top"] = TABLE_TOP  # people read the first rows; scripts (json, csv) get them all
+    return Request(**p)

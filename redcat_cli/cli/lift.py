@@ -10,10 +10,13 @@ from typing import Any
 import click
 
 from redcat_cli.cli.options import (
-    PERIOD,
     READ_MERCHANT,
     calendar_option,
+    choice_option,
+    count_option,
+    file_option,
     format_options,
+    period_option,
     resolve_format,
     seed_option,
     seeded_ids,
@@ -24,17 +27,14 @@ from redcat_cli.cli.options import (
 
 
 def _pct(v: float | None) -> str | None:
-    return None if v is None else f"{v * 100:+.1f}%"
+    from redcat_cli.cli.render import percent
 
-
-def _p(v: float | None) -> str | None:
-    if v is None:
-        return None
-    return f"{v:.2e}" if v < 0.001 else f"{v:.4f}"
+    return percent(v, places=1, sign=True)
 
 
 def _tables(doc: dict[str, Any]) -> list[Any]:
     from redcat_cli.cli.render import Table, money
+    from redcat_cli.cli.render import p_value as _p
 
     e, p, n = doc["effect"], doc["placebo"], doc["naive"]
     rows = [
@@ -87,39 +87,24 @@ def _tables(doc: dict[str, Any]) -> list[Any]:
 @READ_MERCHANT
 @store_option
 @seeded_options(required_start=True)
-@click.option(
-    "--pre",
-    type=PERIOD,
-    default=None,
-    help="Pre period FROM..TO [default: the 28 days before --start].",
-)
-@click.option(
-    "--post",
-    type=PERIOD,
-    default=None,
-    help="Post period FROM..TO [default: --start to the last date held].",
-)
-@click.option(
+@period_option("--pre", "Pre period FROM..TO [default: the 28 days before --start].")
+@period_option("--post", "Post period FROM..TO [default: --start to the last date held].")
+@choice_option(
     "--outcome",
-    type=click.Choice(("sycm", "qianniu")),
+    ("sycm", "qianniu"),
     default="sycm",
-    show_default=True,
-    help="sycm: each product's daily 支付金额; qianniu: the store's paid GMV against --comparison.",
+    help_text="sycm: each product's daily 支付金额; qianniu: the store's paid GMV against --comparison.",
 )
-@click.option(
+@file_option(
     "--comparison",
-    type=click.Path(dir_okay=False, exists=True),
-    default=None,
     metavar="FILE.csv",
-    help="With --outcome qianniu: a daily comparison series, CSV of date,amount.",
+    help_text="With --outcome qianniu: a daily comparison series, CSV of date,amount.",
 )
-@click.option(
+@count_option(
     "--permutations",
-    type=click.IntRange(min=99),
     default=500,
-    show_default=True,
-    metavar="N",
-    help="Placebo sets drawn with --inference permutation.",
+    minimum=99,
+    help_text="Placebo sets drawn with --inference permutation.",
 )
 @seed_option("Seed of the permutations.")
 @calendar_option
@@ -194,29 +179,34 @@ def lift(
     elif out == "jsonl":
         render.emit_jsonl([doc])
     elif out == "csv":
-        e, p = doc["effect"], doc["placebo"]
-        render.emit_csv(
-            ["measure", "relative", "ci_low", "ci_high", "p_value", "incremental"],
-            [
-                [
-                    "effect",
-                    e["relative"],
-                    e["relative_ci_low"],
-                    e["relative_ci_high"],
-                    e["p_value"],
-                    e["incremental"],
-                ],
-                [
-                    "placebo",
-                    p["relative"],
-                    p["relative_ci_low"],
-                    p["relative_ci_high"],
-                    p["p_value"],
-                    None,
-                ],
-                ["naive", doc["naive"]["relative"], None, None, None, None],
-            ],
-        )
+        render.emit_csv(*_csv(doc))
     else:
         render.emit_tables(_tables(doc))
         render.stdout_console().print(doc["verdict"], markup=False, highlight=False, soft_wrap=True)
+
+
+def _csv(doc: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """The effect, the placebo and the naive figure, one row each."""
+    e, p = doc["effect"], doc["placebo"]
+    return (
+        ["measure", "relative", "ci_low", "ci_high", "p_value", "incremental"],
+        [
+            [
+                "effect",
+                e["relative"],
+                e["relative_ci_low"],
+                e["relative_ci_high"],
+                e["p_value"],
+                e["incremental"],
+            ],
+            [
+                "placebo",
+                p["relative"],
+                p["relative_ci_low"],
+                p["relative_ci_high"],
+                p["p_value"],
+                None,
+            ],
+            ["naive", doc["naive"]["relative"], None, None, None, None],
+        ],
+    )

@@ -228,5 +228,54 @@ def seeded_ids(treated: tuple[str, ...], treated_file: str | None) -> list[str]:
     """The ids of --treated (comma-separated or repeated) and of --treated-file."""
     from redcat_cli.analysis.lift import read_ids
 
-    ids = [p.strip() for v in treated for p in v.split(",") if p.strip()]
-    return ids + (read_ids(treated_file) if treated_file else [])
+    return split_ids(treated) + (read_ids(treated_file) if treated_file else [])
+
+
+def split_ids(values: tuple[str, ...]) -> list[str]:
+    """Ids given repeated or comma-separated (``--note a,b --note c``), in order."""
+    return [p.strip() for v in values for p in v.split(",") if p.strip()]
+
+
+def count_option(
+    flag: str, *, default: int | None, minimum: int, help_text: str, dest: str | None = None
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A whole number N of at least ``minimum`` (its default shown when there is one)."""
+    names = (flag,) if dest is None else (flag, dest)
+    return click.option(
+        *names,
+        type=click.IntRange(min=minimum),
+        default=default,
+        show_default=default is not None,
+        metavar="N",
+        help=help_text,
+    )
+
+
+def choice_option(
+    flag: str, choices: tuple[str, ...], *, default: str | None, help_text: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """One of ``choices`` (its default shown when there is one)."""
+    return click.option(
+        flag,
+        type=click.Choice(choices),
+        default=default,
+        show_default=default is not None,
+        help=help_text,
+    )
+
+
+def period_option(flag: str, help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A period FROM..TO (two ISO dates), or None."""
+    return click.option(flag, type=PERIOD, default=None, help=help_text)
+
+
+def file_option(
+    flag: str, *, metavar: str, help_text: str, to_write: bool = False
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A file path: one that exists (to read), or one that can be written."""
+    kind = (
+        click.Path(dir_okay=False, writable=True)
+        if to_write
+        else click.Path(dir_okay=False, exists=True)
+    )
+    return click.option(flag, type=kind, default=None, metavar=metavar, help=help_text)

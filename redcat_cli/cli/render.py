@@ -61,6 +61,20 @@ def money(value: Decimal | None) -> str | None:
     return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
 
 
+def p_value(v: float | None) -> str | None:
+    """A p-value for a table: 4 places, or scientific below 0.001."""
+    if v is None:
+        return None
+    return f"{v:.2e}" if v < 0.001 else f"{v:.4f}"
+
+
+def percent(v: float | None, places: int = 2, sign: bool = False) -> str | None:
+    """A fraction as a percentage (0.153 → "15.30%", or "+15.3%" with sign and 1 place)."""
+    if v is None:
+        return None
+    return f"{v * 100:+.{places}f}%" if sign else f"{v * 100:.{places}f}%"
+
+
 def to_jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return money(value)
