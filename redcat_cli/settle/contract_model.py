@@ -4,7 +4,7 @@ This is the one definition of a contract file. ``contract.parse_contract`` compo
 with its marks (``yamlmarks``) and validates that data here; the JSON Schema that
 ``redcat contract schema`` prints is generated from the same models (``contract_messages``).
 
-Each value is checked by its type (``Text``, ``Choice``, ``Money``, ``Rate``, ``IsoDate``…: the
+Each value is checked by its type (``Text``, ``Choice``, ``Money``, ``Rate01``, ``IsoDate``…: the
 text as written, never a float), ranges by pydantic's constraints (``ge``, ``gt``, ``le``), and
 what depends on several keys by the section that holds them. A problem is not a string yet: it
 is a :class:`Say` (what, where in the file, on which line) so that every problem of the file can
