@@ -60,12 +60,23 @@ class Request:
 
 @dataclass
 class Panel:
-    """Daily outcome per unit: ``values[unit][date]`` (Decimal), every unit on every day."""
+    """Daily outcome per unit: ``table`` is a pandas DataFrame of units (rows, sorted) ×
+    dates (columns, every day from the first to the last held) of Decimal amounts."""
 
-    units: list[str]
-    dates: list[dt.date]
-    values: dict[str, dict[dt.date, Decimal]]
+    table: Any
     filled: int = 0  # unit-days absent from the export, taken as no sales
+
+    @property
+    def units(self) -> list[str]:
+        return list(self.table.index)
+
+    @property
+    def dates(self) -> list[dt.date]:
+        return list(self.table.columns)
+
+    def total(self, units: list[str], days: list[dt.date]) -> Decimal:
+        """The exact sum of the units' amounts over the days."""
+        return sum(self.table.loc[units, days].to_numpy().ravel(), Decimal(0))
 
 
 @dataclass
@@ -78,30 +89,29 @@ class Result:
 
 
 def make_panel(rows: list[tuple[str, dt.date, Decimal]]) -> Panel:
-    """Every unit on every date between the first and last held; absent unit-days are 0."""
-    if not rows:
-        return Panel([], [], {})
-    first = min(r[1] for r in rows)
-    last = max(r[1] for r in rows)
+    """Every unit on every date between the first and last held; absent unit-days are 0
+    (counted in ``filled``). A unit-day given twice keeps its last amount."""
+    import pandas as pd
+
+    long = pd.DataFrame(rows, columns=["unit", "date", "amount"], dtype=object)
+    if long.empty:
+        return Panel(pd.DataFrame(dtype=object))
+    first, last = min(long["date"]), max(long["date"])
     dates = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
-    values: dict[str, dict[dt.date, Decimal]] = {}
-    for unit, day, amount in rows:
-        values.setdefault(unit, {})[day] = amount
-    filled = 0
-    for series in values.values():
-        for d in dates:
-            if d not in series:
-                series[d] = Decimal(0)
-                filled += 1
-    return Panel(sorted(values), dates, values, filled)
+    long = long.drop_duplicates(["unit", "date"], keep="last")
+    wide = long.pivot(index="unit", columns="date", values="amount")
+    wide = wide.reindex(index=sorted(wide.index), columns=dates)
+    absent = wide.isna()
+    return Panel(wide.where(~absent, Decimal(0)), int(absent.to_numpy().sum()))
 
 
 def _arrays(panel: Panel, units: list[str], days: list[dt.date]) -> Any:
+    """The amounts of the units over the days as floats, units × days."""
     import numpy as np
 
-    return np.array(
-        [[float(panel.values[u][d]) for d in days] for u in units], dtype=np.float64
-    ).reshape(len(units), len(days))
+    return np.asarray(panel.table.loc[units, days].to_numpy(), dtype=np.float64).reshape(
+        len(units), len(days)
+    )
 
 
 # --- the whole job --------------------------------------------------------------------
@@ -214,7 +224,7 @@ def lift(con: Any, req: Request) -> Result:
                 "name the seeded products: --treated ID… or --treated-file FILE",
                 hint="every other product of the shop is a control",
             )
-        unknown = [t for t in treated_ids if t not in panel.values]
+        unknown = [t for t in treated_ids if t not in panel.table.index]
         if unknown:
             raise QueryError(
                 f"the store's 生意参谋 data holds no product {', '.join(unknown)}",
@@ -254,8 +264,8 @@ def analyse(
     plc = fit(Yp, treated, fake_post, req.inference, req.permutations, req.seed)
     trend, trend_p = pre_trend(Yp, treated)
 
-    actual_post = sum((panel.values[u][d] for u in treated_used for d in post_days), Decimal(0))
-    actual_pre = sum((panel.values[u][d] for u in treated_used for d in pre_days), Decimal(0))
+    actual_post = panel.total(treated_used, post_days)
+    actual_pre = panel.total(treated_used, pre_days)
     naive = None
     if actual_pre > 0:
         naive = float((actual_post / len(post_days)) / (actual_pre / len(pre_days)) - Decimal(1))
