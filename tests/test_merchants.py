@@ -156,6 +156,18 @@ def test_ingest_defaults_to_the_one_merchant(store: Path, tmp_path: Path, run) -
     assert dump(store) == before
 
 
+def test_ingest_json_names_whose_rows_the_files_became(run, store: Path) -> None:
+    first = run("ingest", "--store", str(store), "--merchant", A, *a_files(), "--json")
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.stdout)["merchant"] == A
+    validate("ingest", json.loads(first.stdout))
+    r = run("ingest", "--store", str(store), str(DATA / "xinghe_v2.csv"), "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["merchant"] == A  # no --merchant: the one the store holds
+    new = run("ingest", "--store", str(store.parent / "new.duckdb"), *a_files(), "--json")
+    assert json.loads(new.stdout)["merchant"] == "default"  # a new store, no --merchant
+
+
 @pytest.mark.parametrize("name", ["", "  ", "a\tb", "x" * 201])
 def test_bad_merchant_names(run, store: Path, name: str) -> None:
     r = run("ingest", "--store", str(store), "--merchant", name, str(DATA / "xinghe_v1.csv"))

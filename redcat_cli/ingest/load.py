@@ -174,7 +174,7 @@ def _ingest(
             except Exception:
                 pass
             raise
-    return IngestReport(str(store_p), results, True)
+    return IngestReport(str(store_p), results, True, whose)
 
 
 def _finish_rejects(con: Any, store_p: Path, results: list[FileResult], strict: bool) -> None:

@@ -76,10 +76,12 @@ class IngestReport:
     store: str
     files: list[FileResult]
     committed: bool
+    merchant: str | None = None  # whose rows the files became
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "store": self.store,
+            "merchant": self.merchant,
             "committed": self.committed,
             "files": [f.to_dict() for f in self.files],
         }
