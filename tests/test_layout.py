@@ -46,3 +46,20 @@ def test_the_library_never_imports_the_command_line() -> None:
             offenders[str(p.relative_to(PACKAGE))] = sorted(bad)
     assert offenders == {}
     assert len(library_modules()) > 30  # the walk found the package
+
+
+def test_modules_and_functions_stay_readable() -> None:
+    """No module over 600 lines, no function over 80 (docs/development.md)."""
+    big, long = {}, {}
+    for p in PACKAGE.rglob("*.py"):
+        src = p.read_text(encoding="utf-8")
+        name = str(p.relative_to(PACKAGE))
+        if src.count("\n") > 600:
+            big[name] = src.count("\n")
+        for node in ast.walk(ast.parse(src)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                n = node.end_lineno - node.lineno + 1
+                if n > 80:
+                    long[f"{name}:{node.name}"] = n
+    assert big == {}
+    assert long == {}
