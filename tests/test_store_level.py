@@ -100,3 +100,31 @@ def test_settle_without_xinghe_names_the_exports_the_user_has(store: str) -> Non
     assert "the store holds 聚光 账户投放日报, 千牛 订单报表, 生意参谋 商品日报)" in line
     assert "gmv.source: juguang" in line
     assert r.stderr.count("problem") == 1  # one problem, not one per missing window and flow
+
+
+def test_store_level_roi_only_over_days_holding_both_sides(tmp_path: Path) -> None:
+    # 聚光 spend on 06-01..06-30; 千牛 orders paid on 06-29, 06-30 and 07-01, 07-02: only two
+    # days hold both. Spend of 06-29 and 06-30 from the account report: 4602.74 + 5620.57.
+    orders = tmp_path / "千牛_订单报表_导出0705.csv"
+    orders.write_text(
+        "订单编号,买家实际支付金额,订单状态,订单创建时间,订单付款时间\n"
+        "1001,3000.00,交易成功,2025-06-29 10:00:00,2025-06-29 10:01:00\n"
+        "1002,1223.31,交易成功,2025-06-30 11:00:00,2025-06-30 11:02:00\n"
+        "1003,500.00,交易成功,2025-07-01 09:00:00,2025-07-01 09:00:30\n"
+        "1004,800.00,交易成功,2025-07-02 09:00:00,2025-07-02 09:00:30\n",
+        encoding="utf-8",
+    )
+    store = str(tmp_path / "s.duckdb")
+    account = EXAMPLES / "聚光_账户日报_202506_导出0701.csv"
+    assert run("ingest", "-q", "--store", store, str(account), str(orders)).exit_code == 0
+    r = run("attribute", "--store", store, "--by", "day", "--x", "spend", "--y", "gmv", "--json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["totals"]["roi"] is None  # 32 days, 30 of them with one side only
+    assert doc["totals"]["gmv"] == "5523.31" and doc["totals"]["spend"] == "141289.97"
+    # (3000.00 + 1223.31) / (4602.74 + 5620.57) = 4223.31 / 10223.31 = 0.4131…
+    note = next(w for w in doc["warnings"] if "days holding both" in w)
+    assert "30 of the 32 days hold only" in note and "ROI 0.41 " in note
+    assert "GMV 4,223.31 on spend 10,223.31" in note
+    table = run("attribute", "--store", store, "--by", "day").stdout
+    assert "together return ROI" not in table

@@ -132,7 +132,8 @@ def _lead(req: Request, rows: list[dict[str, Any]], totals: dict[str, Any]) -> l
         out.append(lead + ".")
     elif not rois:
         out.append(
-            f"No {unit[:-1]} has an ROI: the store lacks 聚光 spend or 种草星河 GMV for them."
+            f"No {unit[:-1]} has an ROI: the store lacks 聚光 spend or "
+            f"{'' if req.by == 'day' else '种草星河 '}GMV for them."
         )
     if req.by == "note" and len(rois) >= 2:
         ranked = sorted(

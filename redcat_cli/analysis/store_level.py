@@ -8,7 +8,14 @@ from typing import Any
 from redcat_cli.analysis.attribute import Request, Result, default_sort
 from redcat_cli.analysis.correlation import correlations
 from redcat_cli.analysis.findings import findings
-from redcat_cli.analysis.funnel import SUM_FIELDS, finish_row, sort_rows, totals
+from redcat_cli.analysis.funnel import (
+    SUM_FIELDS,
+    add_sums,
+    finish_row,
+    rate_of,
+    sort_rows,
+    totals,
+)
 from redcat_cli.errors import QueryError, UsageError
 from redcat_cli.queries import attribute as q
 
@@ -19,6 +26,28 @@ def q_has(con: Any, kind: str) -> bool:
     from redcat_cli.queries.lift import has_rows
 
     return has_rows(con, kind)
+
+
+def _totals(
+    rows: list[dict[str, Any]], daily: list[dict[str, Any]], both: list[Any], warnings: list[str]
+) -> dict[str, Any]:
+    """Every row's sums; ROI (GMV over spend) only when every day holds both sides: spend on
+    days without sales data, or sales on days without spend, compares nothing. Otherwise the
+    total's ROI is null and a warning gives the ROI of the days that hold both."""
+    tot = totals(rows)
+    if len(both) == len(daily):
+        return tot
+    tot["roi"] = None
+    common = [r for r, d in zip(rows, daily, strict=True) if d["has_spend"] and d["has_sales"]]
+    sums = add_sums(common)
+    roi = rate_of(sums, "roi") if common else None
+    if roi is not None:
+        warnings.append(
+            f"{len(daily) - len(common)} of the {len(daily)} days hold only 聚光 spend or only "
+            f"Taobao sales, so the total has no ROI; the {len(common)} days holding both return "
+            f"ROI {roi:.2f} (GMV {sums['gmv']:,.2f} on spend {sums['spend']:,.2f})."
+        )
+    return tot
 
 
 def store_level(con: Any, req: Request) -> Result | None:
@@ -62,7 +91,7 @@ def store_level(con: Any, req: Request) -> Result | None:
         )
         x, y = "spend", "gmv"
     sreq = Request(**{**req.__dict__, "x": x, "y": y})
-    tot = totals(rows)
+    tot = _totals(rows, daily, both, warnings)
     corrs, scan, cwarn, points = correlations(rows, sreq)
     warnings.extend(cwarn)
     if both:  # the days compared: where both sides are held
