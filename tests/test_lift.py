@@ -299,6 +299,7 @@ def test_cli_qianniu_needs_orders_and_names_what_you_have(
     )
     assert res.exit_code == 1
     assert "千牛 订单报表" in res.stderr and "you have 生意参谋 商品日报" in res.stderr
+    assert "the store holds none (it holds 生意参谋 商品日报)" in res.stderr
 
 
 def test_cli_needs_treated(run, lift_store: Path) -> None:

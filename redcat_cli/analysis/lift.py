@@ -175,6 +175,7 @@ def resolve_periods(
 
 
 def _panel_for(con: Any, req: Request) -> tuple[Panel, dict[str, str | None], str]:
+    from redcat_cli.queries import held_text
     from redcat_cli.queries import lift as q
 
     if req.outcome == "sycm":
@@ -182,7 +183,7 @@ def _panel_for(con: Any, req: Request) -> tuple[Panel, dict[str, str | None], st
             have = "千牛 订单报表" if q.has_rows(con, "qianniu") else None
             raise QueryError(
                 "lift by product needs the 生意参谋 商品日报 (支付金额 per product and day); "
-                "the store holds none",
+                f"the store holds none (it holds {held_text(con)})",
                 hint=(
                     f"you have {have}: use --outcome qianniu with --comparison FILE"
                     if have
@@ -193,7 +194,8 @@ def _panel_for(con: Any, req: Request) -> tuple[Panel, dict[str, str | None], st
     if not q.has_rows(con, "qianniu"):
         have = "生意参谋 商品日报" if q.has_rows(con, "sycm") else None
         raise QueryError(
-            "lift on the store's paid GMV needs the 千牛 订单报表; the store holds none",
+            "lift on the store's paid GMV needs the 千牛 订单报表; the store holds none "
+            f"(it holds {held_text(con)})",
             hint=(f"you have {have}: use --outcome sycm (the default)" if have else None),
         )
     if not req.comparison:
