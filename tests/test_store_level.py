@@ -128,3 +128,12 @@ def test_store_level_roi_only_over_days_holding_both_sides(tmp_path: Path) -> No
     assert "GMV 4,223.31 on spend 10,223.31" in note
     table = run("attribute", "--store", store, "--by", "day").stdout
     assert "together return ROI" not in table
+
+
+def test_by_note_without_xinghe_points_to_the_store_level(tmp_path: Path) -> None:
+    store = str(tmp_path / "s.duckdb")
+    files = ["聚光_笔记投放日报_202506_导出0701.csv", "千牛_订单报表_202506_导出0701.csv"]
+    assert run("ingest", "-q", "--store", store, *(str(EXAMPLES / f) for f in files)).exit_code == 0
+    r = run("attribute", "--store", store)
+    assert r.exit_code == 0, r.output
+    assert "You have 千牛 订单报表 (paid GMV): `redcat attribute --by day` compares" in r.stderr

@@ -132,8 +132,17 @@ def attribute(con: Any, req: Request) -> Result:
     )
     warnings: list[str] = []
     if flow_type is None:
+        from redcat_cli.analysis.store_level import KIND_NAMES
+
+        _, sales = q.store_sources(con)
         warnings.append(
             "The store holds no 种草星河 rows: outcomes (visits, orders, GMV) are empty."
+            + (
+                f" You have {KIND_NAMES[sales]}: `redcat attribute --by day` compares daily "
+                "spend with daily sales at the store level."
+                if sales and req.by != "day"
+                else ""
+            )
         )
     if req.by == "day" and flow_type is None:
         from redcat_cli.analysis.store_level import store_level
