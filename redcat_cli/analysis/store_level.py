@@ -31,21 +31,35 @@ def q_has(con: Any, kind: str) -> bool:
 def _totals(
     rows: list[dict[str, Any]], daily: list[dict[str, Any]], both: list[Any], warnings: list[str]
 ) -> dict[str, Any]:
-    """Every row's sums; ROI (GMV over spend) only when every day holds both sides: spend on
-    days without sales data, or sales on days without spend, compares nothing. Otherwise the
-    total's ROI is null and a warning gives the ROI of the days that hold both."""
+    """Every row's sums; ROI (GMV over spend) only when both exports cover every day. A day
+    inside an export's span without rows is a day of zero (no orders paid), but a day outside
+    it is not in the export at all: spend there against no sales data compares nothing. So
+    outside the days both exports cover, the total's ROI is null and a warning gives the ROI
+    of the days they both cover."""
     tot = totals(rows)
-    if len(both) == len(daily):
+    spans = [
+        (min(dates), max(dates))
+        for dates in ([d["date"] for d in daily if d[flag]] for flag in ("has_spend", "has_sales"))
+        if dates
+    ]
+    lo = max((s[0] for s in spans), default=None)
+    hi = min((s[1] for s in spans), default=None)
+    covered = [
+        r
+        for r, d in zip(rows, daily, strict=True)
+        if len(spans) == 2 and lo is not None and hi is not None and lo <= d["date"] <= hi
+    ]
+    if len(covered) == len(daily):
         return tot
     tot["roi"] = None
-    common = [r for r, d in zip(rows, daily, strict=True) if d["has_spend"] and d["has_sales"]]
-    sums = add_sums(common)
-    roi = rate_of(sums, "roi") if common else None
+    sums = add_sums(covered)
+    roi = rate_of(sums, "roi") if covered else None
     if roi is not None:
         warnings.append(
-            f"{len(daily) - len(common)} of the {len(daily)} days hold only 聚光 spend or only "
-            f"Taobao sales, so the total has no ROI; the {len(common)} days holding both return "
-            f"ROI {roi:.2f} (GMV {sums['gmv']:,.2f} on spend {sums['spend']:,.2f})."
+            f"{len(daily) - len(covered)} of the {len(daily)} days are in only one export (聚光 "
+            f"spend or Taobao sales), so the total has no ROI; the {len(covered)} days both "
+            f"cover ({lo}..{hi}) return ROI {roi:.2f} (GMV {sums['gmv']:,.2f} on spend "
+            f"{sums['spend']:,.2f})."
         )
     return tot
 
