@@ -102,31 +102,36 @@ def test_settle_without_xinghe_names_the_exports_the_user_has(store: str) -> Non
     assert r.stderr.count("problem") == 1  # one problem, not one per missing window and flow
 
 
+def _account_against_orders(tmp_path: Path, orders: str) -> dict:
+    """attribute --by day --json on the bundled June 聚光 account report and these 千牛 orders."""
+    path = tmp_path / "千牛_订单报表_导出0705.csv"
+    head = "订单编号,买家实际支付金额,订单状态,订单创建时间,订单付款时间\n"
+    path.write_text(head + orders, encoding="utf-8")
+    store = str(tmp_path / "s.duckdb")
+    account = EXAMPLES / "聚光_账户日报_202506_导出0701.csv"
+    assert run("ingest", "-q", "--store", store, str(account), str(path)).exit_code == 0
+    r = run("attribute", "--store", store, "--by", "day", "--x", "spend", "--y", "gmv", "--json")
+    assert r.exit_code == 0, r.output
+    return {"store": store, **json.loads(r.stdout)}
+
+
 def test_store_level_roi_only_over_days_holding_both_sides(tmp_path: Path) -> None:
     # 聚光 spend on 06-01..06-30; 千牛 orders paid on 06-29, 06-30 and 07-01, 07-02: only two
     # days hold both. Spend of 06-29 and 06-30 from the account report: 4602.74 + 5620.57.
-    orders = tmp_path / "千牛_订单报表_导出0705.csv"
-    orders.write_text(
-        "订单编号,买家实际支付金额,订单状态,订单创建时间,订单付款时间\n"
+    doc = _account_against_orders(
+        tmp_path,
         "1001,3000.00,交易成功,2025-06-29 10:00:00,2025-06-29 10:01:00\n"
         "1002,1223.31,交易成功,2025-06-30 11:00:00,2025-06-30 11:02:00\n"
         "1003,500.00,交易成功,2025-07-01 09:00:00,2025-07-01 09:00:30\n"
         "1004,800.00,交易成功,2025-07-02 09:00:00,2025-07-02 09:00:30\n",
-        encoding="utf-8",
     )
-    store = str(tmp_path / "s.duckdb")
-    account = EXAMPLES / "聚光_账户日报_202506_导出0701.csv"
-    assert run("ingest", "-q", "--store", store, str(account), str(orders)).exit_code == 0
-    r = run("attribute", "--store", store, "--by", "day", "--x", "spend", "--y", "gmv", "--json")
-    assert r.exit_code == 0, r.output
-    doc = json.loads(r.stdout)
     assert doc["totals"]["roi"] is None  # 32 days, 30 of them with one side only
     assert doc["totals"]["gmv"] == "5523.31" and doc["totals"]["spend"] == "141289.97"
     # (3000.00 + 1223.31) / (4602.74 + 5620.57) = 4223.31 / 10223.31 = 0.4131…
     note = next(w for w in doc["warnings"] if "days both cover" in w)
     assert "30 of the 32 days are in only one export" in note and "ROI 0.41 " in note
     assert "(2025-06-29..2025-06-30)" in note and "GMV 4,223.31 on spend 10,223.31" in note
-    table = run("attribute", "--store", store, "--by", "day").stdout
+    table = run("attribute", "--store", doc["store"], "--by", "day").stdout
     assert "together return ROI" not in table
 
 
@@ -142,18 +147,10 @@ def test_by_note_without_xinghe_points_to_the_store_level(tmp_path: Path) -> Non
 def test_a_day_without_orders_inside_the_export_is_zero_not_missing(tmp_path: Path) -> None:
     # orders paid on 06-01 and 06-30 only: 千牛 covers June, its 28 other days sold nothing,
     # so the total ROI stands: 1413.00 / 141289.97
-    orders = tmp_path / "千牛_订单报表_导出0705.csv"
-    orders.write_text(
-        "订单编号,买家实际支付金额,订单状态,订单创建时间,订单付款时间\n"
+    doc = _account_against_orders(
+        tmp_path,
         "2001,1000.00,交易成功,2025-06-01 10:00:00,2025-06-01 10:01:00\n"
         "2002,413.00,交易成功,2025-06-30 11:00:00,2025-06-30 11:02:00\n",
-        encoding="utf-8",
     )
-    store = str(tmp_path / "s.duckdb")
-    account = EXAMPLES / "聚光_账户日报_202506_导出0701.csv"
-    assert run("ingest", "-q", "--store", store, str(account), str(orders)).exit_code == 0
-    r = run("attribute", "--store", store, "--by", "day", "--x", "spend", "--y", "gmv", "--json")
-    assert r.exit_code == 0, r.output
-    doc = json.loads(r.stdout)
     assert abs(float(doc["totals"]["roi"]) - 1413.00 / 141289.97) < 1e-12
     assert not [w for w in doc["warnings"] if "days both cover" in w]

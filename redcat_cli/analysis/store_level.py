@@ -29,7 +29,7 @@ def q_has(con: Any, kind: str) -> bool:
 
 
 def _totals(
-    rows: list[dict[str, Any]], daily: list[dict[str, Any]], both: list[Any], warnings: list[str]
+    rows: list[dict[str, Any]], daily: list[dict[str, Any]], warnings: list[str]
 ) -> dict[str, Any]:
     """Every row's sums; ROI (GMV over spend) only when both exports cover every day. A day
     inside an export's span without rows is a day of zero (no orders paid), but a day outside
@@ -42,13 +42,10 @@ def _totals(
         for dates in ([d["date"] for d in daily if d[flag]] for flag in ("has_spend", "has_sales"))
         if dates
     ]
-    lo = max((s[0] for s in spans), default=None)
-    hi = min((s[1] for s in spans), default=None)
-    covered = [
-        r
-        for r, d in zip(rows, daily, strict=True)
-        if len(spans) == 2 and lo is not None and hi is not None and lo <= d["date"] <= hi
-    ]
+    covered: list[dict[str, Any]] = []
+    if len(spans) == 2:
+        lo, hi = max(s[0] for s in spans), min(s[1] for s in spans)
+        covered = [r for r, d in zip(rows, daily, strict=True) if lo <= d["date"] <= hi]
     if len(covered) == len(daily):
         return tot
     tot["roi"] = None
@@ -105,7 +102,7 @@ def store_level(con: Any, req: Request) -> Result | None:
         )
         x, y = "spend", "gmv"
     sreq = Request(**{**req.__dict__, "x": x, "y": y})
-    tot = _totals(rows, daily, both, warnings)
+    tot = _totals(rows, daily, warnings)
     corrs, scan, cwarn, points = correlations(rows, sreq)
     warnings.extend(cwarn)
     if both:  # the days compared: where both sides are held
