@@ -175,13 +175,34 @@ def _emit(data: dict[str, Any], fmt: str) -> None:
     else:
         from pathlib import PurePath
 
+        files = data["files"]
         heads = ["file", "kind", "read", "loaded", "updated", "dup", "skipped", "rejected"]
-        rows = [
-            [PurePath(f["path"]).name, f["source"], *[f[c] for c in cols[3:]]]
-            for f in data["files"]
-        ]
-        totals: list[Any] = ["total", ""] + [sum(f[c] for f in data["files"]) for c in cols[3:]]
-        emit_tables([Table(f"Ingested into {data['store']}", heads, rows, footer=totals)])
+        caption = None
+        if len(files) > TABLE_FILES:  # a line per file would be thousands of lines
+            rows = _by_kind(files, cols[3:])
+            caption = f"{len(files):,} files, one line per kind: --csv or --json lists every file"
+        else:
+            rows = [
+                [PurePath(f["path"]).name, f["source"], *[f[c] for c in cols[3:]]] for f in files
+            ]
+        totals: list[Any] = ["total", ""] + [sum(f[c] for f in files) for c in cols[3:]]
+        emit_tables(
+            [Table(f"Ingested into {data['store']}", heads, rows, footer=totals, caption=caption)]
+        )
+
+
+TABLE_FILES = 50  # more files than this: the table has a line per kind
+
+
+def _by_kind(files: list[dict[str, Any]], counts: list[str]) -> list[list[Any]]:
+    """One line per export kind: how many files, and their counts added up."""
+    kinds: dict[str, list[Any]] = {}
+    for f in files:
+        line = kinds.setdefault(f["source"], [0, f["source"], *[0] * len(counts)])
+        line[0] += 1
+        for i, c in enumerate(counts):
+            line[2 + i] += f[c]
+    return [[f"{line[0]:,} files", *line[1:]] for line in kinds.values()]
 
 
 def _progress(quiet: bool, verbose: int) -> Any:

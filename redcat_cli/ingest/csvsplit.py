@@ -93,10 +93,10 @@ def _parse_piece(data: bytes, pos: int, enc: str, ncols: int, delimiter: str) ->
     names = [f"c{i}" for i in range(ncols)]
     if pos >= len(data):
         return pa.table({n: pa.array([], pa.string()) for n in names})
-    invalid: list[str] = []
+    invalid: list[Any] = []
 
     def on_invalid(row: Any) -> str:
-        invalid.append(row.text)
+        invalid.append(row.number)  # (not row.text: it fails on bytes outside the encoding)
         return "skip"
 
     pa_enc = "utf8" if enc in ("utf-8", "utf-8-sig", "utf8") else enc

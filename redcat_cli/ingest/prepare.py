@@ -246,9 +246,11 @@ def _select(
     date_order: str | None,
     fixed: dict[str, Any],
     ingest_id: int,
+    decided: dict[int, str | None] | None = None,
 ) -> _Text:
     """The rows of a batch that hold values (footers and blank rows set aside), and the
-    day/month order of each date column as the file's rows so far decide it."""
+    day/month order of each date column as the file's rows so far decide it (or as
+    ``decided`` gives it: known for many small files at once)."""
     import numpy as np
     import pyarrow as pa
 
@@ -269,7 +271,10 @@ def _select(
     for ci, fname in match.columns.items():
         order = date_order
         if kind.fields[fname].type in ("date", "datetime") and order is None:
-            order = _date_order(raw, ci, sub.column(ci).combine_chunks(), orders)
+            if decided is not None:
+                order = decided[ci]
+            else:
+                order = _date_order(raw, ci, sub.column(ci).combine_chunks(), orders)
         col_orders[ci] = order
     return _Text(
         raw,
@@ -339,6 +344,7 @@ def _typed(texts: list[_Text], merchant: str) -> tuple[Any, list[_Rows]]:
     for r, fields in lower_bound.items():
         if r not in errors:
             lower[np.searchsorted(starts, r, side="right") - 1] += len(fields)
+    ranges = _date_ranges(kind, staged, good_starts)
     out = []
     for i, t in enumerate(texts):
         mine = staged.slice(int(good_starts[i]), int(good_starts[i + 1] - good_starts[i]))
@@ -353,7 +359,7 @@ def _typed(texts: list[_Text], merchant: str) -> tuple[Any, list[_Rows]]:
                 int(lower[i]),
                 t.done,
                 t.final,
-                _date_range(kind, {c: mine.column(c) for c in mine.column_names}),
+                ranges[i],
             )
         )
     return staged, out
@@ -377,14 +383,21 @@ def _set_aside(kind: Kind, match: Any, part: _Part) -> tuple[Any, Any]:
     n = part.columns.num_rows
     nonempty, keep, first_only, skipped = part.flags or _footer_like(kind, match, part.columns)
     skipped = skipped.copy()
-    if part.final:  # the file's last rows: a footer (one text cell after the data, no key)
-        idx = n - 1
-        while idx >= 0 and (not keep[idx] or first_only[idx] or skipped[idx]):
-            if keep[idx] and first_only[idx] and not _first_is_data(kind, match):
-                skipped[idx] = True
-            idx -= 1
+    if part.final:
+        _mark_footer(kind, match, (keep, first_only, skipped), 0, n)
     skipped &= keep
     return keep, skipped
+
+
+def _mark_footer(kind: Kind, match: Any, flags: tuple[Any, Any, Any], start: int, end: int) -> None:
+    """A file's last rows (``start:end`` of the flags ``keep, first_only, skipped``), from its
+    end back to its data: a footer (one text cell after the data, no key) is marked skipped."""
+    keep, first_only, skipped = flags
+    idx = end - 1
+    while idx >= start and (not keep[idx] or first_only[idx] or skipped[idx]):
+        if keep[idx] and first_only[idx] and not _first_is_data(kind, match):
+            skipped[idx] = True
+        idx -= 1
 
 
 def _typed_columns(
@@ -411,19 +424,44 @@ def _typed_columns(
     return typed, errors, lower_bound
 
 
-def _date_range(kind: Kind, cols: dict[str, Any]) -> tuple[Any, Any] | None:
-    """The first and last date of the kind's date column among these rows."""
+def _date_ranges(kind: Kind, staged: Any, bounds: Any) -> list[tuple[Any, Any] | None]:
+    """The first and last date of the kind's date column in each run of rows
+    ``bounds[i]:bounds[i + 1]`` of ``staged`` (one per batch; None where it has none), in one
+    pass however many batches (many small files typed together)."""
+    import numpy as np
+    import pyarrow as pa
     import pyarrow.compute as pc
 
+    k = len(bounds) - 1
     date_col = kind.summary.get("date")
-    if not date_col or date_col not in cols or not len(cols[date_col]):
-        return None
-    lo_hi = pc.min_max(cols[date_col]).as_py()
-    if lo_hi["min"] is None:
-        return None
-    return tuple(
-        v.date() if isinstance(v, dt.datetime) else v for v in (lo_hi["min"], lo_hi["max"])
-    )
+    if not date_col or date_col not in staged.column_names or not staged.num_rows:
+        return [None] * k
+    col = staged.column(date_col)
+    as_int = pa.int32() if pa.types.is_date32(col.type) else pa.int64()
+    ints = pc.cast(pc.cast(col, as_int), pa.int64())
+    info = np.iinfo(np.int64)
+    lo = pc.fill_null(ints, info.max).to_numpy().astype(np.int64)
+    hi = pc.fill_null(ints, info.min).to_numpy().astype(np.int64)
+    bounds = np.asarray(bounds, dtype=np.int64)
+    filled = np.flatnonzero(bounds[1:] > bounds[:-1])  # batches with rows
+    out: list[tuple[Any, Any] | None] = [None] * k
+    if not len(filled):
+        return out
+    mins = np.minimum.reduceat(lo, bounds[filled])
+    maxs = np.maximum.reduceat(hi, bounds[filled])
+
+    seen: dict[int, Any] = {}  # (a few hundred days among thousands of batches)
+
+    def day(v: int) -> Any:
+        if v not in seen:
+            value = pa.scalar(v, as_int).cast(col.type).as_py()
+            seen[v] = value.date() if isinstance(value, dt.datetime) else value
+        return seen[v]
+
+    for i, a, b in zip(filled.tolist(), mins.tolist(), maxs.tolist(), strict=True):
+        if a != info.max:  # (else every date of the batch is missing)
+            out[i] = (day(a), day(b))
+    return out
 
 
 def _date_order(raw: RawTable, ci: int, col: Any, orders: dict[int, str | None]) -> str | None:

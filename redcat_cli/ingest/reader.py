@@ -70,6 +70,8 @@ class RawTable:
     sheet: str | None = None
     _sha: Any = None  # the hex digest, or a hashlib object complete once batches are read
     exact: bool = True  # read whole; False: in pieces, any of which may raise NotStreamable
+    # in pieces, of the input's own bytes: (encoding, delimiter, offset of the first data line)
+    parsing: tuple[str, str, int] | None = None
 
     @property
     def kind(self) -> Kind:
@@ -434,7 +436,16 @@ def _read_csv(
         hasher = hashlib.sha256()
         pieces = _stream_csv(src, enc, start, header_line, len(header), delimiter, hasher, PIECE)
         return RawTable(
-            src.name, label, match, header, header_line, pieces, src.size, _sha=hasher, exact=False
+            src.name,
+            label,
+            match,
+            header,
+            header_line,
+            pieces,
+            src.size,
+            _sha=hasher,
+            exact=False,
+            parsing=(enc, delimiter, start),
         )
     data = src.read_all()
     sha = original_sha or hashlib.sha256(data).hexdigest()
