@@ -46,7 +46,9 @@ def test_files_of_one_header_worked_out_by_hand(tmp_path: Path, read_alone: list
         + jg_row(2, 0, "x")  # line 4: rejected
         + jg_row(2, 1)  # line 5: new
         + jg_row(2, 1, "11.00")  # line 6: conflicts with line 5
-        + "导出时间：2025-06-21 10:00" + "," * 13 + "\n",  # line 7: a footer, skipped
+        + "导出时间：2025-06-21 10:00"
+        + "," * 13
+        + "\n",  # line 7: a footer, skipped
         bom=True,
     )
     c = write(tmp_path / "c_20250622.csv", JG_HEADER, bom=True)  # a header and nothing else

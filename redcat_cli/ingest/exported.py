@@ -24,8 +24,10 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from redcat_cli.errors import IngestError
+from redcat_cli.ingest.results import FileResult
 
 FROM_OPTION = "option"
 FROM_NAME = "file name"
@@ -127,3 +129,17 @@ def find_export_date(
     if mtime is not None:
         return ExportDate(dt.date.fromtimestamp(mtime), FROM_MTIME)
     return ExportDate(dt.date.today(), FROM_INGEST)
+
+
+def _find_export_date(
+    res: FileResult, dates: list[Any], option: dt.date | None, mtime: float | None
+) -> None:
+    """The file's export date, from the option, its name or its modification time."""
+    first, last = min(dates, default=None), max(dates, default=None)
+    found = find_export_date(res.path, first, last, option=option, mtime=mtime)
+    res.exported_on, res.exported_on_from = found.date, found.found_from
+    if found.found_from == FROM_MTIME and last is not None and found.date <= last:
+        res.warnings.append(
+            f"exported_on {found.date} (the file's modified time) is not after its last data "
+            f"date {last}; give the export date with --exported-on"
+        )

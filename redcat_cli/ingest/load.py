@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
-from redcat_cli import __version__
 from redcat_cli.errors import IngestError, RedcatError, UsageError, system_fault
 from redcat_cli.ingest.csvsplit import NotStreamable
+from redcat_cli.ingest.exported import _find_export_date
 from redcat_cli.ingest.joined import Group, Parsed, joins, member_texts, parse_group, template_of
 from redcat_cli.ingest.kinds import Kind, get_kind, load_kinds
 from redcat_cli.ingest.prepare import (
@@ -40,7 +40,7 @@ from redcat_cli.ingest.reader import (
     read_source,
 )
 from redcat_cli.ingest.rejects import _write_rejects, short_name
-from redcat_cli.ingest.results import FileResult, IngestReport, Reject
+from redcat_cli.ingest.results import FileResult, IngestReport, Reject, _log_files
 from redcat_cli.ingest.write import (
     RAW_SEP,
     _drop_scratch,
@@ -528,59 +528,6 @@ def _finish(kind: Kind, res: FileResult) -> None:
         raise AssertionError(f"rows of {res.path} do not add up: {res.to_dict()}")
 
 
-_LOG_COLUMNS = (
-    "id, batch_id, path, name, sha256, source, encoding, sheet, rows_read, rows_loaded, "
-    "rows_updated, rows_duplicate, rows_skipped, rows_rejected, rejects_path, started_at, "
-    "finished_at, redcat_version, exported_on, exported_on_from, merchant"
-)
-
-
-def _log_files(
-    con: Any, done: list[tuple[FileResult, dt.datetime]], batch: int, merchant: str
-) -> None:
-    """The files' lines in ingest_log, in one statement however many files."""
-    import pyarrow as pa
-
-    now = dt.datetime.now()
-    rows = [
-        [
-            res.ingest_id,
-            batch,
-            res.path,
-            Path(res.path.split("!")[-1]).name,
-            res.sha256,
-            res.source,
-            res.encoding,
-            res.sheet,
-            res.rows_read,
-            res.rows_loaded,
-            res.rows_updated,
-            res.rows_duplicate,
-            res.rows_skipped,
-            res.rows_rejected,
-            None,
-            started,
-            now,
-            __version__,
-            res.exported_on,
-            res.exported_on_from,
-            merchant,
-        ]
-        for res, started in done
-    ]
-    names = [c.strip() for c in _LOG_COLUMNS.split(",")]
-    types = [pa.int64(), pa.int64()] + [pa.string()] * 6 + [pa.int64()] * 6 + [pa.string()]
-    types += [pa.timestamp("us"), pa.timestamp("us"), pa.string(), pa.date32()]
-    types += [pa.string(), pa.string()]
-    redcat_log = pa.table(  # noqa: F841  (read by name: see _ARROW_BY_NAME)
-        {
-            n: pa.array([r[i] for r in rows], t)
-            for i, (n, t) in enumerate(zip(names, types, strict=True))
-        }
-    )
-    con.execute(f"INSERT INTO ingest_log ({_LOG_COLUMNS}) SELECT {_LOG_COLUMNS} FROM redcat_log")
-
-
 def _settle_candidates(store: Store, kind: Kind, res: FileResult) -> None:
     """The rows of a file read in pieces whose key may be known: classified all at once
     against the store and the rows the file wrote, as a whole read would."""
@@ -602,19 +549,3 @@ def _settle_candidates(store: Store, kind: Kind, res: FileResult) -> None:
                 rej.fields = cells[rej.line].split(RAW_SEP)
     finally:
         _drop_scratch(con, ("redcat_cand",))
-
-
-def _find_export_date(
-    res: FileResult, dates: list[Any], option: dt.date | None, mtime: float | None
-) -> None:
-    """The file's export date, from the option, its name or its modification time."""
-    from redcat_cli.ingest.exported import FROM_MTIME, find_export_date
-
-    first, last = min(dates, default=None), max(dates, default=None)
-    found = find_export_date(res.path, first, last, option=option, mtime=mtime)
-    res.exported_on, res.exported_on_from = found.date, found.found_from
-    if found.found_from == FROM_MTIME and last is not None and found.date <= last:
-        res.warnings.append(
-            f"exported_on {found.date} (the file's modified time) is not after its last data "
-            f"date {last}; give the export date with --exported-on"
-        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -85,3 +86,58 @@ class IngestReport:
             "committed": self.committed,
             "files": [f.to_dict() for f in self.files],
         }
+
+
+_LOG_COLUMNS = (
+    "id, batch_id, path, name, sha256, source, encoding, sheet, rows_read, rows_loaded, "
+    "rows_updated, rows_duplicate, rows_skipped, rows_rejected, rejects_path, started_at, "
+    "finished_at, redcat_version, exported_on, exported_on_from, merchant"
+)
+
+
+def _log_files(
+    con: Any, done: list[tuple[FileResult, dt.datetime]], batch: int, merchant: str
+) -> None:
+    """The files' lines in ingest_log, in one statement however many files."""
+    import pyarrow as pa
+
+    from redcat_cli import __version__
+
+    now = dt.datetime.now()
+    rows = [
+        [
+            res.ingest_id,
+            batch,
+            res.path,
+            Path(res.path.split("!")[-1]).name,
+            res.sha256,
+            res.source,
+            res.encoding,
+            res.sheet,
+            res.rows_read,
+            res.rows_loaded,
+            res.rows_updated,
+            res.rows_duplicate,
+            res.rows_skipped,
+            res.rows_rejected,
+            None,
+            started,
+            now,
+            __version__,
+            res.exported_on,
+            res.exported_on_from,
+            merchant,
+        ]
+        for res, started in done
+    ]
+    names = [c.strip() for c in _LOG_COLUMNS.split(",")]
+    types = [pa.int64(), pa.int64()] + [pa.string()] * 6 + [pa.int64()] * 6 + [pa.string()]
+    types += [pa.timestamp("us"), pa.timestamp("us"), pa.string(), pa.date32()]
+    types += [pa.string(), pa.string()]
+    redcat_log = pa.table(  # noqa: F841  (read by name: see _ARROW_BY_NAME)
+        {
+            n: pa.array([r[i] for r in rows], t)
+            for i, (n, t) in enumerate(zip(names, types, strict=True))
+        }
+    )
+    con.execute(f"INSERT INTO ingest_log ({_LOG_COLUMNS}) SELECT {_LOG_COLUMNS} FROM redcat_log")
