@@ -243,7 +243,12 @@ def fail(e: BaseException, as_json: bool) -> int:
             if COMMITTED
             else "Interrupted; nothing was committed."
         )
-        error = {"code": "interrupted", "message": message, "hint": None, "exit": 130}
+        error: dict[str, Any] = {
+            "code": "interrupted",
+            "message": message,
+            "hint": None,
+            "exit": 130,
+        }
         text = message
     elif isinstance(known, RedcatError):
         if _debug():
@@ -288,7 +293,7 @@ def fail(e: BaseException, as_json: bool) -> int:
         _stderr_line(json_safe(dumps({"error": error}, indent=None)))
     else:
         _stderr_line(terminal_safe(text))
-    return int(error["exit"])  # type: ignore[call-overload]
+    return int(error["exit"])
 
 
 def _stderr_line(text: str) -> None:

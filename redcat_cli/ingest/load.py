@@ -216,7 +216,7 @@ def _ingest_inputs(
     for path in paths:
         try:
             for src in open_inputs(path):
-                member = joins(group and group.template, src, path, encoding)
+                member = joins(group.template if group else None, src, path, encoding)
                 if member is not None and group is not None:
                     group.members.append(member)
                     group.size += len(member.data)
@@ -497,11 +497,11 @@ def _write_whole_files(run: _Run, group: list[_Whole]) -> None:
 
     kind = group[0].text.raw.kind
     staged, prepared = _typed([w.text for w in group], run.merchant)
-    files = {}
+    files: dict[int, FileResult] = {}
     for w, rows in zip(group, prepared, strict=True):
         _count(w.res, rows)
         _find_export_date(w.res, w.res._dates, run.exported_on, w.mtime)
-        files[w.res.ingest_id] = w.res
+        files[int(w.res.ingest_id or 0)] = w.res
     before = {w.res.ingest_id: len(w.res.rejects) for w in group}
     _write_group(run.store, kind, staged, files)
     for w, rows in zip(group, prepared, strict=True):

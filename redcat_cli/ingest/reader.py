@@ -383,17 +383,17 @@ def _find_header(
     # Nothing fits: report against the most promising row.
     row = rows[best[1]] if best else (rows[0] if rows else [])
     for head in rows[:HEAD_ROWS]:
-        known = unjoinable(head, name=name)
-        if known is not None:
-            raise known
+        refused = unjoinable(head, name=name)
+        if refused is not None:
+            raise refused
     if forced:
         m = forced.match(row)
         missing = ", ".join(
             forced.fields[f].label if f in forced.fields else f for f in m.missing_required
         )
-        found = ", ".join(str(h) for h in row if normalise_header(h)) or "(none)"
+        headers = ", ".join(str(h) for h in row if normalise_header(h)) or "(none)"
         raise IngestError(
-            f"{name}: not a {forced.name} export: {missing} missing. Headers found: {found}",
+            f"{name}: not a {forced.name} export: {missing} missing. Headers found: {headers}",
             hint="check the file, or drop --source to let redcat tell the kind",
         )
     detect(row, kinds, name=name)  # raises with the closest kind and what it lacks
@@ -433,6 +433,7 @@ def _read_csv(
     start = _line_offset(head_bytes, header_line)
     streams = not exact and one_per_line and start is not None and _streamable(enc)
     if streams and original_sha is None:
+        assert start is not None
         hasher = hashlib.sha256()
         pieces = _stream_csv(src, enc, start, header_line, len(header), delimiter, hasher, PIECE)
         return RawTable(

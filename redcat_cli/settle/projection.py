@@ -152,8 +152,8 @@ def mature_ratio(history: Sequence[DayFacts], window: int) -> Ratio | None:
         return None
 
     def ratio(days: Sequence[DayFacts]) -> tuple[Fraction, Fraction]:
-        spend = sum(Fraction(d.spend) for d in days if d.spend is not None)
-        gmv = sum(Fraction(d.gmv) for d in days if d.gmv is not None)
+        spend = sum((Fraction(d.spend) for d in days if d.spend is not None), Fraction(0))
+        gmv = sum((Fraction(d.gmv) for d in days if d.gmv is not None), Fraction(0))
         orders = sum(d.orders or 0 for d in days)
         return gmv / spend, Fraction(orders) / spend
 
@@ -222,11 +222,11 @@ def project_days(
             continue
         c, lo, hi = curve.at(max(age or 0, 0))
         v = Fraction(d.gmv)
-        orders = None if d.orders is None else round(d.orders / c) if c > 0 else d.orders
+        grown_orders = None if d.orders is None else round(d.orders / c) if c > 0 else d.orders
         # low GMV from the high share, high GMV from the low share (a zero share: no bound)
         for out, share in ((central, c), (low, hi), (high, lo if lo > 0 else c)):
             grown = v / Fraction(share) if share > 0 else v
-            out.append(replace(d, gmv=_four(grown), orders=orders, exported_on=mature_on))
+            out.append(replace(d, gmv=_four(grown), orders=grown_orders, exported_on=mature_on))
     return ProjectedDays(central, low, high, left_out)
 
 
@@ -242,7 +242,7 @@ def _block(
             high.totals.roi_guarantee_payout,
             low.totals.roi_guarantee_payout,
         )
-        matched = c.matched_investment
+        matched: Decimal | None = c.matched_investment
     else:
         a, b, h = st.cycles[i], low.cycles[i], high.cycles[i]
         gmv, gmv_low, gmv_high = a.gmv, b.gmv, h.gmv
