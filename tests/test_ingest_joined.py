@@ -193,3 +193,36 @@ def test_groups_of_any_size_as_one_by_one(
         (r[0], *r[3:]) for r in b.pop("ingest_log")
     ]
     assert a == b
+
+
+def test_the_table_has_a_line_per_kind_past_fifty_files(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    """51 聚光 exports of 2 rows and one 星河 export: a line per kind with its files counted
+    and their rows added up (a line per file would be 52 lines); 50 files: a line each."""
+    from tests.test_ingest_many import XH_HEADER, xh_row
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    paths = [
+        write(
+            folder / f"j{i:02d}.csv",
+            JG_HEADER + jg_row(1 + i % 28, i % 8) + jg_row(2 + i % 27, i % 8),
+            bom=True,
+        )
+        for i in range(51)
+    ]
+    paths.append(write(folder / "x.csv", XH_HEADER + xh_row(1, 0) + xh_row(1, 0)))
+    store = str(tmp_path / "s.duckdb")
+    out = run("ingest", "--store", store, *map(str, paths))
+    assert out.exit_code == 0, out.output
+    lines = [line.split() for line in out.stdout.splitlines()]
+    assert ["51", "files", "juguang", "102"] == lines_of(lines, "juguang")[:4]
+    assert ["1", "files", "xinghe", "2", "1", "0", "1", "0", "0"] == lines_of(lines, "xinghe")
+    assert "52 files, one line per kind: --csv or --json lists every file" in out.stdout
+    assert not any("j00.csv" in line for line in out.stdout.splitlines())
+    few = run("ingest", "--store", str(tmp_path / "t.duckdb"), *map(str, paths[:50]))
+    assert sum("juguang" in line for line in few.stdout.splitlines()) == 50
+
+
+def lines_of(lines: list[list[str]], kind: str) -> list[str]:
+    (line,) = [line for line in lines if kind in line]
+    return line
