@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import redcat_cli.ingest.reader as reader
+import redcat_cli.ingest.write as store_write
 from redcat_cli.ingest.load import _KeyFilter, ingest
 from tests.conftest import dump, rows, write
 from tests.test_ingest import counts
@@ -130,6 +131,29 @@ def test_pieces_give_what_a_whole_read_gives(
     # every row of the third ingest that was stored already went to history: updated back,
     # or re-dated (all its duplicates but line 55, a duplicate within the file)
     assert redated == whole[2][0][2] + whole[2][0][3] - 1
+
+
+def test_new_rows_go_in_whole_row_groups(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The surely-new rows of a piece wait for the next piece's to fill a row group (a small
+    group after every piece made the commit rewrite the store): every INSERT of them but the
+    last holds whole row groups, and the store is the one a whole read makes."""
+    monkeypatch.setattr(store_write, "ROW_GROUP", 4)
+    sizes: list[int] = []
+    insert = store_write._Appender._insert
+
+    def counted(self: store_write._Appender, table) -> None:
+        sizes.append(table.num_rows)
+        insert(self, table)
+
+    monkeypatch.setattr(store_write._Appender, "_insert", counted)
+    path = write(tmp_path / "聚光.csv", messy_juguang(blank_line=False), bom=True)
+    (whole, whole_store), (pieces, piece_store) = both_ways(tmp_path, monkeypatch, [[path]])
+    assert pieces == whole and piece_store == whole_store
+    assert len(sizes) > 3
+    assert all(n % 4 == 0 for n in sizes[:-1]) and 0 < sizes[-1]
+    # the rows not inserted here wait for the end of the file: a repeat of a key in the file
+    # (a duplicate, two conflicts), or a key sharing a slot of the key filter with another
+    assert sum(sizes) <= whole[0][0][1]
 
 
 def test_gb18030_cut_between_characters(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -43,6 +43,7 @@ from redcat_cli.ingest.rejects import _write_rejects, short_name
 from redcat_cli.ingest.results import FileResult, IngestReport, Reject, _log_files
 from redcat_cli.ingest.write import (
     RAW_SEP,
+    _Appender,
     _drop_scratch,
     _KeyFilter,
     _temp_table_exists,
@@ -441,6 +442,7 @@ def _write_pieces(
     kind, con = raw.kind, run.store.con
     ingest_id = int(res.ingest_id or 0)
     keys: _KeyFilter | None = None  # which keys may be known
+    out = _Appender(con, kind)
     for rows in _ahead(
         _prepare(raw, b, orders, run.date_order, fixed_values, run.merchant, ingest_id)
         for b in parts
@@ -450,7 +452,8 @@ def _write_pieces(
         if keys is None:
             run.flush(kind.table)  # the files before this one first
             keys = _KeyFilter(con, kind)
-        _write_batch(con, kind, rows, ingest_id, res, keys)
+        _write_batch(con, kind, rows, res, keys, out)
+    out.finish()
 
 
 def _count(res: FileResult, rows: _Rows) -> None:

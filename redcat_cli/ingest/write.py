@@ -30,6 +30,7 @@ def _undo(store: Store, kind: Kind, ingest_id: int) -> None:
     )
     con.execute(f"DELETE FROM {H} WHERE _superseded_by = ?", [ingest_id])
     con.execute("DROP TABLE IF EXISTS redcat_seen")
+    con.execute("DROP TABLE IF EXISTS redcat_cand")  # its rows wait for the undone read
 
 
 class _KeyFilter:
@@ -72,12 +73,56 @@ class _KeyFilter:
 
 RAW_SEP = "\x1f"
 
+ROW_GROUP = 122_880  # DuckDB's rows per row group
+
+
+class _Appender:
+    """The surely-new rows of a file read in pieces, written in whole row groups: a piece's
+    last rows (less than a row group) wait for the next piece's first ones. Written with a
+    small row group after every piece, a store was rewritten by the checkpoint that ends the
+    ingest (DuckDB merges small row groups): 0.5 s more for 1M 聚光 rows, and a file half
+    as large again."""
+
+    def __init__(self, con: Any, kind: Kind) -> None:
+        self.con, self.kind = con, kind
+        self.tail: Any = None  # rows waiting for the rest of their row group
+
+    def add(self, new: Any) -> None:
+        import pyarrow as pa
+
+        if self.tail is not None and self.tail.schema != new.schema:
+            self.finish()  # never happens with one file's pieces; if it did, a small group
+        if self.tail is not None:
+            k = min(ROW_GROUP - self.tail.num_rows, new.num_rows)
+            head = pa.concat_tables([self.tail, new.slice(0, k)])  # chunks kept: no copy
+            new = new.slice(k)
+            if head.num_rows < ROW_GROUP:
+                self.tail = head
+                return
+            self.tail = None
+            self._insert(head)
+        whole = new.num_rows // ROW_GROUP * ROW_GROUP
+        if whole:
+            self._insert(new.slice(0, whole))
+        if whole < new.num_rows:
+            self.tail = new.slice(whole)
+
+    def finish(self) -> None:
+        """The rows still waiting, at the end of the file."""
+        if self.tail is not None:
+            tail, self.tail = self.tail, None
+            self._insert(tail)
+
+    def _insert(self, table: Any) -> None:
+        redcat_new = table  # noqa: F841  (read by name: see _ARROW_BY_NAME)
+        _insert_rows(self.con, self.kind, "redcat_new")
+
 
 def _write_batch(
-    con: Any, kind: Kind, rows: _Rows, ingest_id: int, res: FileResult, keys: _KeyFilter
+    con: Any, kind: Kind, rows: _Rows, res: FileResult, keys: _KeyFilter, out: _Appender
 ) -> None:
-    """One batch of a file read in pieces: rows whose key is surely new go straight into the
-    store (while the next batch is prepared); the others wait in ``redcat_cand`` for
+    """One batch of a file read in pieces: rows whose key is surely new go into the store
+    (while the next batch is prepared; see :class:`_Appender`); the others wait in ``redcat_cand`` for
     :func:`_settle_candidates`, with their cells as the file wrote them."""
     import numpy as np
     import pyarrow as pa
@@ -92,10 +137,10 @@ def _write_batch(
         "SELECT hash(_key) AS h FROM redcat_staged ORDER BY _line"  # the staged order
     ).fetchnumpy()["h"]
     known = keys.maybe_known(hashes)
-    redcat_new = staged if not known.any() else staged.filter(pa.array(~known))
-    if redcat_new.num_rows:
-        _insert_rows(con, kind, "redcat_new")
-        res.rows_loaded += redcat_new.num_rows
+    new = staged if not known.any() else staged.filter(pa.array(~known))
+    if new.num_rows:
+        out.add(new)
+        res.rows_loaded += new.num_rows
     if not known.any():
         return
     cand = staged.filter(pa.array(known))
