@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from redcat_cli.errors import IngestError, UsageError
+from redcat_cli.ingest.bytescan import may_start_with
 from redcat_cli.ingest.csvsplit import Batch, NotStreamable
 from redcat_cli.ingest.kinds import Kind
 from redcat_cli.ingest.reader import RawTable
@@ -17,7 +18,17 @@ from redcat_cli.ingest.values import MISSING, decide_date_order, parse_column
 from redcat_cli.store.db import KEY_SEP
 
 TOTAL_PREFIXES = ("合计", "总计", "汇总", "总合计", "全部合计")  # total rows start with these
-_TOTAL_CHARS = ("计", "汇")  # each prefix holds one of these
+
+
+def _lead_bytes() -> bytes:
+    """The first bytes (UTF-8) of a cell that may be a total, perhaps after white space: 合 全
+    (E5), 总 汇 (E6), and the first bytes of every character that Arrow trims as space."""
+    chars = "".join(p[0] for p in TOTAL_PREFIXES) + "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0"
+    chars += "\u1680\u2000\u2028\u202f\u205f\u3000"
+    return bytes(sorted({c.encode()[0] for c in chars}))
+
+
+_TOTAL_LEAD = _lead_bytes()
 
 
 @dataclass
@@ -107,8 +118,7 @@ def _footer_like(kind: Kind, match: Any, table: Any) -> tuple[Any, Any, Any, Any
     for i in check_cols:
         if i < table.num_columns:
             col = table.column(i)
-            # every total prefix holds 计 or 汇: one cheap search tells most columns apart
-            if not any(pc.any(pc.match_substring(col, ch)).as_py() for ch in _TOTAL_CHARS):
+            if not may_start_with(col, _TOTAL_LEAD):  # most columns: no
                 continue
             cell = pc.utf8_ltrim_whitespace(col)
             for prefix in TOTAL_PREFIXES:  # starts_with: several times faster than a regex

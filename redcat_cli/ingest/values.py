@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from redcat_cli.ingest.bytescan import holds_any, longer_than, maybe_dmy
+
 # Markers that mean "no value" in real exports. Never zero.
 MISSING = frozenset(
     [
@@ -309,10 +311,9 @@ def _strict_cast(column: Any, ftype: str, target: Any) -> Any:
     import pyarrow.compute as pc
 
     guards = _STRICT_CAST.get(ftype)
-    if guards is None or any(pc.any(pc.match_substring(column, g)).as_py() for g in guards):
+    if guards is None or holds_any(column, guards):
         return None
-    longest = pc.max(pc.utf8_length(column)).as_py()
-    if longest is not None and longest > _CAST_MAX_CHARS:
+    if longer_than(column, _CAST_MAX_CHARS):
         return None  # Arrow casts a 1,000-digit text to the decimal -1 without a word
     try:
         # a failed cast of a million values is slow (0.3 s for decimals): try the head first
@@ -390,6 +391,8 @@ def decide_date_order(column: Any) -> str | None:
     """
     import pyarrow.compute as pc
 
+    if not maybe_dmy(column):
+        return None
     mask = pc.match_substring_regex(column, r"^\s*\d{1,2}[-/.]\d{1,2}[-/.]\d{4}")
     if not pc.any(mask).as_py():
         return None
