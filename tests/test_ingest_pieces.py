@@ -10,7 +10,9 @@ import pytest
 
 import redcat_cli.ingest.reader as reader
 import redcat_cli.ingest.write as store_write
+from redcat_cli.ingest.kinds import load_kinds
 from redcat_cli.ingest.load import _KeyFilter, ingest
+from redcat_cli.ingest.prepare import _whole_footers
 from tests.conftest import dump, rows, write
 from tests.test_ingest import counts
 
@@ -154,6 +156,34 @@ def test_new_rows_go_in_whole_row_groups(tmp_path: Path, monkeypatch: pytest.Mon
     # the rows not inserted here wait for the end of the file: a repeat of a key in the file
     # (a duplicate, two conflicts), or a key sharing a slot of the key filter with another
     assert sum(sizes) <= whole[0][0][1]
+
+
+def test_a_piece_goes_on_before_the_next_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A piece that ends before the file does is passed on at once (its write overlaps the
+    next piece's parse); only the trailing rows that could be a footer wait for the next."""
+    monkeypatch.setattr(reader, "PIECE", 200)
+    path = write(tmp_path / "聚光.csv", messy_juguang(blank_line=False), bom=True)
+    (src,) = reader.open_inputs(str(path))
+    raw = reader.read_source(src, load_kinds())
+    pulled: list[int] = []
+
+    def counted(batches):
+        for b in batches:
+            pulled.append(b.done)
+            yield b
+
+    raw.batches = counted(raw.batches)
+    parts = _whole_footers(raw)
+    first = next(parts)
+    assert len(pulled) == 1 and not first.final and first.columns.num_rows
+    rest = list(parts)
+    assert len(rest) > 3 and rest[-1].final and not any(p.final for p in rest[:-1])
+    lines = [int(n) for p in [first, *rest] for n in p.lines]
+    assert lines == sorted(set(lines))  # each row once, in file order
+    # the file ends with its footer (the export time, a row of empty cells), judged in the last
+    assert list(rest[-1].lines[-2:]) == [61, 62] and 60 in lines
 
 
 def test_gb18030_cut_between_characters(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

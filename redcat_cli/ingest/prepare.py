@@ -142,32 +142,49 @@ class _Part:
 def _whole_footers(raw: RawTable) -> Iterator[_Part]:
     """The batches, each but the last without its trailing rows that could be a footer
     (blank, one cell, 合计…): those go on to the next batch, so only the rows at the very end
-    of the file are judged as its footer, as if it were read whole."""
+    of the file are judged as its footer, as if it were read whole. A batch that ends before
+    the input does is passed on at once (its store write then overlaps the next one's
+    parse); the one that reaches the end waits to see whether another follows."""
     import numpy as np
     import pyarrow as pa
 
-    prev: Batch | None = None
+    carried: Batch | None = None  # the trailing footer-like rows of the batch before
+    held: Batch | None = None  # a batch that may be the last
     for b in raw.batches:
-        if prev is not None:
-            flags = _footer_like(raw.kind, raw.match, prev.columns)
-            _, keep, first_only, total = flags
-            cut = len(keep)
-            while cut > 0 and (not keep[cut - 1] or first_only[cut - 1] or total[cut - 1]):
-                cut -= 1
-            head = tuple(f[:cut] for f in flags)
-            yield _Part(
-                prev.columns.slice(0, cut), prev.lines[:cut], prev.ragged, prev.done, False, head
+        if held is not None:  # not the last after all
+            part, carried = _cut_footer_like(raw, held)
+            held = None
+            yield part
+        if carried is not None and carried.columns.num_rows:
+            b = Batch(
+                pa.concat_tables([carried.columns, b.columns]),
+                np.concatenate([carried.lines, b.lines]),
+                b.ragged,
+                b.done,
             )
-            if cut < len(keep):
-                b = Batch(
-                    pa.concat_tables([prev.columns.slice(cut), b.columns]),
-                    np.concatenate([prev.lines[cut:], b.lines]),
-                    b.ragged,
-                    b.done,
-                )
-        prev = b
-    if prev is not None:
-        yield _Part(prev.columns, prev.lines, prev.ragged, prev.done, True)
+        carried = None
+        if b.done < raw.size:
+            part, carried = _cut_footer_like(raw, b)
+            yield part
+        else:
+            held = b
+    if carried is not None and carried.columns.num_rows:
+        held = carried  # the input ended sooner than its size said
+    if held is not None:
+        yield _Part(held.columns, held.lines, held.ragged, held.done, True)
+
+
+def _cut_footer_like(raw: RawTable, b: Batch) -> tuple[_Part, Batch]:
+    """A batch that is not the file's last, without its trailing rows that could be a
+    footer; and those rows, to go on to the next batch."""
+    flags = _footer_like(raw.kind, raw.match, b.columns)
+    _, keep, first_only, total = flags
+    cut = len(keep)
+    while cut > 0 and (not keep[cut - 1] or first_only[cut - 1] or total[cut - 1]):
+        cut -= 1
+    head = tuple(f[:cut] for f in flags)
+    rest = Batch(b.columns.slice(cut), b.lines[cut:], [], b.done)
+    return _Part(b.columns.slice(0, cut), b.lines[:cut], b.ragged, b.done, False, head), rest
 
 
 def _fixed_values(
