@@ -14,15 +14,7 @@ from redcat_cli.store.db import BOOKKEEPING_COLUMNS, Store, quote
 def _undo(store: Store, kind: Kind, ingest_id: int) -> None:
     """Take back what one ingest wrote so far: its rows out, the values they replaced back."""
     con = store.con
-    names = [
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-            "ORDER BY ordinal_position",
-            [kind.table],
-        ).fetchall()
-    ]
-    cols = ", ".join(quote(c) for c in names)
+    cols = ", ".join(quote(c) for c in _table_columns(con, kind.table))
     T, H = quote(kind.table), quote(kind.history_table)
     con.execute(f"DELETE FROM {T} WHERE _ingest_id = ?", [ingest_id])
     con.execute(
@@ -301,18 +293,44 @@ def _upsert(
                 f"SELECT {', '.join('t.' + quote(c) for c in names)}, c._ingest_id "
                 f"FROM {T} t JOIN redcat_c c ON c._key = t._key AND c.c = 2"
             )
-            sets = ", ".join(f"{quote(c)} = u.{quote(c)}" for c in present)
-            con.execute(
-                f"UPDATE {T} SET {sets}, _ingest_id = u._ingest_id, _line = u._line, "
-                "_lower_bound = u._lower_bound "
-                f"FROM (SELECT s.* FROM {src} s JOIN redcat_c c ON c._key = s._key AND c.c = 2) u "
-                f"WHERE {T}._key = u._key"
-            )
+            _replace_updated(con, kind, src, present)
         if sum(int(n) for _, n in n_src) > sum(by_class.values()):  # insert the new keys only
             anti = "ANTI JOIN redcat_c c ON c._key = s._key" if by_class else ""
             _insert_rows(con, kind, src, anti)
     finally:
         _drop_scratch(con, ("redcat_c",))
+
+
+def _replace_updated(con: Any, kind: Kind, src: str, present: list[str]) -> None:
+    """Each stored row that a row of ``src`` updates (class 2 in ``redcat_c``) takes that
+    row's values in the fields the file has, and its ingest id, line and lower bounds; its
+    other columns stay. Done as a delete and an insert: DuckDB's UPDATE of every column of
+    100k rows of a 1M-row table took 1.9 s."""
+    T = quote(kind.table)
+    cols = _table_columns(con, kind.table)
+    new = {*present, "_ingest_id", "_line", "_lower_bound"}
+    pick = ", ".join(f"{'s' if c in new else 't'}.{quote(c)}" for c in cols)
+    collist = ", ".join(quote(c) for c in cols)
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE redcat_u AS SELECT {pick} FROM {T} t "
+            f"JOIN redcat_c c ON c._key = t._key AND c.c = 2 JOIN {src} s ON s._key = c._key"
+        )
+        con.execute(f"DELETE FROM {T} WHERE _key IN (SELECT _key FROM redcat_c WHERE c = 2)")
+        con.execute(f"INSERT INTO {T} ({collist}) SELECT {collist} FROM redcat_u")
+    finally:
+        _drop_scratch(con, ("redcat_u",))
+
+
+def _table_columns(con: Any, table: str) -> list[str]:
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+            "ORDER BY ordinal_position",
+            [table],
+        ).fetchall()
+    ]
 
 
 BIG_CHANGE = 0.5  # a stored spend changed by more than half of itself…
