@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from redcat_cli.ingest.bytescan import holds_any, longer_than, maybe_dmy
+from redcat_cli.ingest.bytescan import ends_clean, grouped_ints, holds_any, longer_than, maybe_dmy
 
 # Markers that mean "no value" in real exports. Never zero.
 MISSING = frozenset(
@@ -464,19 +464,25 @@ def _parse_column(
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from redcat_cli.ingest.idcolumn import parse_ids
+
     target = arrow_type(ftype)
     # The common case first: a clean column (no blanks, no markers, canonical values).
     done = _strict_cast(column, ftype, target)
+    if done is None and ftype == "int":
+        done = grouped_ints(column)  # 1,234: digits and commas only
     if done is not None:
         return ColumnResult(done)
-    s = pc.utf8_trim_whitespace(column)
+    # ids: a look at their ends is cheaper than trimming (not so for short text)
+    clean = ftype == "id" and ends_clean(column)
+    s = column if clean else pc.utf8_trim_whitespace(column)
     is_missing_ = pc.is_in(s, value_set=pa.array(sorted(missing), pa.string()))
     present = pc.invert(is_missing_)
     if ftype == "text":
         return ColumnResult(pc.if_else(present, s, pa.scalar(None, pa.string())))
 
     if ftype == "id":
-        return _parse_ids(s, present)
+        return parse_ids(s, present)
 
     null_str = pa.scalar(None, pa.string())
     # Again with blanks and markers as nulls and cells trimmed.
@@ -561,38 +567,3 @@ def _parse_rest(
     if plus_values:
         lb_mask = pc.and_(rest, pc.is_in(s, value_set=pa.array(plus_values, pa.string())))
         result.lower_bound_rows = pc.indices_nonzero(lb_mask).to_pylist()
-
-
-def _parse_ids(s: Any, present: Any) -> ColumnResult:
-    """IDs, vectorised: `="…"` and a leading `'` unwrapped; scientific notation refused.
-
-    Gives exactly what :func:`parse_id` gives, value by value (tested)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    t = s
-    wrapped = pc.and_(
-        pc.and_(pc.starts_with(t, '="'), pc.ends_with(t, '"')),
-        pc.greater_equal(pc.utf8_length(t), 3),
-    )
-    if pc.any(wrapped).as_py():
-        # ="…": drop the first two and the last code unit (a slice, not a regex: 10× faster)
-        t = pc.if_else(wrapped, pc.utf8_trim_whitespace(pc.utf8_slice_codeunits(t, 2, -1)), t)
-    if pc.any(pc.starts_with(t, "'")).as_py():
-        t = pc.utf8_trim_whitespace(pc.replace_substring_regex(t, r"^'", ""))
-    empty = pc.and_(present, pc.equal(t, ""))
-    sci = pc.and_(present, pc.match_substring_regex(t, _SCI.pattern))
-    stray = pc.and_(present, pc.or_(pc.match_substring(t, '"'), pc.starts_with(t, "=")))
-    keep = pc.and_(present, pc.invert(pc.or_(pc.or_(empty, sci), stray)))
-    result = ColumnResult(pc.if_else(keep, t, pa.scalar(None, pa.string())))
-    # `=""` is an empty cell in Excel's text form: missing, like any empty cell.
-    if pc.any(pc.or_(sci, stray)).as_py():
-        rows = pc.indices_nonzero(pc.or_(sci, stray)).to_pylist()
-        if rows:
-            texts = pc.take(s, pa.array(rows)).to_pylist()
-            for r, text in zip(rows, texts, strict=True):
-                try:
-                    parse_id(text)
-                except ValueError as e:
-                    result.errors[r] = str(e)
-    return result
