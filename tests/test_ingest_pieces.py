@@ -135,6 +135,23 @@ def test_pieces_give_what_a_whole_read_gives(
     assert redated == whole[2][0][2] + whole[2][0][3] - 1
 
 
+def test_key_filter_flags_the_keys_that_may_be_known() -> None:
+    """A key is maybe-known when its slot (the top bits of its hash) was marked by an earlier
+    batch, or another key of its batch has the slot: both rows, not only the later one."""
+    import numpy as np
+
+    keys = _KeyFilter.__new__(_KeyFilter)  # without a store: no stored keys
+    keys.slots = np.zeros(1 << _KeyFilter.BITS, dtype=bool)
+
+    def hashes(*slots_low: tuple[int, int]) -> np.ndarray:
+        shift = 64 - _KeyFilter.BITS
+        return np.array([(s << shift) + low for s, low in slots_low], dtype=np.uint64)
+
+    first = keys.maybe_known(hashes((1, 0), (2, 0), (1, 5), (3, 0), (7, 1), (7, 2), (7, 3)))
+    assert first.tolist() == [True, False, True, False, True, True, True]
+    assert keys.maybe_known(hashes((2, 9), (4, 0), (3, 1))).tolist() == [True, False, True]
+
+
 def test_new_rows_go_in_whole_row_groups(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The surely-new rows of a piece wait for the next piece's to fill a row group (a small
     group after every piece made the commit rewrite the store): every INSERT of them but the
