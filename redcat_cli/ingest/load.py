@@ -411,6 +411,8 @@ def _ingest_table(run: _Run, raw: RawTable, ingest_id: int, mtime: float | None)
     started = dt.datetime.now()
     fixed_values = _fixed_values(raw.kind, raw.match, raw.name, run.fixed, run.date_order)
     orders: dict[int, str | None] = {}  # date columns: day/month order decided so far
+    if not raw.exact:
+        _import_pandas_meanwhile()
     parts = _whole_footers(raw)
     first = next(parts, None)
     if first is not None and first.final:  # the whole file in one batch
@@ -427,6 +429,25 @@ def _ingest_table(run: _Run, raw: RawTable, ingest_id: int, mtime: float | None)
     _finish(raw.kind, res)
     _log_files(run.store.con, [(res, started)], int(run.batch), run.merchant)
     return res
+
+
+def _import_pandas_meanwhile() -> None:
+    """pyarrow imports pandas (0.2-0.4 s) the first time it hands values to numpy, which
+    happens right after the first piece of a file is parsed. Begun before that parse, which
+    leaves the interpreter free, the import runs beside it. (Not a daemon: the process
+    waits for it rather than exit in the middle of an import.)"""
+    import sys
+    import threading
+
+    if "pandas" not in sys.modules:
+        threading.Thread(target=_import_pandas, name="redcat-import").start()
+
+
+def _import_pandas() -> None:
+    try:
+        import pandas  # noqa: F401
+    except ImportError:  # pragma: no cover - a dependency; pyarrow then does without it
+        pass
 
 
 def _write_pieces(
