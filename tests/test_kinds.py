@@ -99,3 +99,62 @@ def test_not_a_mapping_and_not_yaml(tmp_path: Path) -> None:
     (tmp_path / "kinds").rename(tmp_path / "old")
     m = refused(tmp_path, "name: [\n")
     assert m.startswith(f"export kind {tmp_path / 'kinds' / 'k.yaml'}:2 is not valid YAML")
+
+
+def kinds_folder(tmp_path: Path, text: str) -> Path:
+    folder = tmp_path / "kinds"
+    folder.mkdir(exist_ok=True)
+    (folder / "k.yaml").write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_validated_kinds_are_kept_and_a_changed_file_is_validated_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second load of the same bytes reads the kept data and gives the same kinds; a
+    file edited since (a typo) is validated again, and refused naming the file and key."""
+    from redcat_cli.ingest import kind_cache, kinds
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = kinds_folder(tmp_path, GOOD + "summary: {date: date, window: 7}\n")
+    first = kinds._load(folder, cached=True)
+    (kept,) = (tmp_path / "cache" / "redcat").glob("kinds-*.json")
+    validated = []
+    monkeypatch.setattr(kinds, "_validated", lambda *a: validated.append(a) or {})
+    again = kinds._load(folder, cached=True)
+    assert not validated  # read from the kept data
+    assert {n: vars(k) for n, k in again.items()} == {n: vars(k) for n, k in first.items()}
+    assert again["k"].summary == {"date": "date", "window": 7}
+    monkeypatch.undo()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    kinds_folder(tmp_path, GOOD.replace("required", "requird"))
+    with pytest.raises(IngestError) as info:
+        kinds._load(folder, cached=True)
+    assert info.value.message.startswith(f"export kind {folder / 'k.yaml'}")
+    assert "requird" in info.value.message
+    kept.write_text("{not json", encoding="utf-8")  # a damaged cache is passed over
+    kinds_folder(tmp_path, GOOD)
+    assert kinds._load(folder, cached=True)["k"].key == ("date",)
+    assert kind_cache.read(folder, [folder / "k.yaml"], [GOOD.encode()]) is not None
+
+
+def test_bundled_kinds_load_without_pydantic_once_validated(tmp_path: Path) -> None:
+    """What the cache is for: a second process loads the kinds without importing pydantic."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from redcat_cli.ingest.kinds import load_kinds; k = load_kinds(); "
+        "print(len(k), 'pydantic' in sys.modules)"
+    )
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    runs = [
+        subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+        for _ in range(2)
+    ]
+    n = len(load_kinds())
+    assert [r.stdout.split() for r in runs] == [[str(n), "True"], [str(n), "False"]]
+    env["REDCAT_NO_CACHE"] = "1"
+    off = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert off.stdout.split() == [str(n), "True"]

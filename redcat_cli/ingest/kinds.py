@@ -171,69 +171,92 @@ def _alias_index(kind: Kind) -> dict[str, str]:
     return index
 
 
-def _kind_from_yaml(data: Any, path: Path) -> Kind:
-    """A kind from the data of its YAML file, validated by the kind model: an unknown key, a
-    wrong type or a missing field is an error naming the file and the key."""
+def _validated(data: Any, path: Path) -> dict[str, Any]:
+    """The data of a kind's YAML file, validated by the kind model (an unknown key, a wrong
+    type or a missing field is an error naming the file and the key), as plain data."""
     from pydantic import ValidationError
 
     from redcat_cli.ingest.kind_model import KindFile, problems
 
-    where = str(path)
     try:
         spec = KindFile.model_validate(data)
     except ValidationError as e:
         found = problems(e)
         raise IngestError(
-            f"export kind {where} is invalid ({len(found)} problem{'s' if len(found) != 1 else ''}): "
+            f"export kind {path} is invalid ({len(found)} problem{'s' if len(found) != 1 else ''}): "
             + "; ".join(found),
             hint="fix the kind file (the keys of a kind are described in docs/sources.md)",
         ) from None
+    plain = spec.model_dump(mode="json", exclude={"summary"})
+    plain["summary"] = spec.summary.model_dump(mode="json", exclude_unset=True)
+    return plain
+
+
+def _kind_from_spec(spec: dict[str, Any], path: Path) -> Kind:
     return Kind(
-        name=spec.name,
-        title=spec.title if spec.title is not None else spec.name,
-        description=" ".join(spec.description.split()),
+        name=spec["name"],
+        title=spec["title"] if spec["title"] is not None else spec["name"],
+        description=" ".join(spec["description"].split()),
         fields={
             name: Field(
                 name=name,
-                type=f.type,
-                aliases=tuple(f.aliases),
-                required=f.required,
-                signed=f.signed,
+                type=f["type"],
+                aliases=tuple(f["aliases"]),
+                required=f["required"],
+                signed=f["signed"],
             )
-            for name, f in spec.fields.items()
+            for name, f in spec["fields"].items()
         },
-        key=tuple(spec.key),
-        required_any=tuple(tuple(g) for g in spec.required_any),
-        missing=tuple(spec.missing),
-        recognised=tuple(spec.recognised),
-        summary=spec.summary.model_dump(exclude_unset=True),
-        path=where,
+        key=tuple(spec["key"]),
+        required_any=tuple(tuple(g) for g in spec["required_any"]),
+        missing=tuple(spec["missing"]),
+        recognised=tuple(spec["recognised"]),
+        summary=spec["summary"],
+        path=str(path),
     )
 
 
 @lru_cache(maxsize=4)
 def load_kinds(directory: str | None = None) -> dict[str, Kind]:
-    """Every export kind, by name, from YAML (safely loaded)."""
-    import yaml
+    """Every export kind, by name, from YAML (safely loaded).
 
+    The bundled kinds, when their files were validated before by this redcat and this kind
+    model, are read from a cache of their validated data (:mod:`redcat_cli.ingest.kind_cache`):
+    pydantic costs 0.14 s to import and build, more than most commands' own work."""
     from redcat_cli.resources import sources_dir
 
-    folder = Path(directory) if directory else sources_dir()
+    return _load(Path(directory) if directory else sources_dir(), cached=directory is None)
+
+
+def _load(folder: Path, *, cached: bool) -> dict[str, Kind]:
+    from redcat_cli.ingest import kind_cache
+
+    paths = sorted(folder.glob("*.yaml"))
+    texts = [p.read_bytes() for p in paths]
+    specs = kind_cache.read(folder, paths, texts) if cached else None
+    if specs is None:
+        specs = [_validated(_parse_yaml(t, p), p) for p, t in zip(paths, texts, strict=True)]
+        if cached:
+            kind_cache.write(folder, paths, texts, specs)
     kinds: dict[str, Kind] = {}
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader when built: 7× faster
-    for path in sorted(folder.glob("*.yaml")):
-        try:
-            with path.open(encoding="utf-8") as fh:
-                data = yaml.load(fh, Loader=loader)  # noqa: S506 - a safe loader
-        except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            line = f":{mark.line + 1}" if mark is not None else ""
-            raise IngestError(
-                f"export kind {path}{line} is not valid YAML: {getattr(e, 'problem', None) or e}"
-            ) from None
-        kind = _kind_from_yaml(data, path)
+    for path, spec in zip(paths, specs, strict=True):
+        kind = _kind_from_spec(spec, path)
         kinds[kind.name] = kind
     return kinds
+
+
+def _parse_yaml(text: bytes, path: Path) -> Any:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader when built: 7× faster
+    try:
+        return yaml.load(text.decode("utf-8"), Loader=loader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise IngestError(
+            f"export kind {path}{line} is not valid YAML: {getattr(e, 'problem', None) or e}"
+        ) from None
 
 
 def get_kind(name: str) -> Kind:
