@@ -45,7 +45,7 @@ from redcat_cli.ingest.textcodec import (
 )
 
 HEAD_ROWS = 40  # the header is looked for in the first rows
-PIECE = 32 << 20  # bytes of CSV parsed at a time: memory stays flat however long the file
+PIECE = 16 << 20  # bytes of CSV parsed at a time: memory stays flat however long the file
 # The budget of one archive, checked while it is unpacked (the sizes a zip declares can lie).
 ZIP_MAX_MEMBER = 1024**3  # bytes, uncompressed, of one member
 ZIP_MAX_TOTAL = 2 * 1024**3  # bytes, uncompressed, of all members
