@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -153,23 +154,28 @@ def test_key_filter_flags_the_keys_that_may_be_known() -> None:
 
 
 def test_new_rows_go_in_whole_row_groups(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The surely-new rows of a piece wait for the next piece's to fill a row group (a small
-    group after every piece made the commit rewrite the store): every INSERT of them but the
-    last holds whole row groups, and the store is the one a whole read makes."""
+    """The surely-new rows of a piece wait for the next piece's to fill two row groups (a
+    small group after every piece made the commit rewrite the store): every INSERT of them
+    but the last holds pairs of whole row groups in one chunk, and the store is the one a
+    whole read makes."""
     monkeypatch.setattr(store_write, "ROW_GROUP", 4)
     sizes: list[int] = []
-    insert = store_write._Appender._insert
+    chunks: list[int] = []
+    insert = store_write._insert_rows
 
-    def counted(self: store_write._Appender, table) -> None:
-        sizes.append(table.num_rows)
-        insert(self, table)
+    def counted(con, kind, src: str, anti: str = "") -> None:
+        if src == "redcat_new":  # the appender's table, read by name from its frame
+            table = sys._getframe(1).f_locals["redcat_new"]
+            sizes.append(table.num_rows)
+            chunks.append(max(c.num_chunks for c in table.columns))
+        insert(con, kind, src, anti)
 
-    monkeypatch.setattr(store_write._Appender, "_insert", counted)
+    monkeypatch.setattr(store_write, "_insert_rows", counted)
     path = write(tmp_path / "聚光.csv", messy_juguang(blank_line=False), bom=True)
     (whole, whole_store), (pieces, piece_store) = both_ways(tmp_path, monkeypatch, [[path]])
     assert pieces == whole and piece_store == whole_store
     assert len(sizes) > 3
-    assert all(n % 4 == 0 for n in sizes[:-1]) and 0 < sizes[-1]
+    assert all(n % 8 == 0 for n in sizes[:-1]) and 0 < sizes[-1] and set(chunks) == {1}
     # the rows not inserted here wait for the end of the file: a repeat of a key in the file
     # (a duplicate, two conflicts), or a key sharing a slot of the key filter with another
     assert sum(sizes) <= whole[0][0][1]
