@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import threading
 from decimal import Decimal
 from pathlib import Path
 
@@ -190,18 +191,22 @@ def test_a_piece_goes_on_before_the_next_is_read(
     path = write(tmp_path / "聚光.csv", messy_juguang(blank_line=False), bom=True)
     (src,) = reader.open_inputs(str(path))
     raw = reader.read_source(src, load_kinds())
-    pulled: list[int] = []
+    go_on = threading.Event()  # the second piece is held back until the first part is out
+    waited: list[bool] = []
 
-    def counted(batches):
-        for b in batches:
-            pulled.append(b.done)
+    def held_back(batches):
+        for i, b in enumerate(batches):
+            if i == 1:
+                waited.append(go_on.wait(timeout=10))
             yield b
 
-    raw.batches = counted(raw.batches)
+    raw.batches = held_back(raw.batches)
     parts = _whole_footers(raw)
     first = next(parts)
-    assert len(pulled) == 1 and not first.final and first.columns.num_rows
+    go_on.set()
+    assert not first.final and first.columns.num_rows
     rest = list(parts)
+    assert waited == [True]  # the first part did not wait for the second piece
     assert len(rest) > 3 and rest[-1].final and not any(p.final for p in rest[:-1])
     lines = [int(n) for p in [first, *rest] for n in p.lines]
     assert lines == sorted(set(lines))  # each row once, in file order
