@@ -214,6 +214,21 @@ def test_a_piece_goes_on_before_the_next_is_read(
     assert list(rest[-1].lines[-2:]) == [61, 62] and 60 in lines
 
 
+def test_a_small_first_piece(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first piece is smaller than the others (the store's first write begins sooner):
+    the first batch holds fewer rows, and the store is the one a whole read makes."""
+    import redcat_cli.ingest.csvsplit as csvsplit
+
+    monkeypatch.setattr(csvsplit, "FIRST_PIECE", 120)
+    path = write(tmp_path / "聚光.csv", messy_juguang(blank_line=False), bom=True)
+    monkeypatch.setattr(reader, "PIECE", 600)
+    (src,) = reader.open_inputs(str(path))
+    sizes = [b.columns.num_rows for b in reader.read_source(src, load_kinds()).batches]
+    assert len(sizes) > 2 and sizes[0] < sizes[1] / 2
+    (whole, whole_store), (pieces, piece_store) = both_ways(tmp_path, monkeypatch, [[path]])
+    assert pieces == whole and piece_store == whole_store
+
+
 def test_gb18030_cut_between_characters(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     head = "订单编号,买家会员名,买家实际支付金额,订单状态,订单创建时间,宝贝标题\n"
     body = "".join(

@@ -46,6 +46,9 @@ def _line_offset(head: bytes, lines: int) -> int | None:
     return pos
 
 
+FIRST_PIECE = 4 << 20  # bytes of a file's first piece (the rest: the caller's piece size)
+
+
 def _stream_csv(
     src: Source,
     enc: str,
@@ -66,8 +69,10 @@ def _stream_csv(
         hasher.update(skipped)
         done = len(skipped)
         line = header_line + 1
+        size = min(piece_bytes, FIRST_PIECE)  # the store's first write begins sooner
         while True:
-            piece = fh.read(piece_bytes)
+            piece = fh.read(size)
+            size = piece_bytes
             if piece and not piece.endswith(b"\n"):
                 piece += fh.readline()  # up to the end of the line cut
             if not piece and done > start:
