@@ -344,3 +344,26 @@ def test_progress_moves_while_a_file_is_read(
     assert seen[0] == ("read", str(path))
     assert len(done) > 5 and done == sorted(done) and done[0] < path.stat().st_size
     assert done[-1] == path.stat().st_size
+
+
+def test_rows_updated_in_different_columns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the columns some updated row changes are written, each row taking its own
+    values: one row's new spend, another's new impressions, a third changed to no value."""
+    store = two_rows_stored(tmp_path, monkeypatch)
+    write(tmp_path / "more.csv", JG_HEADER + jg_row(1, 2), bom=True)
+    ingest(store, [str(tmp_path / "more.csv")])
+    text = JG_HEADER + jg_row(1, 0, "20.00") + jg_row(1, 1, imp="1500") + jg_row(1, 2, imp="-")
+    (f,) = ingest(store, [str(write(tmp_path / "b.csv", text, bom=True))]).files
+    assert (f.rows_read, f.rows_updated, f.rows_loaded) == (3, 3, 0)
+    assert rows(store, "SELECT note_id, spend, impressions, _line FROM juguang ORDER BY 1") == [
+        (NOTES[0], Decimal("20.0000"), 1200, 2),
+        (NOTES[1], Decimal("10.0000"), 1500, 3),
+        (NOTES[2], Decimal("10.0000"), None, 4),
+    ]
+    assert rows(store, "SELECT note_id, spend, impressions FROM juguang_history ORDER BY 1") == [
+        (NOTES[0], Decimal("10.0000"), 1200),
+        (NOTES[1], Decimal("10.0000"), 1200),
+        (NOTES[2], Decimal("10.0000"), 1200),
+    ]
+    ids = rows(store, "SELECT DISTINCT _ingest_id FROM juguang")
+    assert ids == [(f.ingest_id,)]
