@@ -154,6 +154,23 @@ def test_key_filter_flags_the_keys_that_may_be_known() -> None:
     assert keys.maybe_known(hashes((2, 9), (4, 0), (3, 1))).tolist() == [True, False, True]
 
 
+def test_key_hashes_come_in_the_rows_order() -> None:
+    """The hashes line up with the rows of a batch of several row groups, as an ORDER BY
+    would put them (a parallel scan that lost the order would flag the wrong rows)."""
+    import duckdb
+    import numpy as np
+    import pyarrow as pa
+
+    n = 400_000
+    keys = pa.array([f"default\x1f2025-06-{i % 30 + 1:02d}\x1f{i * 7919:x}" for i in range(n)])
+    staged = pa.table({"_key": keys, "_line": pa.array(np.arange(2, n + 2), pa.int64())})
+    con = duckdb.connect()
+    got = store_write._key_hashes(con, staged)
+    redcat_sorted = staged  # noqa: F841
+    want = con.execute("SELECT hash(_key) AS h FROM redcat_sorted ORDER BY _line").fetchnumpy()
+    assert np.array_equal(got, want["h"])
+
+
 def test_new_rows_go_in_whole_row_groups(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The surely-new rows of a piece wait for the next piece's to fill two row groups (a
     small group after every piece made the commit rewrite the store): every INSERT of them
