@@ -155,6 +155,12 @@ def test_bundled_kinds_load_without_pydantic_once_validated(tmp_path: Path) -> N
     ]
     n = len(load_kinds())
     assert [r.stdout.split() for r in runs] == [[str(n), "True"], [str(n), "False"]]
+    env["XDG_CACHE_HOME"] = "relative/cache"  # not a place to write: no cache, no folder
+    rel = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=tmp_path
+    )
+    assert rel.stdout.split() == [str(n), "True"] and not (tmp_path / "relative").exists()
+    env["XDG_CACHE_HOME"] = str(tmp_path)
     env["REDCAT_NO_CACHE"] = "1"
     off = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert off.stdout.split() == [str(n), "True"]

@@ -25,8 +25,8 @@ FORMAT = 1
 def _folder() -> Path | None:
     if os.environ.get("REDCAT_NO_CACHE"):
         return None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "redcat"
+    base = Path(os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"))
+    return base / "redcat" if base.is_absolute() else None  # no home: no cache
 
 
 def _digest(paths: list[Path], texts: list[bytes]) -> str:
