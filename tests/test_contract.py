@@ -11,36 +11,10 @@ import pytest
 
 from redcat_cli.errors import ContractError
 from redcat_cli.settle.contract import KEYS, json_schema, load_contract, parse_contract
+from tests.contract_cases import GOOD  # the contract the golden cases vary too
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACTS = sorted((ROOT / "configs" / "contracts").glob("*.yaml"))
-
-GOOD = """\
-contract_id: RC-2025-0618
-merchant: 某某美妆旗舰店
-currency: CNY
-period: {start: 2025-06-01, end: 2025-06-30}
-cycle: month
-gmv:
-  source: xinghe
-  window_days: 30
-  flow_type: 全部流量
-roi_guarantee:
-  target_roi: "3.0"
-  trigger_factor: "0.8"
-  formula: qianchuan
-  refund_rate: "1.0"
-  min_spend: "10000.00"
-  min_orders: 10
-  cap: {amount: "50000.00", pct_of_spend: "0.30"}
-  payout_form: ad_credit
-matched_investment:
-  ratio: "1.0"
-  threshold: "100000.00"
-  cap: "500000.00"
-  payout_form: media_credit
-rounding: half_up
-"""
 
 
 def problems(text: str) -> list[str]:

@@ -226,3 +226,38 @@ def test_the_table_has_a_line_per_kind_past_fifty_files(tmp_path: Path, run) -> 
 def lines_of(lines: list[list[str]], kind: str) -> list[str]:
     (line,) = [line for line in lines if kind in line]
     return line
+
+
+@pytest.mark.parametrize("timestamps", [False, True])
+def test_each_files_first_and_last_date_in_one_pass(timestamps: bool) -> None:
+    """The date range of every file typed together, against each file's rows looked at
+    alone with Python's min and max (files with no rows, and with only missing dates, have
+    none)."""
+    import random
+
+    import pyarrow as pa
+
+    from redcat_cli.ingest.prepare import _date_ranges
+
+    class Kind:
+        summary = {"date": "d"}
+
+    rng = random.Random(4)
+    day0 = dt.datetime(2025, 6, 1, 8, 30) if timestamps else dt.date(2025, 6, 1)
+    sizes = [rng.choice([0, 0, 1, 3, 7]) for _ in range(40)] + [2]
+    values = [
+        None if rng.random() < 0.3 else day0 + dt.timedelta(days=rng.randrange(-400, 400))
+        for _ in range(sum(sizes) - 2)
+    ] + [None, None]  # the last file: missing dates only
+    staged = pa.table({"d": pa.array(values, pa.timestamp("us") if timestamps else pa.date32())})
+    bounds = [0]
+    for n in sizes:
+        bounds.append(bounds[-1] + n)
+    expected = []
+    for a, b in zip(bounds, bounds[1:], strict=False):
+        mine = [v for v in values[a:b] if v is not None]
+        if timestamps:
+            mine = [v.date() for v in mine]
+        expected.append((min(mine), max(mine)) if mine else None)
+    assert _date_ranges(Kind, staged, bounds) == expected
+    assert expected[-1] is None and sum(e is None for e in expected) > 5

@@ -98,10 +98,10 @@ def _parse_piece(data: bytes, pos: int, enc: str, ncols: int, delimiter: str) ->
     names = [f"c{i}" for i in range(ncols)]
     if pos >= len(data):
         return pa.table({n: pa.array([], pa.string()) for n in names})
-    invalid: list[Any] = []
+    invalid: list[str] = []
 
     def on_invalid(row: Any) -> str:
-        invalid.append(row.number)  # (not row.text: it fails on bytes outside the encoding)
+        invalid.append(row.text)
         return "skip"
 
     pa_enc = "utf8" if enc in ("utf-8", "utf-8-sig", "utf8") else enc

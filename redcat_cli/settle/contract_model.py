@@ -328,28 +328,18 @@ def _gaps(bands: list[tuple[Decimal, Decimal, Any]]) -> list[Say]:
                     rank=rank,
                 )
             )
-        elif clo < phi:
-            after = f" overlap: [{clo}, {chi}) starts inside [{plo}, {phi})"
-            hint = f'start it at roi_from: "{phi}"'
-            says.append(
-                Say(
-                    (),
-                    after,
-                    "each band to start where the previous one ends",
-                    hint,
-                    line,
-                    rank=rank,
-                )
+        elif clo != phi:
+            after = (
+                f" overlap: [{clo}, {chi}) starts inside [{plo}, {phi})"
+                if clo < phi
+                else f" gap: nothing covers ROI from {phi} to {clo}"
             )
-        elif clo > phi:
-            after = f" gap: nothing covers ROI from {phi} to {clo}"
-            hint = f'start it at roi_from: "{phi}"'
             says.append(
                 Say(
                     (),
                     after,
                     "each band to start where the previous one ends",
-                    hint,
+                    f'start it at roi_from: "{phi}"',
                     line,
                     rank=rank,
                 )
