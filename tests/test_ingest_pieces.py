@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import redcat_cli.ingest.reader as reader
+import redcat_cli.ingest.waiting as waiting
 import redcat_cli.ingest.write as store_write
 from redcat_cli.ingest.kinds import load_kinds
 from redcat_cli.ingest.load import _KeyFilter, ingest
@@ -93,14 +94,23 @@ def both_ways(
     return out
 
 
+@pytest.mark.parametrize("split", [False, True])
 @pytest.mark.parametrize("slot_bits", [26, 1])
 @pytest.mark.parametrize("blank_line", [False, True])
 def test_pieces_give_what_a_whole_read_gives(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, blank_line: bool, slot_bits: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, blank_line: bool, slot_bits: int, split: bool
 ) -> None:
     """With 2 slots for keys, nearly every row of a later piece waits to be classified with
-    the store at the end of the file: the result is the same."""
+    the store at the end of the file: the result is the same. ``split``: the waiting rows
+    are classified a part at a time (as those of a file of millions of rows are)."""
     monkeypatch.setattr(_KeyFilter, "BITS", slot_bits)
+    groups: list[int] = []
+    if split:
+        monkeypatch.setattr(waiting, "GROUP_ROWS", 1)
+        grouped = waiting._WaitingRows.groups
+        monkeypatch.setattr(
+            waiting._WaitingRows, "groups", lambda w: groups.append(len(grouped(w))) or grouped(w)
+        )
     first = write(tmp_path / "聚光.csv", messy_juguang(blank_line), bom=True)
     later = messy_juguang(blank_line).replace("3,000.25", "3,000.50").replace("1.5万", "1.6万")
     second = write(tmp_path / "聚光2.csv", later, bom=True)
@@ -113,6 +123,9 @@ def test_pieces_give_what_a_whole_read_gives(
     )
     assert pieces == whole
     assert piece_store == whole_store
+    # the waiting rows were classified in several groups of parts (an empty line sends the
+    # file to the exact reader: nothing waits)
+    assert (max(groups, default=0) > 1) == (split and not blank_line)
     # the first file, worked out from the rows above: 55 rows of values, the two 合计 rows,
     # the footer; empty lines and rows of empty cells are not rows
     read, loaded, updated, dup, skipped, rejected, *_ = whole[0][0]
@@ -135,6 +148,64 @@ def test_pieces_give_what_a_whole_read_gives(
     # every row of the third ingest that was stored already went to history: updated back,
     # or re-dated (all its duplicates but line 55, a duplicate within the file)
     assert redated == whole[2][0][2] + whole[2][0][3] - 1
+
+
+@pytest.mark.parametrize("diff_bits", [62, 1])
+def test_an_update_writes_the_columns_it_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, diff_bits: int
+) -> None:
+    """Which columns an update changes comes from the classifying join's difference mask, or
+    (past DIFF_BITS fields) from comparing the rows again: the same values either way."""
+    monkeypatch.setattr(store_write, "DIFF_BITS", diff_bits)
+    store = tmp_path / "s.duckdb"
+    ingest(store, [str(write(tmp_path / "a.csv", JG_HEADER + jg_row(1, 0) + jg_row(1, 1)))])
+    later = JG_HEADER + jg_row(1, 0, spend="12.50") + jg_row(1, 1, imp="1.5万")
+    (res,) = ingest(store, [str(write(tmp_path / "b.csv", later))]).files
+    assert (res.rows_updated, res.rows_loaded, res.rows_duplicate) == (2, 0, 0)
+    got = rows(store, "SELECT note_id, spend, impressions, _line FROM juguang ORDER BY note_id")
+    assert got == [(NOTES[0], Decimal("12.5"), 1200, 2), (NOTES[1], Decimal("10"), 15000, 3)]
+    old = rows(store, "SELECT note_id, spend, impressions FROM juguang_history ORDER BY 1")
+    assert old == [(NOTES[0], Decimal("10"), 1200), (NOTES[1], Decimal("10"), 1200)]
+
+
+def test_waiting_keys_that_share_a_hash_are_told_apart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB's 64-bit hash gives the keys of these two 聚光 rows one value. Every row waits
+    (2 slots); the two that share a hash are compared by their keys: both are loaded, and a
+    true repeat of one is still found a duplicate."""
+    import duckdb
+
+    twins = [("6700005e000000000100005e", 1006), ("6700305e000000000100305e", 1002)]
+    keys = [f"default\x1f2025-01-12\x1f{n}\x1f{p}\x1f\x1f\x1f" for n, p in twins]
+    (h1, h2), *_ = duckdb.sql(f"SELECT hash('{keys[0]}'), hash('{keys[1]}')").fetchall()
+    assert h1 == h2
+    monkeypatch.setattr(_KeyFilter, "BITS", 1)
+    monkeypatch.setattr(reader, "PIECE", 150)
+    told: list[tuple[int, bool]] = []
+    distinct = waiting._WaitingRows.distinct
+    monkeypatch.setattr(
+        waiting._WaitingRows,
+        "distinct",
+        lambda w, con, r, sh: told.append((len(sh), distinct(w, con, r, sh))) or told[-1][1],
+    )
+    rows_ = [
+        f"2025-01-{d:02d},{NOTES[d % 8]},t,计划A,{100 + d},1.00,1,1,1,1,1,1,1,1\n"
+        for d in range(1, 9)
+    ]
+    twin_rows = [f"2025-01-12,{n},t,计划B,{p},2.00,2,2,2,2,2,2,2,2\n" for n, p in twins]
+    text = JG_HEADER + "".join(rows_[:4] + twin_rows + rows_[4:])
+    (res,) = ingest(tmp_path / "a.duckdb", [str(write(tmp_path / "a.csv", text))]).files
+    assert (res.rows_loaded, res.rows_duplicate) == (10, 0) and told == [(1, True)]
+    told.clear()
+    (res,) = ingest(
+        tmp_path / "b.duckdb", [str(write(tmp_path / "b.csv", text + twin_rows[0]))]
+    ).files
+    assert (res.rows_loaded, res.rows_duplicate) == (10, 1) and told == [(1, False)]
+    stored_twins = rows(
+        tmp_path / "b.duckdb", "SELECT note_id FROM juguang WHERE plan_name = '计划B'"
+    )
+    assert sorted(stored_twins) == [(twins[0][0],), (twins[1][0],)]
 
 
 def test_key_filter_flags_the_keys_that_may_be_known() -> None:

@@ -41,12 +41,11 @@ from redcat_cli.ingest.reader import (
 )
 from redcat_cli.ingest.rejects import _write_rejects, short_name
 from redcat_cli.ingest.results import FileResult, IngestReport, Reject, _log_files
+from redcat_cli.ingest.waiting import _WaitingRows, cells_at, release_arrow_memory
 from redcat_cli.ingest.write import (
-    RAW_SEP,
     _Appender,
     _drop_scratch,
     _KeyFilter,
-    _temp_table_exists,
     _undo,
     _upsert,
     _warn_other_account,
@@ -422,10 +421,14 @@ def _ingest_table(run: _Run, raw: RawTable, ingest_id: int, mtime: float | None)
         run.add(_Whole(res, text, started, mtime))
         return res
     batches = itertools.chain([first] if first is not None else [], parts)
-    _write_pieces(run, raw, res, batches, orders, fixed_values)
-    _find_export_date(res, res._dates, run.exported_on, mtime)
-    res.sha256 = raw.sha256
-    _settle_candidates(run.store, raw.kind, res)
+    waiting = _WaitingRows(Path(run.store.path).parent)
+    try:
+        _write_pieces(run, raw, res, batches, orders, fixed_values, waiting)
+        _find_export_date(res, res._dates, run.exported_on, mtime)
+        res.sha256 = raw.sha256
+        _settle_candidates(run.store, raw.kind, res, waiting)
+    finally:
+        waiting.close()
     _finish(raw.kind, res)
     _log_files(run.store.con, [(res, started)], int(run.batch), run.merchant)
     return res
@@ -457,9 +460,10 @@ def _write_pieces(
     parts: Iterator[_Part],
     orders: dict[int, str | None],
     fixed_values: dict[str, Any],
+    waiting: _WaitingRows,
 ) -> None:
     """A file of several batches: each prepared on the other core while the one before is
-    written; rows whose key is surely new go in at once, the others wait (``redcat_cand``)."""
+    written; rows whose key is surely new go in at once, the others wait (``waiting``)."""
     kind, con = raw.kind, run.store.con
     ingest_id = int(res.ingest_id or 0)
     keys: _KeyFilter | None = None  # which keys may be known
@@ -473,7 +477,7 @@ def _write_pieces(
         if keys is None:
             run.flush(kind.table)  # the files before this one first
             keys = _KeyFilter(con, kind)
-        _write_batch(con, kind, rows, res, keys, out)
+        _write_batch(con, rows, res, keys, out, waiting)
     out.finish()
 
 
@@ -486,7 +490,12 @@ def _count(res: FileResult, rows: _Rows) -> None:
 
 
 def _write_group(
-    store: Store, kind: Kind, staged: Any, files: dict[int, FileResult], earlier: bool = False
+    store: Store,
+    kind: Kind,
+    staged: Any,
+    files: dict[int, FileResult],
+    earlier: bool = False,
+    distinct: bool = False,
 ) -> None:
     """Rows of one or more files (``_ingest_id`` names each row's file) into the store: the
     repeats within each file set apart, then one pass per round of keys (see
@@ -499,7 +508,7 @@ def _write_group(
         redcat_staged = staged  # noqa: F841  (read by name: see _ARROW_BY_NAME)
     remember = bool(kind.summary.get("window"))  # outcomes mature: duplicates are re-dated
     try:
-        src, rounds = _within_files(con, kind, src, files, earlier)
+        src, rounds = _within_files(con, kind, src, files, earlier, distinct)
         if rounds == 1:
             _upsert(store, kind, src, files, earlier=earlier, remember=remember)
             return
@@ -552,24 +561,23 @@ def _finish(kind: Kind, res: FileResult) -> None:
         raise AssertionError(f"rows of {res.path} do not add up: {res.to_dict()}")
 
 
-def _settle_candidates(store: Store, kind: Kind, res: FileResult) -> None:
-    """The rows of a file read in pieces whose key may be known: classified all at once
-    against the store and the rows the file wrote, as a whole read would."""
-    con = store.con
-    if not _temp_table_exists(con, "redcat_cand"):
+def _settle_candidates(store: Store, kind: Kind, res: FileResult, waiting: _WaitingRows) -> None:
+    """The rows of a file read in pieces whose key may be known: classified against the store
+    and the rows the file wrote, as a whole read would, a group of parts at a time (no key is
+    in two parts: each part's rows meet the store as they would all at once)."""
+    if not waiting.rows:
         return
-    n_before = len(res.rejects)
-    try:
-        _write_group(store, kind, "redcat_cand", {int(res.ingest_id or 0): res}, earlier=True)
+    release_arrow_memory()
+    shared = waiting.shared_hashes()
+    files = {int(res.ingest_id or 0): res}
+    for group in waiting.groups():
+        table = waiting.read(group)
+        n_before = len(res.rejects)
+        rows = table.drop_columns(["_raw"])
+        distinct = waiting.distinct(store.con, rows, shared)
+        _write_group(store, kind, rows, files, earlier=True, distinct=distinct)
         conflicts = res.rejects[n_before:]
         if conflicts:  # the rejects file shows the row as the file wrote it
-            lines = ", ".join(str(r.line) for r in conflicts)
-            cells = dict(
-                con.execute(
-                    f"SELECT _line, _raw FROM redcat_cand WHERE _line IN ({lines})"
-                ).fetchall()
-            )
+            cells = cells_at(table, [r.line for r in conflicts])
             for rej in conflicts:
-                rej.fields = cells[rej.line].split(RAW_SEP)
-    finally:
-        _drop_scratch(con, ("redcat_cand",))
+                rej.fields = cells[rej.line]

@@ -3,12 +3,15 @@ updated, conflict), history kept for what they replace."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redcat_cli.ingest.kinds import Kind
 from redcat_cli.ingest.prepare import _Rows
 from redcat_cli.ingest.results import FileResult, Reject
 from redcat_cli.store.db import BOOKKEEPING_COLUMNS, Store, quote
+
+if TYPE_CHECKING:
+    from redcat_cli.ingest.waiting import _WaitingRows
 
 
 def _undo(store: Store, kind: Kind, ingest_id: int) -> None:
@@ -22,7 +25,6 @@ def _undo(store: Store, kind: Kind, ingest_id: int) -> None:
     )
     con.execute(f"DELETE FROM {H} WHERE _superseded_by = ?", [ingest_id])
     con.execute("DROP TABLE IF EXISTS redcat_seen")
-    con.execute("DROP TABLE IF EXISTS redcat_cand")  # its rows wait for the undone read
 
 
 class _KeyFilter:
@@ -112,19 +114,24 @@ class _Appender:
 
 
 def _write_batch(
-    con: Any, kind: Kind, rows: _Rows, res: FileResult, keys: _KeyFilter, out: _Appender
+    con: Any,
+    rows: _Rows,
+    res: FileResult,
+    keys: _KeyFilter,
+    out: _Appender,
+    waiting: _WaitingRows,
 ) -> None:
     """One batch of a file read in pieces: rows whose key is surely new go into the store
-    (while the next batch is prepared; see :class:`_Appender`); the others wait in ``redcat_cand`` for
-    :func:`_settle_candidates`, with their cells as the file wrote them."""
+    (while the next batch is prepared; see :class:`_Appender`); the others wait (``waiting``)
+    for ``_settle_candidates``, with their cells as the file wrote them."""
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     staged = rows.staged
     if not staged.num_rows:
         return
-    known = keys.maybe_known(_key_hashes(con, staged))
+    hashes = _key_hashes(con, staged)
+    known = keys.maybe_known(hashes)
     new = staged if not known.any() else staged.filter(pa.array(~known))
     if new.num_rows:
         out.add(new)
@@ -132,14 +139,10 @@ def _write_batch(
     if not known.any():
         return
     cand = staged.filter(pa.array(known))
-    lines = cand.column("_line").to_numpy()
-    cells = rows.sub.take(pa.array(np.searchsorted(rows.sub_lines, lines)))
-    # the cells as one text joined by U+001F (which no export cell holds): a twentieth of the
-    # memory of one string per cell, for a file whose every row waits here (a re-ingest)
-    cand = cand.append_column("_raw", pc.binary_join_element_wise(*cells.columns, RAW_SEP))
-    redcat_more = cand  # noqa: F841
-    con.execute("CREATE TEMP TABLE IF NOT EXISTS redcat_cand AS FROM redcat_more LIMIT 0")
-    con.execute("INSERT INTO redcat_cand FROM redcat_more")
+    cells = rows.sub.take(
+        pa.array(np.searchsorted(rows.sub_lines, cand.column("_line").to_numpy()))
+    )
+    waiting.add(cand, cells, hashes[known])
 
 
 def _key_hashes(con: Any, staged: Any) -> Any:
@@ -178,13 +181,33 @@ def _same(present: list[str]) -> str:
     )
 
 
+DIFF_BITS = 62  # fields a row's difference mask (BIGINT) can note, one bit each
+
+
+def _diff_mask(present: list[str]) -> str:
+    """SQL: a BIGINT whose bit ``i`` says row ``a`` and row ``b`` differ in ``present[i]``;
+    NULL for more fields than DIFF_BITS."""
+    if len(present) > DIFF_BITS:
+        return "NULL::BIGINT"
+    bits = [
+        f"((a.{quote(c)} IS DISTINCT FROM b.{quote(c)})::BIGINT << {i})"
+        for i, c in enumerate(present)
+    ]
+    return "(" + " | ".join(bits) + ")" if bits else "0::BIGINT"
+
+
 def _present(con: Any, src: str) -> list[str]:
     names = [d[0] for d in con.execute(f"SELECT * FROM {src} LIMIT 0").description]
     return [c for c in names if not c.startswith("_")]
 
 
 def _within_files(
-    con: Any, kind: Kind, src: str, files: dict[int, FileResult], earlier: bool
+    con: Any,
+    kind: Kind,
+    src: str,
+    files: dict[int, FileResult],
+    earlier: bool,
+    distinct: bool = False,
 ) -> tuple[str, int]:
     """Rows that repeat an earlier row's key in the same file: a duplicate if equal, a
     conflict if not; only each file's first row of a key stays. (With ``earlier``, a key the
@@ -192,7 +215,10 @@ def _within_files(
 
     Returns where the rows left are and in how many rounds they go to the store: a key that
     several files hold goes once per file, in file order (column ``_round``), so each file's
-    row meets the store as the earlier files left it."""
+    row meets the store as the earlier files left it. ``distinct``: the caller knows that no
+    two rows of ``src`` share a key."""
+    if distinct:
+        return src, 1
     n_rows, n_keys, n_files = con.execute(
         f"SELECT count(*), count(DISTINCT _key), count(DISTINCT _ingest_id) FROM {src}"
     ).fetchall()[0]
@@ -262,7 +288,7 @@ def _upsert(
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE redcat_c AS SELECT b._key, b._line, b._ingest_id, "
             f"CASE WHEN ({same}) THEN 1 WHEN {within} THEN 3 ELSE 2 END AS c, "
-            f"{within} AS w, {first} AS _first "
+            f"{within} AS w, {first} AS _first, {_diff_mask(present)} AS _diff "
             f"FROM {src} b JOIN {T} a ON a._key = b._key"
         )
         counts = con.execute("SELECT _ingest_id, c, count(*) FROM redcat_c GROUP BY ALL").fetchall()
@@ -316,9 +342,15 @@ def _replace_updated(con: Any, kind: Kind, src: str, present: list[str]) -> None
     pairs = (
         f"FROM {T} a JOIN redcat_c c ON c._key = a._key AND c.c = 2 JOIN {src} b ON b._key = c._key"
     )
-    differs = ", ".join(f"bool_or(a.{quote(c)} IS DISTINCT FROM b.{quote(c)})" for c in present)
-    flags = con.execute(f"SELECT {differs} {pairs}").fetchall()[0] if present else ()
-    changed = [c for c, f in zip(present, flags, strict=True) if f]
+    mask = None
+    if len(present) <= DIFF_BITS:  # which columns differ: noted by the classifying join
+        mask = con.execute("SELECT bit_or(_diff) FROM redcat_c WHERE c = 2").fetchall()[0][0]
+    if mask is not None:
+        changed = [c for i, c in enumerate(present) if int(mask) >> i & 1]
+    else:
+        differs = ", ".join(f"bool_or(a.{quote(c)} IS DISTINCT FROM b.{quote(c)})" for c in present)
+        flags = con.execute(f"SELECT {differs} {pairs}").fetchall()[0] if present else ()
+        changed = [c for c, f in zip(present, flags, strict=True) if f]
     cols = [*changed, "_ingest_id", "_line", "_lower_bound"]
     sets = ", ".join(f"{quote(c)} = u.{quote(c)}" for c in cols)
     picked = ", ".join(f"s.{quote(c)}" for c in cols)
@@ -392,6 +424,18 @@ def _redate(con: Any, kind: Kind, files: dict[int, FileResult]) -> None:
     )
     T, H = quote(kind.table), quote(kind.history_table)
     stored_on = "coalesce(l.exported_on, g.exported_on)"
+    newest = max((r.exported_on for r in files.values() if r.exported_on), default=None)
+    older = (
+        newest is not None
+        and con.execute(  # the stored rows' exports: one is older?
+            f"SELECT count(*) FROM (SELECT DISTINCT _ingest_id AS id FROM {T}) t "
+            "LEFT JOIN ingest_log l ON l.id = t.id LEFT JOIN redcat_files g ON g.id = t.id "
+            f"WHERE {stored_on} IS NULL OR {stored_on} < ?",
+            [newest],
+        ).fetchall()[0][0]
+    )
+    if not older:  # the usual re-ingest of an export, answered without the join below
+        return
     con.execute(
         "CREATE OR REPLACE TEMP TABLE redcat_conf AS SELECT t._key, c._line, c._ingest_id "
         f"FROM {T} t JOIN redcat_c c ON c._key = t._key AND c.c = 1 AND NOT c.w "
@@ -415,13 +459,16 @@ def _redate(con: Any, kind: Kind, files: dict[int, FileResult]) -> None:
         _drop_scratch(con, ("redcat_conf",))
 
 
-def _drop_scratch(con: Any, tables: tuple[str, ...]) -> None:
-    """Drop the scratch tables. After a failure (a full disk, an interrupt) the transaction
-    is aborted and these statements fail too: the first error is the one to report."""
+def _drop_scratch(con: Any, tables: tuple[str, ...], views: tuple[str, ...] = ()) -> None:
+    """Drop the scratch views and tables. After a failure (a full disk, an interrupt) the
+    transaction is aborted and these statements fail too: the first error is the one to
+    report."""
     import sys
 
     failing = sys.exc_info()[0] is not None
     try:
+        for v in views:
+            con.execute(f"DROP VIEW IF EXISTS {v}")
         for t in tables:
             con.execute(f"DROP TABLE IF EXISTS {t}")
     except Exception:
