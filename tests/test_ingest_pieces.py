@@ -208,6 +208,54 @@ def test_waiting_keys_that_share_a_hash_are_told_apart(
     assert sorted(stored_twins) == [(twins[0][0],), (twins[1][0],)]
 
 
+def test_waiting_rows_leave_no_scratch_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rows that wait for the end of the file (here every row of a re-ingest) sit in a
+    scratch folder beside the store while they are classified; it is gone after the ingest,
+    and after one that fails once rows waited (a byte that is not UTF-8 in the last row)."""
+    from redcat_cli.errors import IngestError
+
+    monkeypatch.setattr(reader, "PIECE", 1 << 16)
+    folder = tmp_path / "store"
+    folder.mkdir()
+    scratch: list[int] = []
+    read = waiting._WaitingRows.read
+    monkeypatch.setattr(
+        waiting._WaitingRows,
+        "read",
+        lambda w, g: (
+            scratch.append(len(list(folder.glob(".redcat-waiting-*/*.arrow")))) or read(w, g)
+        ),
+    )
+    added: list[int] = []
+    add = waiting._WaitingRows.add
+    monkeypatch.setattr(waiting._WaitingRows, "add", lambda w, *a: added.append(1) or add(w, *a))
+    # 15,000 rows (1.3 MB: past the 1 MiB head read whole), each key once
+    body = "".join(
+        f"2025-06-{1 + i % 30:02d},{i:024x},t,计划A,{101 + i % 7},10.00,1,1,1,1,1,1,1,1\n"
+        for i in range(15_000)
+    )
+    text = JG_HEADER + body
+    ingest(folder / "s.duckdb", [str(write(tmp_path / "a.csv", text, bom=True))])
+    (again,) = ingest(folder / "s.duckdb", [str(write(tmp_path / "a2.csv", text, bom=True))]).files
+    assert again.rows_duplicate == 15_000  # every row waited, in the 16 parts
+    assert scratch and scratch[-1] == waiting.PARTS
+    assert not list(folder.glob(".redcat-*"))
+    names = sorted(p.name for p in folder.iterdir())
+    before = dump(folder / "s.duckdb")
+    bad = tmp_path / "b.csv"
+    data = text.replace("10.00", "10.50").encode()
+    cut = data.rindex(b",t,")  # the last row's title: a byte that is not UTF-8
+    bad.write_bytes(b"\xef\xbb\xbf" + data[:cut] + b",t\xff," + data[cut + 3 :])
+    added.clear()
+    with pytest.raises(IngestError, match="cannot be read"):
+        ingest(folder / "s.duckdb", [str(bad)])
+    assert added  # rows waited before the bad byte was met
+    assert sorted(p.name for p in folder.iterdir()) == names
+    assert dump(folder / "s.duckdb") == before
+
+
 def test_key_filter_flags_the_keys_that_may_be_known() -> None:
     """A key is maybe-known when its slot (the top bits of its hash) was marked by an earlier
     batch, or another key of its batch has the slot: both rows, not only the later one."""
