@@ -379,6 +379,32 @@ def test_gb18030_cut_between_characters(tmp_path: Path, monkeypatch: pytest.Monk
     assert titles[39] == ("丝绒雾面口红·39",)
 
 
+def test_gb18030_in_small_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pyarrow decodes GB18030 pieces block by block (1 MiB; here 65,537 bytes, so blocks
+    end inside characters and rows): every title comes out as Python's codec and csv module
+    read it from the whole file."""
+    import csv
+    import io
+
+    from redcat_cli.ingest import csvsplit
+
+    monkeypatch.setattr(csvsplit, "TRANSCODED_BLOCK", 65_537)
+    monkeypatch.setattr(reader, "PIECE", 3 << 19)  # 1.5 MiB: past the one-block size
+    head = "订单编号,买家会员名,买家实际支付金额,订单状态,订单创建时间,宝贝标题\n"
+    body = "".join(
+        f'="3190000000{i:09d}",买家{i}号,{i % 997}.50,交易成功,2025-06-01 10:{i % 60:02d}:00,'
+        f"{'丝绒雾面口红·' * (1 + i % 5)}{i}\n"
+        for i in range(30_000)
+    )
+    path = write(tmp_path / "订单.csv", head + body, encoding="gb18030")
+    assert path.stat().st_size > 2 << 20
+    (res,) = ingest(tmp_path / "s.duckdb", [str(path)]).files
+    assert (res.rows_read, res.rows_loaded) == (30_000, 30_000)
+    want = [r[5] for r in csv.reader(io.StringIO(path.read_bytes().decode("gb18030")))][1:]
+    got = rows(tmp_path / "s.duckdb", "SELECT title FROM qianniu ORDER BY order_id")
+    assert [t for (t,) in got] == want
+
+
 def two_rows_stored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A store holding notes 0 and 1 of 2025-06-01 at 10.00; files then read ~a row a piece."""
     monkeypatch.setattr(reader, "PIECE", 100)
