@@ -21,11 +21,19 @@ ALL_KINDS = {
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples"
 
 
+@pytest.fixture(scope="session")
+def _cache_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
 @pytest.fixture(autouse=True)
-def _no_env_store(monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_env_store(monkeypatch: pytest.MonkeyPatch, _cache_home: Path) -> None:
     monkeypatch.delenv("REDCAT_STORE", raising=False)
     monkeypatch.delenv("REDCAT_DEBUG", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
+    # the kinds cache of the runs in the tests (and their subprocesses) stays out of the
+    # user's own cache folder
+    monkeypatch.setenv("XDG_CACHE_HOME", str(_cache_home))
 
 
 @pytest.fixture

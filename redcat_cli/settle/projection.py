@@ -234,6 +234,9 @@ def _block(
     st: Statement, low: Statement, high: Statement, i: int | None, keys: int, method: str
 ) -> dict[str, Any]:
     """One ``projected`` object: a cycle's (``i``) or the totals (``i`` None)."""
+    gmv: Decimal | None  # a cycle's GMV may be missing; the totals' never is
+    gmv_low: Decimal | None
+    gmv_high: Decimal | None
     if i is None:
         c, lo, hi = st.totals, low.totals, high.totals
         gmv, gmv_low, gmv_high = c.gmv, lo.gmv, hi.gmv
