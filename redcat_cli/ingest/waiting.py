@@ -46,7 +46,9 @@ class _WaitingRows:
         if self._dir is None:
             import tempfile
 
-            self._dir = tempfile.TemporaryDirectory(prefix=".redcat-waiting-", dir=self.folder)
+            self._dir = tempfile.TemporaryDirectory(
+                prefix=".redcat-waiting-", dir=self.folder, ignore_cleanup_errors=True
+            )
             self._writers = [pa.ipc.new_file(self._path(i), table.schema) for i in range(PARTS)]
         part = (np.asarray(hashes, np.uint64) >> np.uint64(64 - BITS)).astype(np.int64)
         sizes = np.bincount(part, minlength=PARTS)
