@@ -164,3 +164,24 @@ def test_bundled_kinds_load_without_pydantic_once_validated(tmp_path: Path) -> N
     env["REDCAT_NO_CACHE"] = "1"
     off = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert off.stdout.split() == [str(n), "True"]
+
+
+def test_a_cache_write_cut_short_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk while the kept data is written: the kinds load all the same, and neither
+    the half-written file nor a kept file is left in the cache folder."""
+    from redcat_cli.ingest import kind_cache, kinds
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = kinds_folder(tmp_path, GOOD)
+    real_write = Path.write_text
+
+    def full_disk(self: Path, text: str, *a: object, **k: object) -> int:
+        real_write(self, text[:10], encoding="utf-8")  # part of it reached the disk
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", full_disk)
+    assert kinds._load(folder, cached=True)["k"].key == ("date",)
+    assert list((tmp_path / "cache" / "redcat").iterdir()) == []
+    assert kind_cache.read(folder, [folder / "k.yaml"], [GOOD.encode()]) is None

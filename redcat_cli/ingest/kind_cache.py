@@ -72,7 +72,10 @@ def write(kinds_folder: Path, paths: list[Path], texts: list[bytes], specs: list
         file.parent.mkdir(parents=True, exist_ok=True)
         tmp = file.with_name(f"{file.name}.{os.getpid()}.tmp")
         text = json.dumps({"digest": _digest(paths, texts), "kinds": specs}, ensure_ascii=False)
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, file)
+        try:
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, file)
+        finally:
+            tmp.unlink(missing_ok=True)  # a write cut short (a full disk) leaves nothing
     except OSError:
         pass

@@ -174,13 +174,14 @@ def _same(present: list[str]) -> str:
 
 
 DIFF_BITS = 62  # fields a row's difference mask (BIGINT) can note, one bit each
+NO_MASK = "NULL::BIGINT"
 
 
 def _diff_mask(present: list[str]) -> str:
     """SQL: a BIGINT whose bit ``i`` says row ``a`` and row ``b`` differ in ``present[i]``;
     NULL for more fields than DIFF_BITS."""
     if len(present) > DIFF_BITS:
-        return "NULL::BIGINT"
+        return NO_MASK
     bits = [
         f"((a.{quote(c)} IS DISTINCT FROM b.{quote(c)})::BIGINT << {i})"
         for i, c in enumerate(present)
@@ -283,11 +284,16 @@ def _upsert(
     within = "a._ingest_id = b._ingest_id" if earlier else "FALSE"
     first = "CASE WHEN a._ingest_id = b._ingest_id THEN a._line END" if earlier else "NULL::BIGINT"
     try:
+        mask = _diff_mask(present)
+        # equal rows: a mask of no differences (the fields compared once), past DIFF_BITS
+        # fields the comparison itself
+        equal = f"({same}) AS _equal" if mask == NO_MASK else f"{mask} = 0 AS _equal"
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE redcat_c AS SELECT b._key, b._line, b._ingest_id, "
-            f"CASE WHEN ({same}) THEN 1 WHEN {within} THEN 3 ELSE 2 END AS c, "
-            f"{within} AS w, {first} AS _first, {_diff_mask(present)} AS _diff, "
-            f"a.rowid AS _row FROM {src} b JOIN {T} a ON a._key = b._key"
+            "CREATE OR REPLACE TEMP TABLE redcat_c AS SELECT _key, _line, _ingest_id, "
+            "CASE WHEN _equal THEN 1 WHEN w THEN 3 ELSE 2 END AS c, w, _first, _diff, _row "
+            f"FROM (SELECT b._key, b._line, b._ingest_id, {within} AS w, {first} AS _first, "
+            f"{mask} AS _diff, {equal}, a.rowid AS _row "
+            f"FROM {src} b JOIN {T} a ON a._key = b._key)"
         )
         counts = con.execute("SELECT _ingest_id, c, count(*) FROM redcat_c GROUP BY ALL").fetchall()
         n_src = con.execute(f"SELECT _ingest_id, count(*) FROM {src} GROUP BY ALL").fetchall()
